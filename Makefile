@@ -1,0 +1,47 @@
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format bench clean compose-check
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+## make run: install, migrate, load the demo, start Daphne on $(HOST):$(PORT)
+run: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py welcome --host $(HOST) --port $(PORT)
+	exec $(BIN)/daphne -b $(HOST) -p $(PORT) queue_system.asgi:application
+
+## make test: the whole suite (SQLite and in-memory layer unless DATABASE_URL/REDIS_URL are set)
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/issue_and_call.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 test_db.sqlite3 staticfiles
+
+## make compose-check: validate docker-compose.yml against the Compose spec, without a Docker engine
+compose-check: $(VENV)/.installed-dev
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml

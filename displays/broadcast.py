@@ -1,0 +1,117 @@
+"""The one module that sends to the channel layer.
+
+Services call ``announce_*`` inside their transaction; every send is deferred
+with ``transaction.on_commit`` so that a rolled-back transition never reaches a
+screen. A failed send (Redis down) is logged and dropped: the transition has
+committed already, and screens resynchronise from their snapshot on reconnect.
+
+Groups: ``office-<id>-display`` (hall displays), ``office-<id>-operators``
+(operator screens and the monitor), ``ticket-<token>`` (a client's phone).
+Every message has a ``type``; consumers forward ``message`` unchanged.
+"""
+
+import logging
+from functools import partial
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def display_group(office_id: int) -> str:
+    return f"office-{office_id}-display"
+
+
+def operators_group(office_id: int) -> str:
+    return f"office-{office_id}-operators"
+
+
+def ticket_group(token: str) -> str:
+    return f"ticket-{token}"
+
+
+def _send(group: str, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, {"type": "forward", "message": message})
+    except Exception:
+        logger.warning("broadcast lost: %s to %s", message.get("type"), group, exc_info=True)
+
+
+def _send_office(office_id: int, message: dict) -> None:
+    _send(display_group(office_id), message)
+    _send(operators_group(office_id), message)
+
+
+def _after_commit(func, *args, **kwargs) -> None:
+    transaction.on_commit(partial(func, *args, **kwargs))
+
+
+def _publish_queue(office_id: int, service_ids: set[int]) -> None:
+    # Imported here: tickets.selectors imports nothing from displays, but the
+    # models module graph is only complete once apps are ready.
+    from tickets import selectors
+
+    _send_office(office_id, {"type": "queue.updated", "waiting": selectors.waiting_counts(office_id)})
+    for status in selectors.tracking_statuses(office_id, service_ids):
+        _send(ticket_group(status.pop("token")), {"type": "ticket.status", **status})
+
+
+def _publish_ticket(ticket_id: int) -> None:
+    from tickets import selectors
+    from tickets.models import Ticket
+
+    ticket = Ticket.objects.select_related("counter", "service", "office").get(pk=ticket_id)
+    _send(ticket_group(ticket.token), {"type": "ticket.status", **selectors.tracking_status(ticket)})
+
+
+def announce_issued(ticket) -> None:
+    _after_commit(_publish_queue, ticket.office_id, {ticket.service_id})
+
+
+def announce_called(ticket, *, recall: bool) -> None:
+    message = {
+        "type": "ticket.called",
+        "ticket": ticket.number,
+        "counter": ticket.counter.number,
+        "recall": recall,
+        "at": ticket.called_at.isoformat(),
+    }
+    _after_commit(_send_office, ticket.office_id, message)
+    _after_commit(_publish_ticket, ticket.pk)
+    if not recall:
+        _after_commit(_publish_queue, ticket.office_id, {ticket.service_id})
+
+
+def announce_started(ticket) -> None:
+    _after_commit(_send, operators_group(ticket.office_id), {"type": "ticket.started", "ticket": ticket.number, "counter": ticket.counter.number})
+    _after_commit(_publish_ticket, ticket.pk)
+
+
+def announce_cleared(ticket, *, counter_number: str, status: str, service_ids: set[int]) -> None:
+    message = {"type": "ticket.cleared", "ticket": ticket.number, "counter": counter_number, "status": status}
+    _after_commit(_send_office, ticket.office_id, message)
+    _after_commit(_publish_ticket, ticket.pk)
+    if service_ids:
+        _after_commit(_publish_queue, ticket.office_id, service_ids)
+
+
+def announce_left_queue(ticket) -> None:
+    """A waiting ticket was cancelled or expired."""
+    _after_commit(_publish_ticket, ticket.pk)
+    _after_commit(_publish_queue, ticket.office_id, {ticket.service_id})
+
+
+def announce_counter(counter) -> None:
+    message = {
+        "type": "counter.updated",
+        "counter": counter.number,
+        "id": counter.pk,
+        "state": counter.state,
+        "operator": counter.operator.get_full_name() or counter.operator.username if counter.operator else None,
+    }
+    _after_commit(_send, operators_group(counter.office_id), message)

@@ -1,0 +1,42 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from offices.models import Membership, Office
+
+DEMO_PASSWORD = "demo-pass-2024"
+
+
+class Command(BaseCommand):
+    help = "Загрузить демонстрационные офисы и пользователей. Повторный запуск ничего не дублирует."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--config", type=Path, default=settings.BASE_DIR / "config" / "demo.yaml")
+
+    def handle(self, *args, config: Path, **options):
+        call_command("load_config", str(config), stdout=self.stdout)
+        User = get_user_model()
+
+        def user(username: str, **fields):
+            account, _ = User.objects.get_or_create(username=username, defaults=fields)
+            for key, value in fields.items():
+                setattr(account, key, value)
+            account.set_password(DEMO_PASSWORD)
+            account.save()
+            return account
+
+        user("admin", is_staff=True, is_superuser=True, first_name="Администратор")
+        manager = user("manager", first_name="Руководитель", last_name="службы качества")
+        Membership.objects.get_or_create(user=manager, office=None, role=Membership.Role.MANAGER)
+        rows = [("admin", "администратор, все права"), ("manager", "руководитель, все офисы")]
+        for office in Office.objects.order_by("code"):
+            username = f"operator-{office.code}"
+            operator = user(username, first_name="Оператор", last_name=office.name)
+            Membership.objects.get_or_create(user=operator, office=office, role=Membership.Role.OPERATOR)
+            rows.append((username, f"оператор, {office.name}"))
+        self.stdout.write("Демонстрационные пользователи (пароль у всех: %s):" % DEMO_PASSWORD)
+        for username, role in rows:
+            self.stdout.write(f"  {username:<24} {role}")

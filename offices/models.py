@@ -1,0 +1,231 @@
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAY_NAMES = ["Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"]
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"Неизвестный часовой пояс: {value}") from None
+
+
+class Office(models.Model):
+    code = models.SlugField("код", max_length=50, unique=True)
+    name = models.CharField("название", max_length=200)
+    address = models.CharField("адрес", max_length=300, blank=True)
+    timezone = models.CharField(
+        "часовой пояс", max_length=64, default="Europe/Moscow", validators=[validate_timezone]
+    )
+    stop_issuing_minutes = models.PositiveIntegerField(
+        "прекращение выдачи талонов до закрытия, мин", default=15
+    )
+    wait_norm_minutes = models.PositiveIntegerField("норматив ожидания, мин", default=15)
+    ticker_text = models.CharField("бегущая строка на табло", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "офис (ЦОК)"
+        verbose_name_plural = "офисы (ЦОК)"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local_now(self, now: datetime | None = None) -> datetime:
+        return (now or timezone.now()).astimezone(self.tz)
+
+    def local_date(self, moment: datetime | None = None) -> date:
+        return self.local_now(moment).date()
+
+    def _hours_by_weekday(self) -> dict[int, "OfficeHours"]:
+        # Hours are read often per request; cache them on the instance.
+        if not hasattr(self, "_hours_cache"):
+            self._hours_cache = {h.weekday: h for h in self.hours.all()}
+        return self._hours_cache
+
+    def session_at(self, moment: datetime | None = None) -> tuple[datetime, datetime] | None:
+        """The opening period (local open, local close) that contains the moment, if any."""
+        local = self.local_now(moment)
+        hours = self._hours_by_weekday().get(local.weekday())
+        if hours is None:
+            return None
+        opens, closes = hours.bounds(local.date(), self.tz)
+        if opens <= local < closes:
+            return opens, closes
+        return None
+
+    def is_open(self, moment: datetime | None = None) -> bool:
+        return self.session_at(moment) is not None
+
+    def is_issuing(self, moment: datetime | None = None) -> bool:
+        """Open, and not yet within stop_issuing_minutes of closing."""
+        session = self.session_at(moment)
+        if session is None:
+            return False
+        _, closes = session
+        return self.local_now(moment) < closes - timedelta(minutes=self.stop_issuing_minutes)
+
+    def hours_display(self) -> list[dict]:
+        hours = self._hours_by_weekday()
+        result = []
+        for index, key in enumerate(WEEKDAYS):
+            h = hours.get(index)
+            result.append(
+                {
+                    "day": key,
+                    "label": WEEKDAY_NAMES[index],
+                    "hours": h.as_text() if h else None,
+                }
+            )
+        return result
+
+    def hours_as_dict(self) -> dict[str, str]:
+        return {WEEKDAYS[h.weekday]: h.as_text() for h in self._hours_by_weekday().values()}
+
+
+class OfficeHours(models.Model):
+    """Opening hours for one weekday. ``closes`` of 00:00 means midnight at the end of the day."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(
+        "день недели", choices=[(i, name) for i, name in enumerate(WEEKDAY_NAMES)]
+    )
+    opens = models.TimeField("открытие")
+    closes = models.TimeField("закрытие", help_text="00:00 означает полночь (конец суток)")
+
+    class Meta:
+        verbose_name = "часы работы"
+        verbose_name_plural = "часы работы"
+        ordering = ["weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "weekday"], name="office_hours_one_per_day"),
+            models.CheckConstraint(
+                condition=Q(closes=time(0, 0)) | Q(closes__gt=models.F("opens")),
+                name="office_hours_close_after_open",
+            ),
+        ]
+
+    def bounds(self, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        opens = datetime.combine(day, self.opens, tzinfo=tz)
+        if self.closes == time(0, 0):
+            closes = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz)
+        else:
+            closes = datetime.combine(day, self.closes, tzinfo=tz)
+        return opens, closes
+
+    def as_text(self) -> str:
+        closes = "24:00" if self.closes == time(0, 0) else self.closes.strftime("%H:%M")
+        return f"{self.opens.strftime('%H:%M')}-{closes}"
+
+
+class Service(models.Model):
+    class Channel(models.TextChoices):
+        INDIVIDUALS = "individuals", "ЦОК ФЛ"
+        LEGAL_ENTITIES = "legal_entities", "ЦОК ЮЛ"
+        CASHIER = "cashier", "Касса"
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="services")
+    code = models.SlugField("код", max_length=50)
+    name = models.CharField("название", max_length=200)
+    prefix = models.CharField("буква талона", max_length=1)
+    channel = models.CharField("канал", max_length=20, choices=Channel.choices)
+    active = models.BooleanField("активна", default=True)
+    kiosk_order = models.PositiveIntegerField("порядок на киоске", default=0)
+
+    class Meta:
+        verbose_name = "услуга"
+        verbose_name_plural = "услуги"
+        ordering = ["office", "kiosk_order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "code"], name="service_code_unique_per_office"),
+            models.CheckConstraint(
+                condition=Q(channel__in=["individuals", "legal_entities", "cashier"]),
+                name="service_channel_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+
+class Counter(models.Model):
+    class State(models.TextChoices):
+        CLOSED = "closed", "Закрыто"
+        OPEN = "open", "Открыто"
+        BREAK = "break", "Перерыв"
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="counters")
+    number = models.CharField("номер окна", max_length=10)
+    state = models.CharField("состояние", max_length=10, choices=State.choices, default=State.CLOSED)
+    services = models.ManyToManyField(
+        Service, related_name="main_counters", verbose_name="основные услуги", blank=True
+    )
+    backup_services = models.ManyToManyField(
+        Service, related_name="backup_counters", verbose_name="резервные услуги", blank=True
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="оператор",
+    )
+    state_changed_at = models.DateTimeField("состояние изменено", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "окно"
+        verbose_name_plural = "окна"
+        ordering = ["office", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "number"], name="counter_number_unique_per_office"),
+            models.CheckConstraint(
+                condition=Q(state__in=["closed", "open", "break"]), name="counter_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Окно {self.number} ({self.office.code})"
+
+
+class Membership(models.Model):
+    """A staff member's role in an office. A manager without an office is company-wide."""
+
+    class Role(models.TextChoices):
+        OPERATOR = "operator", "Оператор"
+        MANAGER = "manager", "Руководитель"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    role = models.CharField("роль", max_length=10, choices=Role.choices)
+
+    class Meta:
+        verbose_name = "сотрудник офиса"
+        verbose_name_plural = "сотрудники офисов"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "office", "role"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=Q(office__isnull=False) | Q(role="manager"),
+                name="membership_company_wide_only_for_managers",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.office.code if self.office_id else "все офисы"
+        return f"{self.user} — {self.get_role_display()} ({where})"

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from offices import api as offices_api
+from tickets import api as tickets_api
+
+urlpatterns = [
+    path("offices/", offices_api.OfficeList.as_view(), name="api-offices"),
+    path("offices/<slug:code>/", offices_api.OfficeDetail.as_view(), name="api-office"),
+    path("offices/<slug:code>/queue/", offices_api.OfficeQueue.as_view(), name="api-office-queue"),
+    path("offices/<slug:code>/tickets/", tickets_api.TicketIssue.as_view(), name="api-ticket-issue"),
+    path("offices/<slug:code>/tickets/today/", tickets_api.OfficeTickets.as_view(), name="api-office-tickets"),
+    path("counters/<int:pk>/", tickets_api.CounterDetail.as_view(), name="api-counter"),
+    path("counters/<int:pk>/call-next/", tickets_api.CounterCallNext.as_view(), name="api-counter-call-next"),
+    path("counters/<int:pk>/state/", tickets_api.CounterState.as_view(), name="api-counter-state"),
+    path("tickets/<int:pk>/transfer/", tickets_api.TicketTransfer.as_view(), name="api-ticket-transfer"),
+    path("tickets/<int:pk>/cancel/", tickets_api.TicketCancel.as_view(), name="api-ticket-cancel"),
+    *[
+        path(
+            f"tickets/<int:pk>/{action}/",
+            tickets_api.TicketAction.as_view(action_name=action),
+            name=f"api-ticket-{action}",
+        )
+        for action in tickets_api.ACTIONS
+    ],
+    path("tickets/<str:token>/", tickets_api.TicketTrack.as_view(), name="api-ticket-track"),
+    path("auth/token/", tickets_api.AuthToken.as_view(), name="api-auth-token"),
+]

@@ -1,0 +1,66 @@
+"""One exception handler: every API error becomes {"error": {"code", "message"}}."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from tickets.errors import QueueError
+
+logger = logging.getLogger(__name__)
+
+MESSAGES = {
+    "not_authenticated": "Требуется вход в систему.",
+    "authentication_failed": "Неверные учётные данные.",
+    "permission_denied": "Недостаточно прав для этого действия.",
+    "not_found": "Не найдено.",
+    "parse_error": "Тело запроса не является корректным JSON.",
+    "unsupported_media_type": "Неподдерживаемый тип содержимого. Отправляйте application/json.",
+    "method_not_allowed": "Метод не поддерживается.",
+    "throttled": "Слишком много запросов. Повторите попытку позже.",
+}
+
+
+def error_body(code: str, message: str, **extra) -> dict:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            text = _first_message(value)
+            return text if key == "non_field_errors" else f"{key}: {text}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, QueueError):
+        return Response(error_body(exc.code, exc.message), status=exc.status)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.error("database unavailable: %s", exc)
+        return Response(
+            error_body("service_unavailable", "Сервис временно недоступен. Повторите попытку через минуту."),
+            status=503,
+            headers={"Retry-After": "30"},
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) if str(exc) and "No " not in str(exc) else None)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body("invalid", _first_message(exc.detail), fields=exc.detail)
+        return response
+    code = getattr(exc, "default_code", "error")
+    detail = getattr(exc, "detail", None)
+    message = str(detail) if isinstance(detail, str) and detail != exc.default_detail else MESSAGES.get(code, str(detail))
+    response.data = error_body(code, message)
+    return response

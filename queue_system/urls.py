@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+admin.site.site_header = "Электронная очередь ЦОК"
+admin.site.site_title = "Электронная очередь"
+admin.site.index_title = "Администрирование"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("queue_system.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("displays.urls")),
+]

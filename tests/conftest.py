@@ -1,0 +1,159 @@
+import os
+import shutil
+import socket
+from datetime import time
+
+import pytest
+from django.conf import settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from offices.models import Counter, Membership, Office, OfficeHours, Service
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _db_vendor() -> str:
+    return settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+
+
+def _layer() -> str:
+    return settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+
+
+def _redis_reachable() -> bool:
+    if not settings.REDIS_URL:
+        return False
+    from urllib.parse import urlparse
+
+    url = urlparse(settings.REDIS_URL)
+    try:
+        with socket.create_connection((url.hostname or "127.0.0.1", url.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+REQUIREMENTS = {
+    "postgres": (lambda: _db_vendor() == "postgresql", "needs PostgreSQL: set DATABASE_URL=postgres://…"),
+    "redis": (_redis_reachable, "needs Redis: set REDIS_URL=redis://… to a running server"),
+    "browser": (lambda: shutil.which(CHROMIUM) is not None, f"needs headless Chromium at {CHROMIUM}"),
+}
+
+
+def pytest_report_header(config):
+    return [
+        f"database: {_db_vendor()}; channel layer: {_layer()}; "
+        f"REQUIRE_SERVICES={'1' if REQUIRE_SERVICES else '0'}"
+    ]
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"Tests ran on database {_db_vendor()} with channel layer {_layer()}.")
+
+
+def pytest_runtest_setup(item):
+    for name, (available, reason) in REQUIREMENTS.items():
+        if item.get_closest_marker(name) and not available():
+            # In CI a missing backend is a failure, never a silent skip.
+            if REQUIRE_SERVICES:
+                pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}")
+            pytest.skip(reason)
+
+
+def make_office(code: str = "main", *, all_day: bool = True, stop_issuing_minutes: int = 0, **fields) -> Office:
+    office = Office.objects.create(
+        code=code,
+        name=fields.pop("name", f"ЦОК {code}"),
+        stop_issuing_minutes=stop_issuing_minutes,
+        **fields,
+    )
+    if all_day:
+        for weekday in range(7):
+            OfficeHours.objects.create(office=office, weekday=weekday, opens=time(0, 0), closes=time(0, 0))
+    return office
+
+
+def add_services(office: Office) -> dict[str, Service]:
+    return {
+        "fl": Service.objects.create(office=office, code="fl", name="Физические лица", prefix="А", channel="individuals", kiosk_order=1),
+        "ul": Service.objects.create(office=office, code="ul", name="Юридические лица", prefix="Б", channel="legal_entities", kiosk_order=2),
+        "cash": Service.objects.create(office=office, code="cash", name="Касса", prefix="К", channel="cashier", kiosk_order=3),
+    }
+
+
+def add_counter(office: Office, number: str, services, backup=(), state=Counter.State.OPEN) -> Counter:
+    counter = Counter.objects.create(office=office, number=number, state=state)
+    counter.services.set(services)
+    counter.backup_services.set(backup)
+    return counter
+
+
+@pytest.fixture
+def office(db) -> Office:
+    return make_office("main")
+
+
+@pytest.fixture
+def services(office) -> dict[str, Service]:
+    return add_services(office)
+
+
+@pytest.fixture
+def counters(office, services) -> dict[str, Counter]:
+    return {
+        "1": add_counter(office, "1", [services["fl"]], [services["ul"]]),
+        "2": add_counter(office, "2", [services["ul"]]),
+        "3": add_counter(office, "3", [services["cash"]]),
+    }
+
+
+def make_user(django_user_model, username: str, *, office: Office | None = None, role: str | None = None, **extra):
+    user = django_user_model.objects.create_user(username=username, password="pass-12345", **extra)
+    if role:
+        Membership.objects.create(user=user, office=office, role=role)
+    return user
+
+
+@pytest.fixture
+def operator(django_user_model, office):
+    return make_user(django_user_model, "op", office=office, role=Membership.Role.OPERATOR)
+
+
+@pytest.fixture
+def other_office(db) -> Office:
+    office = make_office("other")
+    add_services(office)
+    return office
+
+
+@pytest.fixture
+def other_operator(django_user_model, other_office):
+    return make_user(django_user_model, "op-other", office=other_office, role=Membership.Role.OPERATOR)
+
+
+@pytest.fixture
+def manager(django_user_model, office):
+    return make_user(django_user_model, "mgr", office=office, role=Membership.Role.MANAGER)
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return client
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def op_client(operator) -> APIClient:
+    return token_client(operator)
+
+
+def pytest_configure(config):
+    # Hashing passwords at full strength costs ~0.3 s per user; tests create many.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,312 @@
+from django.contrib.auth import authenticate
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from offices import access
+from offices.api import office_or_404
+from offices.models import Counter, Service
+
+from . import selectors, services
+from .errors import UnknownService
+from .models import Ticket
+
+# Input
+
+
+class IssueIn(serializers.Serializer):
+    service = serializers.CharField(max_length=50)
+    priority = serializers.BooleanField(default=False)
+
+
+class ActionIn(serializers.Serializer):
+    counter = serializers.IntegerField(required=False, help_text="Окно, от имени которого действует оператор")
+
+
+class TransferIn(ActionIn):
+    service = serializers.CharField(max_length=50)
+    position = serializers.ChoiceField(choices=["front", "back"], default="back")
+
+
+class CounterStateIn(serializers.Serializer):
+    state = serializers.ChoiceField(choices=Counter.State.values)
+
+
+class TokenIn(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+# Output
+
+
+class TicketOut(serializers.ModelSerializer):
+    service = serializers.CharField(source="service.code")
+    service_name = serializers.CharField(source="service.name")
+    counter = serializers.SerializerMethodField()
+    position = serializers.SerializerMethodField()
+    estimated_wait_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "token",
+            "number",
+            "service",
+            "service_name",
+            "status",
+            "priority",
+            "issued_at",
+            "called_at",
+            "started_at",
+            "finished_at",
+            "recall_count",
+            "counter",
+            "position",
+            "estimated_wait_seconds",
+        ]
+
+    def _tracking(self, ticket) -> dict:
+        cache = self.context.setdefault("tracking", {})
+        if ticket.pk not in cache:
+            cache[ticket.pk] = selectors.tracking_status(ticket)
+        return cache[ticket.pk]
+
+    def get_counter(self, ticket) -> str | None:
+        return ticket.counter.number if ticket.counter_id else None
+
+    def get_position(self, ticket) -> int | None:
+        return self._tracking(ticket)["position"]
+
+    def get_estimated_wait_seconds(self, ticket) -> int | None:
+        return self._tracking(ticket)["estimated_wait_seconds"]
+
+
+class TrackingOut(serializers.Serializer):
+    """Public view of a ticket: no ids beyond the token, no personal data."""
+
+    number = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    office = serializers.CharField()
+    service = serializers.CharField()
+    position = serializers.IntegerField(allow_null=True)
+    estimated_wait_seconds = serializers.IntegerField(allow_null=True)
+    counter = serializers.CharField(allow_null=True)
+    issued_at = serializers.DateTimeField()
+
+
+class CounterOut(serializers.ModelSerializer):
+    services = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    backup_services = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    office = serializers.CharField(source="office.code")
+
+    class Meta:
+        model = Counter
+        fields = ["id", "office", "number", "state", "services", "backup_services"]
+
+
+def ticket_response(ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
+    return Response(TicketOut(ticket).data, status=code)
+
+
+def validated(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def counter_for(request, pk: int) -> Counter:
+    counter = Counter.objects.select_related("office").filter(pk=pk).first()
+    if counter is None:
+        raise NotFound("Окно не найдено.")
+    if not access.can_operate(request.user, counter.office):
+        raise PermissionDenied("Вы не работаете в окнах этого офиса.")
+    return counter
+
+
+def ticket_for_operator(request, pk: int) -> Ticket:
+    ticket = Ticket.objects.select_related("office", "service", "counter").filter(pk=pk).first()
+    if ticket is None:
+        raise NotFound("Талон не найден.")
+    if not access.can_operate(request.user, ticket.office):
+        raise PermissionDenied("Вы не работаете в окнах этого офиса.")
+    return ticket
+
+
+class TicketIssue(APIView):
+    @extend_schema(
+        request=IssueIn,
+        responses={201: TicketOut},
+        summary="Выдать талон (киоск)",
+    )
+    def post(self, request, code: str):
+        office = office_or_404(code)
+        data = validated(IssueIn, request)
+        service = Service.objects.filter(office=office, code=data["service"]).first()
+        if service is None:
+            raise UnknownService(f"Услуги «{data['service']}» нет в этом офисе.")
+        ticket = services.ticket_issue(office=office, service=service, priority=data["priority"])
+        return ticket_response(ticket, status.HTTP_201_CREATED)
+
+
+class TicketTrack(APIView):
+    @extend_schema(responses=TrackingOut, summary="Отслеживание талона по токену")
+    def get(self, request, token: str):
+        ticket = Ticket.objects.select_related("office", "service", "counter").filter(token=token).first()
+        if ticket is None:
+            raise NotFound("Талон не найден.")
+        tracking = selectors.tracking_status(ticket)
+        data = {
+            **tracking,
+            "status_label": ticket.get_status_display(),
+            "office": ticket.office.name,
+            "service": ticket.service.name,
+            "issued_at": ticket.issued_at,
+        }
+        return Response(TrackingOut(data).data)
+
+
+class CounterCallNext(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={200: TicketOut, 204: OpenApiResponse(description="Очередь пуста")},
+        summary="Вызвать следующего клиента",
+    )
+    def post(self, request, pk: int):
+        counter = counter_for(request, pk)
+        ticket = services.ticket_call_next(counter=counter, operator=request.user)
+        if ticket is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return ticket_response(ticket)
+
+
+class CounterState(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=CounterStateIn, responses=CounterOut, summary="Открыть, закрыть окно или перерыв")
+    def post(self, request, pk: int):
+        counter = Counter.objects.select_related("office").filter(pk=pk).first()
+        if counter is None:
+            raise NotFound("Окно не найдено.")
+        if not access.is_staff_of(request.user, counter.office):
+            raise PermissionDenied("Вы не работаете в этом офисе.")
+        data = validated(CounterStateIn, request)
+        counter = services.counter_set_state(counter=counter, state=data["state"], user=request.user)
+        return Response(CounterOut(counter).data)
+
+
+class CounterDetail(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=CounterOut, summary="Окно")
+    def get(self, request, pk: int):
+        counter = Counter.objects.select_related("office").filter(pk=pk).first()
+        if counter is None:
+            raise NotFound("Окно не найдено.")
+        if not access.is_staff_of(request.user, counter.office):
+            raise PermissionDenied("Вы не работаете в этом офисе.")
+        return Response(CounterOut(counter).data)
+
+
+ACTIONS = {
+    "recall": services.ticket_recall,
+    "start": services.ticket_start,
+    "finish": services.ticket_finish,
+    "no-show": services.ticket_no_show,
+    "postpone": services.ticket_postpone,
+}
+
+
+class TicketAction(APIView):
+    """recall, start, finish, no-show, postpone: from the operator's counter."""
+
+    permission_classes = [IsAuthenticated]
+    action_name = ""
+
+    @extend_schema(request=ActionIn, responses=TicketOut)
+    def post(self, request, pk: int):
+        ticket = ticket_for_operator(request, pk)
+        data = validated(ActionIn, request)
+        counter = self._counter(request, ticket, data.get("counter"))
+        ticket = ACTIONS[self.action_name](ticket=ticket, operator=request.user, counter=counter)
+        return ticket_response(ticket)
+
+    @staticmethod
+    def _counter(request, ticket: Ticket, counter_id: int | None) -> Counter | None:
+        if counter_id is None:
+            return None
+        counter = Counter.objects.filter(pk=counter_id, office=ticket.office).first()
+        if counter is None:
+            raise NotFound("Окно не найдено.")
+        return counter
+
+
+class TicketTransfer(TicketAction):
+    @extend_schema(request=TransferIn, responses=TicketOut, summary="Перенаправить талон на другую услугу")
+    def post(self, request, pk: int):
+        ticket = ticket_for_operator(request, pk)
+        data = validated(TransferIn, request)
+        counter = self._counter(request, ticket, data.get("counter"))
+        service = Service.objects.filter(office=ticket.office, code=data["service"]).first()
+        if service is None:
+            raise UnknownService(f"Услуги «{data['service']}» нет в этом офисе.")
+        ticket = services.ticket_transfer(
+            ticket=ticket,
+            service=service,
+            to_front=data["position"] == "front",
+            operator=request.user,
+            counter=counter,
+        )
+        return ticket_response(ticket)
+
+
+class TicketCancel(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=TicketOut, summary="Отменить ожидающий талон")
+    def post(self, request, pk: int):
+        ticket = Ticket.objects.select_related("office").filter(pk=pk).first()
+        if ticket is None:
+            raise NotFound("Талон не найден.")
+        if not access.is_staff_of(request.user, ticket.office):
+            raise PermissionDenied("Вы не работаете в этом офисе.")
+        return ticket_response(services.ticket_cancel(ticket=ticket, operator=request.user))
+
+
+class OfficeTickets(APIView):
+    """Today's tickets of an office, for staff."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=TicketOut(many=True), summary="Талоны офиса за сегодня")
+    def get(self, request, code: str):
+        office = office_or_404(code)
+        if not access.is_staff_of(request.user, office):
+            raise PermissionDenied("Вы не работаете в этом офисе.")
+        tickets = (
+            Ticket.objects.filter(office=office, local_date=office.local_date())
+            .filter(Q(status=Ticket.Status.WAITING) | Q(status__in=Ticket.ACTIVE))
+            .select_related("service", "counter", "office")
+            .order_by(*selectors.CALL_ORDER)
+        )
+        return Response(TicketOut(tickets, many=True).data)
+
+
+class AuthToken(APIView):
+    @extend_schema(request=TokenIn, responses={200: OpenApiResponse(description='{"token": "..."}')})
+    def post(self, request):
+        data = validated(TokenIn, request)
+        user = authenticate(request, username=data["username"], password=data["password"])
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("Неверное имя пользователя или пароль.")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})

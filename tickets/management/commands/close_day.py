@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from offices.models import Office
+from tickets.services import close_day
+
+
+class Command(BaseCommand):
+    help = (
+        "Закрыть день: незавершённые талоны прошедших дней получают статус «Истёк». "
+        "С --include-today — и талоны сегодняшнего дня (запускайте после закрытия офиса)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--office", help="код офиса; по умолчанию все офисы")
+        parser.add_argument("--include-today", action="store_true")
+
+    def handle(self, *args, office=None, include_today=False, **options):
+        target = None
+        if office:
+            target = Office.objects.filter(code=office).first()
+            if target is None:
+                raise CommandError(f"Офис «{office}» не найден.")
+        expired = close_day(office=target, include_today=include_today)
+        self.stdout.write(self.style.SUCCESS(f"Истёкших талонов: {expired}."))

@@ -1,0 +1,263 @@
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from offices.models import Counter, Office, Service
+
+from .errors import InvalidTransition
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class DailySequence(models.Model):
+    """The last number issued per office, prefix and local day; locked while incremented."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+")
+    prefix = models.CharField(max_length=1)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "prefix", "day"], name="sequence_unique_per_day")
+        ]
+
+
+class Ticket(models.Model):
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Ожидает"
+        CALLED = "called", "Вызван"
+        SERVING = "serving", "Обслуживается"
+        DONE = "done", "Обслужен"
+        NO_SHOW = "no_show", "Не явился"
+        CANCELLED = "cancelled", "Отменён"
+        EXPIRED = "expired", "Истёк"
+
+    ACTIVE = (Status.CALLED, Status.SERVING)
+    UNFINISHED = (Status.WAITING, Status.CALLED, Status.SERVING)
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="tickets")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets")
+    number = models.CharField("номер", max_length=12)
+    local_date = models.DateField("дата (местная)")
+    priority = models.BooleanField("льготная категория", default=False)
+    status = models.CharField("статус", max_length=10, choices=Status.choices, default=Status.WAITING)
+    counter = models.ForeignKey(
+        Counter, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    issued_at = models.DateTimeField("выдан")
+    # When the ticket last entered a queue: issue, transfer or postpone.
+    queued_at = models.DateTimeField("в очереди с")
+    # Set by a transfer to the front of a queue; cleared by the next call.
+    front = models.BooleanField(default=False)
+    called_at = models.DateTimeField("вызван", null=True, blank=True)
+    started_at = models.DateTimeField("начало обслуживания", null=True, blank=True)
+    finished_at = models.DateTimeField("завершён", null=True, blank=True)
+    recall_count = models.PositiveIntegerField("повторных вызовов", default=0)
+    wait_seconds = models.FloatField("ожидание, с", default=0)
+    service_seconds = models.FloatField("обслуживание, с", default=0)
+    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+
+    class Meta:
+        verbose_name = "талон"
+        verbose_name_plural = "талоны"
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "local_date", "number"], name="ticket_number_unique_per_day"
+            ),
+            # A counter holds at most one called or served ticket.
+            models.UniqueConstraint(
+                fields=["counter"],
+                condition=Q(status__in=["called", "serving"]),
+                name="one_active_ticket_per_counter",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["waiting", "called", "serving", "done", "no_show", "cancelled", "expired"]
+                ),
+                name="ticket_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["called", "serving"]) | Q(counter__isnull=False),
+                name="active_ticket_has_counter",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["office", "local_date", "status"], name="ticket_queue_idx"),
+            models.Index(fields=["office", "issued_at"], name="ticket_office_issued_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    # Transitions. Each checks the current state, sets every field it owns,
+    # saves only those fields and appends one event. The caller holds a row
+    # lock on the ticket (see services.py).
+
+    def _require(self, *statuses: str, counter: Counter | None = None) -> None:
+        if self.status not in statuses:
+            raise InvalidTransition()
+        if counter is not None and self.counter_id != counter.pk:
+            raise InvalidTransition("Талон вызван к другому окну.")
+
+    def _log(self, kind: str, at: datetime, *, operator=None, counter_id=None, **data) -> "TicketEvent":
+        return TicketEvent.objects.create(
+            ticket=self,
+            type=kind,
+            at=at,
+            counter_id=counter_id or self.counter_id,
+            operator=operator,
+            data=data,
+        )
+
+    def call(self, *, counter: Counter, operator, at: datetime) -> None:
+        self._require(self.Status.WAITING)
+        self.status = self.Status.CALLED
+        self.counter = counter
+        self.operator = operator
+        self.called_at = at
+        self.started_at = None
+        self.front = False
+        self.wait_seconds += max((at - self.queued_at).total_seconds(), 0)
+        self.save(
+            update_fields=["status", "counter", "operator", "called_at", "started_at", "front", "wait_seconds"]
+        )
+        self._log(TicketEvent.Type.CALLED, at, operator=operator)
+
+    def recall(self, *, operator, at: datetime, counter: Counter | None = None) -> None:
+        self._require(self.Status.CALLED, counter=counter)
+        self.recall_count += 1
+        self.called_at = at
+        self.save(update_fields=["recall_count", "called_at"])
+        self._log(TicketEvent.Type.RECALLED, at, operator=operator, recall_count=self.recall_count)
+
+    def start(self, *, operator, at: datetime, counter: Counter | None = None) -> None:
+        self._require(self.Status.CALLED, counter=counter)
+        self.status = self.Status.SERVING
+        self.started_at = at
+        self.save(update_fields=["status", "started_at"])
+        self._log(TicketEvent.Type.STARTED, at, operator=operator)
+
+    def finish(self, *, operator, at: datetime, counter: Counter | None = None) -> None:
+        self._require(self.Status.CALLED, self.Status.SERVING, counter=counter)
+        if self.started_at is None:
+            # Finished without pressing start: service began at the last call.
+            self.started_at = self.called_at
+        self.status = self.Status.DONE
+        self.finished_at = at
+        self.service_seconds += max((at - self.started_at).total_seconds(), 0)
+        self.save(update_fields=["status", "started_at", "finished_at", "service_seconds"])
+        self._log(TicketEvent.Type.FINISHED, at, operator=operator)
+
+    def mark_no_show(self, *, operator, at: datetime, counter: Counter | None = None) -> None:
+        self._require(self.Status.CALLED, counter=counter)
+        self.status = self.Status.NO_SHOW
+        self.finished_at = at
+        self.save(update_fields=["status", "finished_at"])
+        self._log(TicketEvent.Type.NO_SHOW, at, operator=operator)
+
+    def transfer(
+        self, *, service: Service, to_front: bool, operator, at: datetime, counter: Counter | None = None
+    ) -> None:
+        self._require(self.Status.CALLED, self.Status.SERVING, counter=counter)
+        if service.office_id != self.office_id:
+            raise InvalidTransition("Перенаправить можно только на услугу этого же офиса.")
+        from_service = self.service.code
+        from_counter = self.counter_id
+        if self.status == self.Status.SERVING:
+            self.service_seconds += max((at - self.started_at).total_seconds(), 0)
+        self._requeue(at, front=to_front)
+        self.service = service
+        self.save(update_fields=self._REQUEUE_FIELDS + ["service", "service_seconds"])
+        self._log(
+            TicketEvent.Type.TRANSFERRED,
+            at,
+            operator=operator,
+            from_service=from_service,
+            to_service=service.code,
+            position="front" if to_front else "back",
+            counter_id=from_counter,
+        )
+
+    def postpone(self, *, operator, at: datetime, counter: Counter | None = None) -> None:
+        self._require(self.Status.CALLED, counter=counter)
+        from_counter = self.counter_id
+        self._requeue(at, front=False)
+        self.save(update_fields=self._REQUEUE_FIELDS)
+        self._log(TicketEvent.Type.POSTPONED, at, operator=operator, counter_id=from_counter)
+
+    _REQUEUE_FIELDS = ["status", "counter", "operator", "queued_at", "front", "called_at", "started_at"]
+
+    def _requeue(self, at: datetime, *, front: bool) -> None:
+        self.status = self.Status.WAITING
+        self.counter = None
+        self.operator = None
+        self.queued_at = at
+        self.front = front
+        self.called_at = None
+        self.started_at = None
+
+    def cancel(self, *, operator, at: datetime) -> None:
+        self._require(self.Status.WAITING)
+        self.status = self.Status.CANCELLED
+        self.finished_at = at
+        self.save(update_fields=["status", "finished_at"])
+        self._log(TicketEvent.Type.CANCELLED, at, operator=operator)
+
+    def expire(self, *, at: datetime) -> None:
+        self._require(*self.UNFINISHED)
+        previous = self.status
+        self.status = self.Status.EXPIRED
+        self.finished_at = at
+        self.save(update_fields=["status", "finished_at"])
+        self._log(TicketEvent.Type.EXPIRED, at, previous=previous)
+
+
+class TicketEvent(models.Model):
+    """Append-only log: one row per committed transition."""
+
+    class Type(models.TextChoices):
+        ISSUED = "issued", "Выдан"
+        CALLED = "called", "Вызван"
+        RECALLED = "recalled", "Повторный вызов"
+        STARTED = "started", "Начато обслуживание"
+        FINISHED = "finished", "Обслуживание завершено"
+        NO_SHOW = "no_show", "Не явился"
+        TRANSFERRED = "transferred", "Перенаправлен"
+        POSTPONED = "postponed", "Отложен"
+        CANCELLED = "cancelled", "Отменён"
+        EXPIRED = "expired", "Истёк"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
+    type = models.CharField(max_length=12, choices=Type.choices)
+    at = models.DateTimeField()
+    counter = models.ForeignKey(Counter, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "событие талона"
+        verbose_name_plural = "события талонов"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("Ticket events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Ticket events are append-only.")

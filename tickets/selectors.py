@@ -1,0 +1,169 @@
+"""Read-only queries over the live queue: positions, estimates, counts."""
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from offices.models import Counter, Office, Service
+
+from .models import Ticket
+
+# The order in which waiting tickets are called: a transfer to the front first,
+# then priority (льготная категория), then the longest in the queue.
+CALL_ORDER = ("-front", "-priority", "queued_at", "id")
+
+# How many of a service's latest finished tickets feed the estimate.
+ESTIMATE_SAMPLE = 20
+
+
+def waiting_today(office: Office, now: datetime | None = None):
+    return Ticket.objects.filter(
+        office=office, local_date=office.local_date(now), status=Ticket.Status.WAITING
+    )
+
+
+def waiting_counts(office_id: int) -> dict[str, int]:
+    office = Office.objects.get(pk=office_id)
+    counts = dict.fromkeys(
+        office.services.filter(active=True).values_list("code", flat=True), 0
+    )
+    rows = (
+        waiting_today(office)
+        .values("service__code")
+        .annotate(n=Count("id"))
+        .values_list("service__code", "n")
+    )
+    counts.update(rows)
+    return counts
+
+
+def average_service_seconds(service: Service) -> float:
+    recent = list(
+        Ticket.objects.filter(service=service, status=Ticket.Status.DONE)
+        .order_by("-finished_at")
+        .values_list("service_seconds", flat=True)[:ESTIMATE_SAMPLE]
+    )
+    if not recent:
+        return float(settings.DEFAULT_SERVICE_SECONDS)
+    return sum(recent) / len(recent)
+
+
+def open_counters_serving(service: Service) -> int:
+    return (
+        Counter.objects.filter(office_id=service.office_id, state=Counter.State.OPEN)
+        .filter(Q(services=service) | Q(backup_services=service))
+        .distinct()
+        .count()
+    )
+
+
+def estimate_wait_seconds(service: Service, ahead: int, *, cache: dict | None = None) -> int:
+    """Estimated wait for a client with ``ahead`` people before them in the service's queue.
+
+    estimate = ahead × S / max(C, 1), where S is the mean service time of the
+    service's last 20 finished tickets (DEFAULT_SERVICE_SECONDS without
+    history) and C the number of open counters that serve the service as main
+    or backup. It assumes the counters work in parallel on this queue.
+    """
+    if cache is not None and service.pk in cache:
+        per_client, counters = cache[service.pk]
+    else:
+        per_client, counters = average_service_seconds(service), open_counters_serving(service)
+        if cache is not None:
+            cache[service.pk] = (per_client, counters)
+    return round(ahead * per_client / max(counters, 1))
+
+
+def ordered_waiting_ids(office: Office, service_id: int) -> list[int]:
+    return list(
+        waiting_today(office).filter(service_id=service_id).order_by(*CALL_ORDER).values_list("id", flat=True)
+    )
+
+
+def position(ticket: Ticket) -> int | None:
+    """How many waiting tickets of the same service will be called before this one."""
+    if ticket.status != Ticket.Status.WAITING:
+        return None
+    ids = ordered_waiting_ids(ticket.office, ticket.service_id)
+    return ids.index(ticket.pk) if ticket.pk in ids else None
+
+
+def tracking_status(ticket: Ticket, *, ahead: int | None = None, cache: dict | None = None) -> dict:
+    if ahead is None:
+        ahead = position(ticket)
+    return {
+        "number": ticket.number,
+        "status": ticket.status,
+        "position": ahead,
+        "estimated_wait_seconds": (
+            estimate_wait_seconds(ticket.service, ahead, cache=cache) if ahead is not None else None
+        ),
+        "counter": ticket.counter.number if ticket.counter_id and ticket.status in Ticket.ACTIVE else None,
+    }
+
+
+def tracking_statuses(office_id: int, service_ids: set[int]) -> list[dict]:
+    """The tracking status of every waiting ticket of these services, for the phones."""
+    office = Office.objects.get(pk=office_id)
+    waiting = (
+        waiting_today(office)
+        .filter(service_id__in=service_ids)
+        .select_related("service")
+        .order_by("service_id", *CALL_ORDER)
+    )
+    result = []
+    place: dict[int, int] = defaultdict(int)
+    cache: dict = {}
+    for ticket in waiting:
+        ahead = place[ticket.service_id]
+        place[ticket.service_id] += 1
+        result.append({"token": ticket.token, **tracking_status(ticket, ahead=ahead, cache=cache)})
+    return result
+
+
+def queue_summary(office: Office, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    stats = {
+        row["service_id"]: row
+        for row in waiting_today(office, now).values("service_id").annotate(n=Count("id"), oldest=Min("queued_at"))
+    }
+    cache: dict = {}
+    services = []
+    for service in office.services.filter(active=True):
+        row = stats.get(service.pk)
+        waiting = row["n"] if row else 0
+        services.append(
+            {
+                "code": service.code,
+                "name": service.name,
+                "prefix": service.prefix,
+                "channel": service.channel,
+                "waiting": waiting,
+                "longest_wait_seconds": round((now - row["oldest"]).total_seconds()) if row else 0,
+                "estimated_wait_seconds": estimate_wait_seconds(service, waiting, cache=cache),
+            }
+        )
+    active = (
+        Ticket.objects.filter(office=office, status__in=Ticket.ACTIVE)
+        .select_related("service", "counter")
+        .order_by("called_at")
+    )
+    return {
+        "office": office.code,
+        "open": office.is_open(now),
+        "issuing": office.is_issuing(now),
+        "services": services,
+        "active": [
+            {
+                "ticket": t.number,
+                "service": t.service.code,
+                "status": t.status,
+                "counter": t.counter.number,
+                "called_at": t.called_at,
+            }
+            for t in active
+        ],
+    }

@@ -1,0 +1,225 @@
+"""Ticket and counter operations: each one transaction, one transition, one broadcast."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from displays import broadcast
+from offices.models import Counter, Office, Service
+
+from .errors import CounterBusy, CounterNotOpen, InvalidTransition, OfficeClosed, ServiceInactive, UnknownService
+from .models import DailySequence, Ticket, TicketEvent
+from .selectors import CALL_ORDER
+
+
+def _office_closed_message(office: Office, now: datetime) -> str:
+    if office.is_open(now):
+        return (
+            f"Выдача талонов прекращается за {office.stop_issuing_minutes} мин. до закрытия офиса. "
+            "Приходите, пожалуйста, в следующий рабочий день."
+        )
+    hours = ", ".join(f"{d['label']} {d['hours']}" for d in office.hours_display() if d["hours"])
+    return f"Офис сейчас закрыт. Часы работы: {hours or 'не заданы'}."
+
+
+def _next_number(*, office: Office, prefix: str, day) -> int:
+    # The row may not exist yet for today: insert it, ignoring a concurrent
+    # insert of the same key, then increment. The UPDATE takes the row lock
+    # and keeps it until commit, so concurrent issues queue up here and each
+    # reads back its own value.
+    DailySequence.objects.bulk_create(
+        [DailySequence(office=office, prefix=prefix, day=day)], ignore_conflicts=True
+    )
+    sequence = DailySequence.objects.filter(office=office, prefix=prefix, day=day)
+    sequence.update(last=F("last") + 1)
+    return sequence.values_list("last", flat=True).get()
+
+
+@transaction.atomic
+def ticket_issue(*, office: Office, service: Service, priority: bool = False, now: datetime | None = None) -> Ticket:
+    now = now or timezone.now()
+    if service.office_id != office.pk:
+        raise UnknownService()
+    if not service.active:
+        raise ServiceInactive()
+    if not office.is_issuing(now):
+        raise OfficeClosed(_office_closed_message(office, now))
+    day = office.local_date(now)
+    seq = _next_number(office=office, prefix=service.prefix, day=day)
+    ticket = Ticket.objects.create(
+        office=office,
+        service=service,
+        number=f"{service.prefix}{seq:03d}",
+        local_date=day,
+        priority=priority,
+        issued_at=now,
+        queued_at=now,
+    )
+    ticket._log(TicketEvent.Type.ISSUED, now, priority=priority)
+    broadcast.announce_issued(ticket)
+    return ticket
+
+
+def _lock_ticket(ticket: Ticket) -> Ticket:
+    # of=self: the joined counter is nullable, and PostgreSQL refuses FOR
+    # UPDATE on the nullable side of an outer join.
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("office", "service", "counter")
+        .get(pk=ticket.pk)
+    )
+
+
+@transaction.atomic
+def ticket_call_next(*, counter: Counter, operator, now: datetime | None = None) -> Ticket | None:
+    now = now or timezone.now()
+    # Locking the counter serialises a double click at one counter; tickets
+    # themselves are claimed with SKIP LOCKED so other counters never wait.
+    counter = Counter.objects.select_for_update().select_related("office").get(pk=counter.pk)
+    if counter.state != Counter.State.OPEN:
+        raise CounterNotOpen()
+    if Ticket.objects.filter(counter=counter, status__in=Ticket.ACTIVE).exists():
+        raise CounterBusy()
+    office = counter.office
+    queue = Ticket.objects.filter(
+        office=office, local_date=office.local_date(now), status=Ticket.Status.WAITING
+    ).order_by(*CALL_ORDER)
+    ticket = None
+    for services in (counter.services.all(), counter.backup_services.all()):
+        ticket = queue.filter(service__in=services).select_for_update(skip_locked=True).first()
+        if ticket is not None:
+            break
+    if ticket is None:
+        return None
+    ticket.call(counter=counter, operator=operator, at=now)
+    broadcast.announce_called(ticket, recall=False)
+    return ticket
+
+
+@transaction.atomic
+def ticket_recall(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
+    ticket = _lock_ticket(ticket)
+    ticket.recall(operator=operator, counter=counter, at=now or timezone.now())
+    broadcast.announce_called(ticket, recall=True)
+    return ticket
+
+
+@transaction.atomic
+def ticket_start(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
+    ticket = _lock_ticket(ticket)
+    ticket.start(operator=operator, counter=counter, at=now or timezone.now())
+    broadcast.announce_started(ticket)
+    return ticket
+
+
+def _leave_counter(ticket: Ticket, action, *, service_ids=(), **kwargs) -> Ticket:
+    """Run a transition that takes the ticket away from its counter, then announce it."""
+    ticket = _lock_ticket(ticket)
+    counter_number = ticket.counter.number if ticket.counter_id else ""
+    queue_services = {ticket.service_id, *service_ids}
+    getattr(ticket, action)(**kwargs)
+    status = {"transfer": "transferred", "postpone": "postponed"}.get(action, ticket.status)
+    requeued = ticket.status == Ticket.Status.WAITING
+    broadcast.announce_cleared(
+        ticket, counter_number=counter_number, status=status, service_ids=queue_services if requeued else set()
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_finish(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
+    return _leave_counter(ticket, "finish", operator=operator, counter=counter, at=now or timezone.now())
+
+
+@transaction.atomic
+def ticket_no_show(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
+    return _leave_counter(ticket, "mark_no_show", operator=operator, counter=counter, at=now or timezone.now())
+
+
+@transaction.atomic
+def ticket_postpone(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
+    return _leave_counter(ticket, "postpone", operator=operator, counter=counter, at=now or timezone.now())
+
+
+@transaction.atomic
+def ticket_transfer(
+    *,
+    ticket: Ticket,
+    service: Service,
+    to_front: bool,
+    operator,
+    counter: Counter | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    if service.office_id != ticket.office_id:
+        raise UnknownService()
+    if not service.active:
+        raise ServiceInactive()
+    return _leave_counter(
+        ticket,
+        "transfer",
+        service_ids={service.pk},
+        service=service,
+        to_front=to_front,
+        operator=operator,
+        counter=counter,
+        at=now or timezone.now(),
+    )
+
+
+@transaction.atomic
+def ticket_cancel(*, ticket: Ticket, operator=None, now: datetime | None = None) -> Ticket:
+    ticket = _lock_ticket(ticket)
+    ticket.cancel(operator=operator, at=now or timezone.now())
+    broadcast.announce_left_queue(ticket)
+    return ticket
+
+
+@transaction.atomic
+def counter_set_state(*, counter: Counter, state: str, user, now: datetime | None = None) -> Counter:
+    counter = Counter.objects.select_for_update().get(pk=counter.pk)
+    if state not in Counter.State.values:
+        raise InvalidTransition("Неизвестное состояние окна.")
+    if state != Counter.State.OPEN and Ticket.objects.filter(counter=counter, status__in=Ticket.ACTIVE).exists():
+        raise CounterBusy("Сначала завершите работу с текущим клиентом.")
+    if counter.state == state:
+        return counter
+    counter.state = state
+    counter.state_changed_at = now or timezone.now()
+    if state == Counter.State.OPEN:
+        counter.operator = user
+    elif state == Counter.State.CLOSED:
+        counter.operator = None
+    counter.save(update_fields=["state", "state_changed_at", "operator"])
+    broadcast.announce_counter(counter)
+    return counter
+
+
+def close_day(*, now: datetime | None = None, office: Office | None = None, include_today: bool = False) -> int:
+    """Expire every unfinished ticket of past local days (and of today, if asked).
+
+    Each office is closed in its own transaction, so a failure in one office
+    leaves the others done.
+    """
+    now = now or timezone.now()
+    offices = [office] if office else list(Office.objects.all())
+    expired = 0
+    for current in offices:
+        today = current.local_date(now)
+        with transaction.atomic():
+            stale = Ticket.objects.select_for_update().filter(
+                office=current, status__in=Ticket.UNFINISHED
+            )
+            stale = stale.filter(local_date__lte=today) if include_today else stale.filter(local_date__lt=today)
+            for ticket in stale:
+                was_waiting = ticket.status == Ticket.Status.WAITING
+                counter_number = ticket.counter.number if ticket.counter_id else ""
+                ticket.expire(at=now)
+                if was_waiting:
+                    broadcast.announce_left_queue(ticket)
+                else:
+                    broadcast.announce_cleared(ticket, counter_number=counter_number, status="expired", service_ids=set())
+                expired += 1
+    return expired
