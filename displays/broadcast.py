@@ -6,8 +6,10 @@ screen. A failed send (Redis down) is logged and dropped: the transition has
 committed already, and screens resynchronise from their snapshot on reconnect.
 
 Groups: ``office-<id>-display`` (hall displays), ``office-<id>-operators``
-(operator screens and the monitor), ``ticket-<token>`` (a client's phone).
-Every message has a ``type``; consumers forward ``message`` unchanged.
+(operator screens and the monitor), ``ticket-<token>`` (a client's phone) and
+``service-<id>`` (the order of one service's queue, which tracking consumers
+turn into their own ticket's position). A transition costs a fixed number of
+sends, however long the queue. Every message has a ``type``.
 """
 
 import logging
@@ -30,6 +32,10 @@ def operators_group(office_id: int) -> str:
 
 def ticket_group(token: str) -> str:
     return f"ticket-{token}"
+
+
+def service_group(service_id: int) -> str:
+    return f"service-{service_id}"
 
 
 def _send(group: str, message: dict) -> None:
@@ -57,8 +63,8 @@ def _publish_queue(office_id: int, service_ids: set[int]) -> None:
     from tickets import selectors
 
     _send_office(office_id, {"type": "queue.updated", "waiting": selectors.waiting_counts(office_id)})
-    for status in selectors.tracking_statuses(office_id, service_ids):
-        _send(ticket_group(status.pop("token")), {"type": "ticket.status", **status})
+    for service_id in service_ids:
+        _send(service_group(service_id), {"type": "queue.order", **selectors.service_queue(service_id)})
 
 
 def _publish_ticket(ticket_id: int) -> None:

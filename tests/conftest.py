@@ -155,5 +155,10 @@ def op_client(operator) -> APIClient:
 
 
 def pytest_configure(config):
+    # The live server's listen backlog is 10 by default: the concurrency tests
+    # open dozens of connections at once, and the kernel would reset the rest.
+    from django.core.servers import basehttp
+
+    basehttp.WSGIServer.request_queue_size = 256
     # Hashing passwords at full strength costs ~0.3 s per user; tests create many.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

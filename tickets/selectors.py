@@ -1,6 +1,5 @@
 """Read-only queries over the live queue: positions, estimates, counts."""
 
-from collections import defaultdict
 from datetime import datetime
 
 from django.conf import settings
@@ -74,7 +73,11 @@ def estimate_wait_seconds(service: Service, ahead: int, *, cache: dict | None = 
         per_client, counters = average_service_seconds(service), open_counters_serving(service)
         if cache is not None:
             cache[service.pk] = (per_client, counters)
-    return round(ahead * per_client / max(counters, 1))
+    return estimate(ahead, per_client, counters)
+
+
+def estimate(ahead: int, per_client_seconds: float, counters: int) -> int:
+    return round(ahead * per_client_seconds / max(counters, 1))
 
 
 def ordered_waiting_ids(office: Office, service_id: int) -> list[int]:
@@ -105,23 +108,21 @@ def tracking_status(ticket: Ticket, *, ahead: int | None = None, cache: dict | N
     }
 
 
-def tracking_statuses(office_id: int, service_ids: set[int]) -> list[dict]:
-    """The tracking status of every waiting ticket of these services, for the phones."""
-    office = Office.objects.get(pk=office_id)
-    waiting = (
-        waiting_today(office)
-        .filter(service_id__in=service_ids)
-        .select_related("service")
-        .order_by("service_id", *CALL_ORDER)
+def service_queue(service_id: int) -> dict:
+    """One service's queue in call order, with what a phone needs to estimate its own wait."""
+    service = Service.objects.select_related("office").get(pk=service_id)
+    numbers = list(
+        waiting_today(service.office)
+        .filter(service=service)
+        .order_by(*CALL_ORDER)
+        .values_list("number", flat=True)
     )
-    result = []
-    place: dict[int, int] = defaultdict(int)
-    cache: dict = {}
-    for ticket in waiting:
-        ahead = place[ticket.service_id]
-        place[ticket.service_id] += 1
-        result.append({"token": ticket.token, **tracking_status(ticket, ahead=ahead, cache=cache)})
-    return result
+    return {
+        "service": service.code,
+        "numbers": numbers,
+        "per_client_seconds": average_service_seconds(service),
+        "counters": open_counters_serving(service),
+    }
 
 
 def queue_summary(office: Office, now: datetime | None = None) -> dict:

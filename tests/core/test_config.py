@@ -1,0 +1,155 @@
+"""load_config, seed_demo and settings from the environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from offices.models import Counter, Membership, Office, OfficeHours, Service
+
+GOOD = """
+offices:
+  - code: belgorod
+    name: ЦОК Белгородского участка
+    address: г. Белгород
+    timezone: Europe/Moscow
+    wait_norm_minutes: 15
+    stop_issuing_minutes: 15
+    hours: {mon: "08:00-17:00", fri: "08:00-16:00", sat: "09:00-14:00"}
+    services:
+      - {code: fl, name: Физические лица, prefix: А, channel: individuals}
+      - {code: ul, name: Юридические лица, prefix: Б, channel: legal_entities}
+      - {code: cash, name: Касса, prefix: К, channel: cashier}
+    counters:
+      - {number: "1", services: [fl], backup_services: [ul]}
+      - {number: "2", services: [ul, fl]}
+      - {number: "3", services: [cash]}
+"""
+
+BAD = """
+offices:
+  - code: "bad code"
+    name: ""
+    timezone: Mars/Olympus
+    hours: {mon: "17:00-08:00", xyz: "08:00-17:00"}
+    services:
+      - {code: fl, name: ФЛ, prefix: АБ, channel: individuals}
+      - {code: fl, name: ФЛ2, prefix: "1", channel: nobody}
+    counters:
+      - {number: "1", services: [missing]}
+"""
+
+
+def write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "offices.yaml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def state():
+    return (
+        list(Office.objects.values_list("code", "name")),
+        list(OfficeHours.objects.values_list("office__code", "weekday", "opens", "closes")),
+        list(Service.objects.values_list("office__code", "code", "prefix", "channel", "active")),
+        sorted(
+            (c.office.code, c.number, tuple(s.code for s in c.services.all()), tuple(s.code for s in c.backup_services.all()))
+            for c in Counter.objects.all()
+        ),
+    )
+
+
+def test_load_config_creates_everything_and_a_second_load_changes_nothing(db, tmp_path):
+    path = write(tmp_path, GOOD)
+    call_command("load_config", path)
+    first = state()
+    assert first[0] == [("belgorod", "ЦОК Белгородского участка")]
+    assert len(first[1]) == 3 and len(first[2]) == 3
+    assert ("belgorod", "1", ("fl",), ("ul",)) in first[3]
+    call_command("load_config", path)
+    assert state() == first
+
+
+def test_load_config_lists_every_problem_and_changes_nothing(db, tmp_path):
+    call_command("load_config", write(tmp_path, GOOD))
+    before = state()
+    with pytest.raises(CommandError) as error:
+        call_command("load_config", write(tmp_path, BAD))
+    text = str(error.value)
+    for fragment in [
+        ".code: нужен код",
+        ".name: нужно название офиса",
+        "неизвестный часовой пояс «Mars/Olympus»",
+        "hours.mon: «17:00-08:00»",
+        "hours.xyz: неизвестный день",
+        "prefix: нужна одна буква",
+        "услуга «fl» указана дважды",
+        "channel: допустимы",
+        "услуги «missing» нет в этом офисе",
+    ]:
+        assert fragment in text, fragment
+    assert "ничего не изменено" in text
+    assert state() == before
+
+
+def test_load_config_rejects_invalid_yaml(db, tmp_path):
+    with pytest.raises(CommandError, match="корректным YAML"):
+        call_command("load_config", write(tmp_path, "offices: [unclosed"))
+
+
+def test_services_removed_from_the_file_are_deactivated_not_deleted(db, tmp_path):
+    call_command("load_config", write(tmp_path, GOOD))
+    call_command("load_config", write(tmp_path, GOOD.replace("      - {code: cash, name: Касса, prefix: К, channel: cashier}\n", "").replace("      - {number: \"3\", services: [cash]}\n", "")))
+    assert Service.objects.get(code="cash").active is False
+
+
+def test_seed_demo_is_idempotent_and_creates_the_roles(db):
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    counts = (Office.objects.count(), get_user_model().objects.count(), Membership.objects.count(), Counter.objects.count())
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    assert (Office.objects.count(), get_user_model().objects.count(), Membership.objects.count(), Counter.objects.count()) == counts
+    assert counts[0] == 3
+    assert get_user_model().objects.get(username="admin").is_superuser
+    assert Membership.objects.get(user__username="manager").office is None
+    assert Office.objects.get(code="korocha").is_open()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DJANGO_DEBUG", "perhaps", "DJANGO_DEBUG='perhaps'"),
+        ("TIME_ZONE", "Moon/Base", "TIME_ZONE='Moon/Base': unknown time zone"),
+        ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL"),
+        ("DB_CONN_MAX_AGE", "-5", "DB_CONN_MAX_AGE='-5': must be at least 0"),
+    ],
+)
+def test_a_bad_environment_value_fails_at_start_with_a_clear_message(variable, value, message):
+    env = {**os.environ, variable: value, "DJANGO_SETTINGS_MODULE": "queue_system.settings"}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    if variable == "DB_CONN_MAX_AGE":
+        env["DATABASE_URL"] = "postgres://u:p@127.0.0.1:5432/x"
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_needs_a_secret_key():
+    env = {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": ""}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "queue_system.settings"},
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
