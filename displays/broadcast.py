@@ -58,13 +58,14 @@ def _after_commit(func, *args, **kwargs) -> None:
 
 
 def _publish_queue(office_id: int, service_ids: set[int]) -> None:
-    # Imported here: tickets.selectors imports nothing from displays, but the
-    # models module graph is only complete once apps are ready.
+    # Imported here: tickets imports this module, so a top-level import would be circular.
+    from offices.models import Office
     from tickets import selectors
 
-    _send_office(office_id, {"type": "queue.updated", "waiting": selectors.waiting_counts(office_id)})
-    for service_id in service_ids:
-        _send(service_group(service_id), {"type": "queue.order", **selectors.service_queue(service_id)})
+    office = Office.objects.prefetch_related("hours").get(pk=office_id)
+    _send_office(office_id, {"type": "queue.updated", "waiting": selectors.waiting_counts(office)})
+    for service in office.services.filter(pk__in=service_ids):
+        _send(service_group(service.pk), {"type": "queue.order", **selectors.service_queue(service)})
 
 
 def _publish_ticket(ticket_id: int) -> None:

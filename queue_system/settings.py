@@ -125,7 +125,7 @@ ASGI_APPLICATION = "queue_system.asgi.application"
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     try:
-        _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+        _db = dj_database_url.parse(DATABASE_URL)
     except Exception as exc:  # dj-database-url raises several types for bad URLs
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
     if not _db.get("ENGINE"):
@@ -143,6 +143,15 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
 else:
     _db["TEST"] = {"NAME": "test_" + _db["NAME"]}
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        # Under ASGI every request runs in a fresh thread, so Django's
+        # persistent connections would open (and leak) one connection per
+        # request. A pool shared by the threads of the process avoids both.
+        _db.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN", 2),
+            "max_size": env_int("DB_POOL_MAX", 20, minimum=1),
+            "timeout": 10,
+        }
 DATABASES = {"default": _db}
 
 # Channel layer: in-memory by default, Redis through REDIS_URL.

@@ -24,19 +24,13 @@ def waiting_today(office: Office, now: datetime | None = None):
     )
 
 
-def waiting_counts(office_id: int) -> dict[str, int]:
-    office = Office.objects.get(pk=office_id)
-    counts = dict.fromkeys(
-        office.services.filter(active=True).values_list("code", flat=True), 0
+def waiting_counts(office: Office) -> dict[str, int]:
+    """Waiting tickets of today per active service code, zeros included."""
+    waiting = Q(
+        tickets__status=Ticket.Status.WAITING, tickets__local_date=office.local_date()
     )
-    rows = (
-        waiting_today(office)
-        .values("service__code")
-        .annotate(n=Count("id"))
-        .values_list("service__code", "n")
-    )
-    counts.update(rows)
-    return counts
+    rows = office.services.filter(active=True).annotate(n=Count("tickets", filter=waiting))
+    return dict(rows.values_list("code", "n"))
 
 
 def average_service_seconds(service: Service) -> float:
@@ -80,18 +74,19 @@ def estimate(ahead: int, per_client_seconds: float, counters: int) -> int:
     return round(ahead * per_client_seconds / max(counters, 1))
 
 
-def ordered_waiting_ids(office: Office, service_id: int) -> list[int]:
-    return list(
-        waiting_today(office).filter(service_id=service_id).order_by(*CALL_ORDER).values_list("id", flat=True)
-    )
-
-
 def position(ticket: Ticket) -> int | None:
-    """How many waiting tickets of the same service will be called before this one."""
+    """How many waiting tickets of the same service will be called before this one (CALL_ORDER)."""
     if ticket.status != Ticket.Status.WAITING:
         return None
-    ids = ordered_waiting_ids(ticket.office, ticket.service_id)
-    return ids.index(ticket.pk) if ticket.pk in ids else None
+    earlier = Q(queued_at__lt=ticket.queued_at) | Q(queued_at=ticket.queued_at, id__lt=ticket.pk)
+    ahead = Q(front=ticket.front, priority=ticket.priority) & earlier
+    if not ticket.priority:
+        ahead |= Q(front=ticket.front, priority=True)
+    if not ticket.front:
+        ahead |= Q(front=True)
+    return Ticket.objects.filter(
+        office_id=ticket.office_id, local_date=ticket.local_date, status=Ticket.Status.WAITING, service_id=ticket.service_id
+    ).filter(ahead).count()
 
 
 def tracking_status(ticket: Ticket, *, ahead: int | None = None, cache: dict | None = None) -> dict:
@@ -108,9 +103,8 @@ def tracking_status(ticket: Ticket, *, ahead: int | None = None, cache: dict | N
     }
 
 
-def service_queue(service_id: int) -> dict:
+def service_queue(service: Service) -> dict:
     """One service's queue in call order, with what a phone needs to estimate its own wait."""
-    service = Service.objects.select_related("office").get(pk=service_id)
     numbers = list(
         waiting_today(service.office)
         .filter(service=service)

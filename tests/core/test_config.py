@@ -124,13 +124,13 @@ def test_seed_demo_is_idempotent_and_creates_the_roles(db):
         ("DJANGO_DEBUG", "perhaps", "DJANGO_DEBUG='perhaps'"),
         ("TIME_ZONE", "Moon/Base", "TIME_ZONE='Moon/Base': unknown time zone"),
         ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL"),
-        ("DB_CONN_MAX_AGE", "-5", "DB_CONN_MAX_AGE='-5': must be at least 0"),
+        ("DB_POOL_MAX", "0", "DB_POOL_MAX='0': must be at least 1"),
     ],
 )
 def test_a_bad_environment_value_fails_at_start_with_a_clear_message(variable, value, message):
     env = {**os.environ, variable: value, "DJANGO_SETTINGS_MODULE": "queue_system.settings"}
     env.pop("PYTEST_XDIST_WORKER", None)
-    if variable == "DB_CONN_MAX_AGE":
+    if variable == "DB_POOL_MAX":
         env["DATABASE_URL"] = "postgres://u:p@127.0.0.1:5432/x"
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],

@@ -181,3 +181,20 @@ def test_close_day_command_reports_the_count(office, services, capsys):
     call_command("close_day")
     assert "Истёкших талонов: 1." in capsys.readouterr().out
 
+
+
+def test_positions_follow_the_call_order(office, services, counters, operator):
+    from tickets.selectors import position
+
+    plain = [issue(office, services["fl"], T0 + timedelta(minutes=m)) for m in range(3)]
+    vip = issue(office, services["fl"], T0 + timedelta(minutes=5), priority=True)
+    # A ticket transferred to the front of fl goes before everyone.
+    moved = issue(office, services["ul"], T0 + timedelta(minutes=6))
+    svc.ticket_call_next(counter=counters["2"], operator=operator, now=T0 + timedelta(minutes=7))
+    svc.ticket_transfer(ticket=moved, service=services["fl"], to_front=True, operator=operator, now=T0 + timedelta(minutes=8))
+    tickets = [moved, vip, *plain]
+    for ticket in tickets:
+        ticket.refresh_from_db()
+    assert [position(t) for t in tickets] == [0, 1, 2, 3, 4]
+    called = [svc.ticket_call_next(counter=c, operator=operator, now=T0 + timedelta(minutes=9)) for c in (counters["1"],)]
+    assert called[0].pk == moved.pk

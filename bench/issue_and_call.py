@@ -1,0 +1,134 @@
+#!/usr/bin/env python
+"""Issue N tickets from C concurrent kiosk clients, then call them from several counters.
+
+Runs against a running server (by default the demo on 127.0.0.1:8000, office
+«korocha», operator «operator-korocha»). Only loopback addresses are accepted,
+and the run is bounded by N and by --timeout.
+
+    .venv/bin/python bench/issue_and_call.py --url http://127.0.0.1:8000 -n 1000 -c 20
+
+Prints throughput and p50/p99 latency for issuing and for calling.
+"""
+
+import argparse
+import asyncio
+import ipaddress
+import statistics
+import sys
+import time
+from urllib.parse import urlparse
+
+import httpx
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def report(name: str, latencies: list[float], elapsed: float, errors: int) -> None:
+    ms = [x * 1000 for x in latencies]
+    print(
+        f"{name:<8} n={len(ms):>5}  errors={errors:<3} throughput={len(ms) / elapsed:8.1f}/s  "
+        f"p50={statistics.median(ms):7.1f} ms  p99={percentile(ms, 99):7.1f} ms  max={max(ms):7.1f} ms"
+    )
+
+
+def require_loopback(url: str) -> None:
+    host = urlparse(url).hostname or ""
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    sys.exit(f"refusing to send load to {host}: only loopback addresses are allowed")
+
+
+async def run(args) -> int:
+    async with httpx.AsyncClient(base_url=args.url, timeout=30) as client:
+        token = (await client.post("/api/v1/auth/token/", json={"username": args.user, "password": args.password})).json()
+        if "token" not in token:
+            sys.exit(f"cannot sign in as {args.user}: {token}")
+        auth = {"Authorization": f"Token {token['token']}"}
+        office = (await client.get(f"/api/v1/offices/{args.office}/")).json()
+        counters = [c for c in office["counters"] if args.service in c["services"] + c["backup_services"]]
+        if not counters:
+            sys.exit(f"no counter of {args.office} serves {args.service}")
+        for counter in counters:
+            await client.post(f"/api/v1/counters/{counter['id']}/state/", json={"state": "open"}, headers=auth)
+
+    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    deadline = time.monotonic() + args.timeout
+
+    # Phase 1: issue.
+    issue_lat: list[float] = []
+    issue_errors = 0
+    remaining = iter(range(args.n))
+
+    async def kiosk(client: httpx.AsyncClient):
+        nonlocal issue_errors
+        for _ in remaining:
+            if time.monotonic() > deadline:
+                return
+            started = time.perf_counter()
+            response = await client.post(f"/api/v1/offices/{args.office}/tickets/", json={"service": args.service})
+            issue_lat.append(time.perf_counter() - started)
+            if response.status_code != 201:
+                issue_errors += 1
+
+    async with httpx.AsyncClient(base_url=args.url, timeout=30, limits=limits) as client:
+        began = time.perf_counter()
+        await asyncio.gather(*(kiosk(client) for _ in range(args.concurrency)))
+        report("issue", issue_lat, time.perf_counter() - began, issue_errors)
+
+    # Phase 2: call and finish from every counter at once until the queue is empty.
+    call_lat: list[float] = []
+    call_errors = 0
+    called = 0
+
+    async def operator(client: httpx.AsyncClient, counter: dict):
+        nonlocal call_errors, called
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            response = await client.post(f"/api/v1/counters/{counter['id']}/call-next/", headers=auth)
+            call_lat.append(time.perf_counter() - started)
+            if response.status_code == 204:
+                return
+            if response.status_code != 200:
+                call_errors += 1
+                continue
+            called += 1
+            ticket = response.json()
+            await client.post(f"/api/v1/tickets/{ticket['id']}/finish/", json={"counter": counter["id"]}, headers=auth)
+
+    # One connection per counter: a shared pool smaller than the number of
+    # counters would let one counter starve the others.
+    call_limits = httpx.Limits(max_connections=len(counters), max_keepalive_connections=len(counters))
+    async with httpx.AsyncClient(base_url=args.url, timeout=30, limits=call_limits) as client:
+        began = time.perf_counter()
+        await asyncio.gather(*(operator(client, c) for c in counters))
+        report("call", call_lat, time.perf_counter() - began, call_errors)
+    print(f"counters={len(counters)} issued={len(issue_lat) - issue_errors} called={called}")
+    return 0 if not issue_errors and not call_errors else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("-n", type=int, default=1000, help="tickets to issue")
+    parser.add_argument("-c", "--concurrency", type=int, default=20, help="concurrent kiosk clients")
+    parser.add_argument("--office", default="korocha")
+    parser.add_argument("--service", default="fl")
+    parser.add_argument("--user", default="operator-korocha")
+    parser.add_argument("--password", default="demo-pass-2024")
+    parser.add_argument("--timeout", type=float, default=300, help="stop after this many seconds")
+    args = parser.parse_args()
+    require_loopback(args.url)
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
