@@ -49,7 +49,9 @@ def require_loopback(url: str) -> None:
 
 async def run(args) -> int:
     async with httpx.AsyncClient(base_url=args.url, timeout=30) as client:
-        token = (await client.post("/api/v1/auth/token/", json={"username": args.user, "password": args.password})).json()
+        token = (
+            await client.post("/api/v1/auth/token/", json={"username": args.user, "password": args.password})
+        ).json()
         if "token" not in token:
             sys.exit(f"cannot sign in as {args.user}: {token}")
         auth = {"Authorization": f"Token {token['token']}"}

@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class DisplaysConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'displays'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "displays"

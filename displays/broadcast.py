@@ -57,15 +57,13 @@ def _after_commit(func, *args, **kwargs) -> None:
     transaction.on_commit(partial(func, *args, **kwargs))
 
 
-def _publish_queue(office_id: int, service_ids: set[int]) -> None:
+def _publish_queue(office, services) -> None:
     # Imported here: tickets imports this module, so a top-level import would be circular.
-    from offices.models import Office
     from tickets import selectors
 
-    office = Office.objects.prefetch_related("hours").get(pk=office_id)
-    _send_office(office_id, {"type": "queue.updated", "waiting": selectors.waiting_counts(office)})
-    for service in office.services.filter(pk__in=service_ids):
-        _send(service_group(service.pk), {"type": "queue.order", **selectors.service_queue(service)})
+    _send_office(office.pk, {"type": "queue.updated", "waiting": selectors.waiting_counts(office)})
+    for service in services:
+        _send(service_group(service.pk), {"type": "queue.order", **selectors.service_queue(office, service)})
 
 
 def _publish_ticket(ticket_id: int) -> None:
@@ -77,7 +75,7 @@ def _publish_ticket(ticket_id: int) -> None:
 
 
 def announce_issued(ticket) -> None:
-    _after_commit(_publish_queue, ticket.office_id, {ticket.service_id})
+    _after_commit(_publish_queue, ticket.office, [ticket.service])
 
 
 def announce_called(ticket, *, recall: bool) -> None:
@@ -91,26 +89,32 @@ def announce_called(ticket, *, recall: bool) -> None:
     _after_commit(_send_office, ticket.office_id, message)
     _after_commit(_publish_ticket, ticket.pk)
     if not recall:
-        _after_commit(_publish_queue, ticket.office_id, {ticket.service_id})
+        _after_commit(_publish_queue, ticket.office, [ticket.service])
 
 
 def announce_started(ticket) -> None:
-    _after_commit(_send, operators_group(ticket.office_id), {"type": "ticket.started", "ticket": ticket.number, "counter": ticket.counter.number})
+    _after_commit(
+        _send,
+        operators_group(ticket.office_id),
+        {"type": "ticket.started", "ticket": ticket.number, "counter": ticket.counter.number},
+    )
     _after_commit(_publish_ticket, ticket.pk)
 
 
-def announce_cleared(ticket, *, counter_number: str, status: str, service_ids: set[int]) -> None:
+def announce_cleared(ticket, *, counter_number: str, status: str, requeued_from=None) -> None:
+    """The ticket left its counter; ``requeued_from`` is the service it left when it went back to a queue."""
     message = {"type": "ticket.cleared", "ticket": ticket.number, "counter": counter_number, "status": status}
     _after_commit(_send_office, ticket.office_id, message)
     _after_commit(_publish_ticket, ticket.pk)
-    if service_ids:
-        _after_commit(_publish_queue, ticket.office_id, service_ids)
+    if requeued_from is not None:
+        services = [ticket.service] if requeued_from.pk == ticket.service_id else [requeued_from, ticket.service]
+        _after_commit(_publish_queue, ticket.office, services)
 
 
 def announce_left_queue(ticket) -> None:
     """A waiting ticket was cancelled or expired."""
     _after_commit(_publish_ticket, ticket.pk)
-    _after_commit(_publish_queue, ticket.office_id, {ticket.service_id})
+    _after_commit(_publish_queue, ticket.office, [ticket.service])
 
 
 def announce_counter(counter) -> None:

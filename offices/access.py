@@ -10,21 +10,18 @@ def operator_offices(user) -> QuerySet[Office]:
         return Office.objects.none()
     if user.is_superuser:
         return Office.objects.all()
-    return Office.objects.filter(
-        memberships__user=user, memberships__role=Membership.Role.OPERATOR
-    ).distinct()
+    return Office.objects.filter(memberships__user=user, memberships__role=Membership.Role.OPERATOR).distinct()
 
 
 def manager_offices(user) -> QuerySet[Office]:
     if not user.is_authenticated:
         return Office.objects.none()
-    if user.is_superuser or Membership.objects.filter(
-        user=user, role=Membership.Role.MANAGER, office__isnull=True
-    ).exists():
+    if (
+        user.is_superuser
+        or Membership.objects.filter(user=user, role=Membership.Role.MANAGER, office__isnull=True).exists()
+    ):
         return Office.objects.all()
-    return Office.objects.filter(
-        memberships__user=user, memberships__role=Membership.Role.MANAGER
-    ).distinct()
+    return Office.objects.filter(memberships__user=user, memberships__role=Membership.Role.MANAGER).distinct()
 
 
 def can_operate(user, office: Office) -> bool:

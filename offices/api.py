@@ -70,7 +70,9 @@ class OfficeOut(serializers.ModelSerializer):
 class OfficeList(APIView):
     @extend_schema(responses=OfficeOut(many=True), summary="Офисы с услугами, окнами и часами работы")
     def get(self, request):
-        offices = Office.objects.prefetch_related("hours", "services", "counters__services", "counters__backup_services")
+        offices = Office.objects.prefetch_related(
+            "hours", "services", "counters__services", "counters__backup_services"
+        )
         return Response(OfficeOut(offices, many=True).data)
 
 

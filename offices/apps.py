@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class OfficesConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'offices'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "offices"

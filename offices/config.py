@@ -114,7 +114,12 @@ def _check_office(index: int, raw, problems: list[str]) -> None:
             problems.append(f"{c_where}: ожидается словарь с полями окна")
             continue
         number = counter.get("number")
-        if not isinstance(number, (str, int)) or isinstance(number, bool) or not str(number).strip() or len(str(number)) > 10:
+        if (
+            not isinstance(number, (str, int))
+            or isinstance(number, bool)
+            or not str(number).strip()
+            or len(str(number)) > 10
+        ):
             problems.append(f"{c_where}.number: нужен номер окна (до 10 символов)")
         elif str(number) in numbers:
             problems.append(f"{c_where}.number: окно «{number}» указано дважды")

@@ -22,12 +22,8 @@ class Office(models.Model):
     code = models.SlugField("код", max_length=50, unique=True)
     name = models.CharField("название", max_length=200)
     address = models.CharField("адрес", max_length=300, blank=True)
-    timezone = models.CharField(
-        "часовой пояс", max_length=64, default="Europe/Moscow", validators=[validate_timezone]
-    )
-    stop_issuing_minutes = models.PositiveIntegerField(
-        "прекращение выдачи талонов до закрытия, мин", default=15
-    )
+    timezone = models.CharField("часовой пояс", max_length=64, default="Europe/Moscow", validators=[validate_timezone])
+    stop_issuing_minutes = models.PositiveIntegerField("прекращение выдачи талонов до закрытия, мин", default=15)
     wait_norm_minutes = models.PositiveIntegerField("норматив ожидания, мин", default=15)
     ticker_text = models.CharField("бегущая строка на табло", max_length=500, blank=True)
 
@@ -117,6 +113,9 @@ class OfficeHours(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{WEEKDAY_NAMES[self.weekday]} {self.as_text()}"
+
     def bounds(self, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
         opens = datetime.combine(day, self.opens, tzinfo=tz)
         if self.closes == time(0, 0):
@@ -169,9 +168,7 @@ class Counter(models.Model):
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="counters")
     number = models.CharField("номер окна", max_length=10)
     state = models.CharField("состояние", max_length=10, choices=State.choices, default=State.CLOSED)
-    services = models.ManyToManyField(
-        Service, related_name="main_counters", verbose_name="основные услуги", blank=True
-    )
+    services = models.ManyToManyField(Service, related_name="main_counters", verbose_name="основные услуги", blank=True)
     backup_services = models.ManyToManyField(
         Service, related_name="backup_counters", verbose_name="резервные услуги", blank=True
     )
@@ -191,9 +188,7 @@ class Counter(models.Model):
         ordering = ["office", "number"]
         constraints = [
             models.UniqueConstraint(fields=["office", "number"], name="counter_number_unique_per_office"),
-            models.CheckConstraint(
-                condition=Q(state__in=["closed", "open", "break"]), name="counter_state_valid"
-            ),
+            models.CheckConstraint(condition=Q(state__in=["closed", "open", "break"]), name="counter_state_valid"),
         ]
 
     def __str__(self) -> str:
@@ -207,12 +202,8 @@ class Membership(models.Model):
         OPERATOR = "operator", "Оператор"
         MANAGER = "manager", "Руководитель"
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
-    office = models.ForeignKey(
-        Office, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
     role = models.CharField("роль", max_length=10, choices=Role.choices)
 
     class Meta:

@@ -61,6 +61,8 @@ def exception_handler(exc, context):
         return response
     code = getattr(exc, "default_code", "error")
     detail = getattr(exc, "detail", None)
-    message = str(detail) if isinstance(detail, str) and detail != exc.default_detail else MESSAGES.get(code, str(detail))
+    message = (
+        str(detail) if isinstance(detail, str) and detail != exc.default_detail else MESSAGES.get(code, str(detail))
+    )
     response.data = error_body(code, message)
     return response

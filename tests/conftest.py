@@ -43,10 +43,7 @@ REQUIREMENTS = {
 
 
 def pytest_report_header(config):
-    return [
-        f"database: {_db_vendor()}; channel layer: {_layer()}; "
-        f"REQUIRE_SERVICES={'1' if REQUIRE_SERVICES else '0'}"
-    ]
+    return [f"database: {_db_vendor()}; channel layer: {_layer()}; REQUIRE_SERVICES={'1' if REQUIRE_SERVICES else '0'}"]
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -77,9 +74,15 @@ def make_office(code: str = "main", *, all_day: bool = True, stop_issuing_minute
 
 def add_services(office: Office) -> dict[str, Service]:
     return {
-        "fl": Service.objects.create(office=office, code="fl", name="Физические лица", prefix="А", channel="individuals", kiosk_order=1),
-        "ul": Service.objects.create(office=office, code="ul", name="Юридические лица", prefix="Б", channel="legal_entities", kiosk_order=2),
-        "cash": Service.objects.create(office=office, code="cash", name="Касса", prefix="К", channel="cashier", kiosk_order=3),
+        "fl": Service.objects.create(
+            office=office, code="fl", name="Физические лица", prefix="А", channel="individuals", kiosk_order=1
+        ),
+        "ul": Service.objects.create(
+            office=office, code="ul", name="Юридические лица", prefix="Б", channel="legal_entities", kiosk_order=2
+        ),
+        "cash": Service.objects.create(
+            office=office, code="cash", name="Касса", prefix="К", channel="cashier", kiosk_order=3
+        ),
     }
 
 

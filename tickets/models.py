@@ -23,9 +23,10 @@ class DailySequence(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["office", "prefix", "day"], name="sequence_unique_per_day")
-        ]
+        constraints = [models.UniqueConstraint(fields=["office", "prefix", "day"], name="sequence_unique_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.day}: {self.last}"
 
 
 class Ticket(models.Model):
@@ -47,9 +48,7 @@ class Ticket(models.Model):
     local_date = models.DateField("дата (местная)")
     priority = models.BooleanField("льготная категория", default=False)
     status = models.CharField("статус", max_length=10, choices=Status.choices, default=Status.WAITING)
-    counter = models.ForeignKey(
-        Counter, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
-    )
+    counter = models.ForeignKey(Counter, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
     operator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -71,9 +70,7 @@ class Ticket(models.Model):
         verbose_name_plural = "талоны"
         ordering = ["-issued_at"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["office", "local_date", "number"], name="ticket_number_unique_per_day"
-            ),
+            models.UniqueConstraint(fields=["office", "local_date", "number"], name="ticket_number_unique_per_day"),
             # A counter holds at most one called or served ticket.
             models.UniqueConstraint(
                 fields=["counter"],
@@ -81,9 +78,7 @@ class Ticket(models.Model):
                 name="one_active_ticket_per_counter",
             ),
             models.CheckConstraint(
-                condition=Q(
-                    status__in=["waiting", "called", "serving", "done", "no_show", "cancelled", "expired"]
-                ),
+                condition=Q(status__in=["waiting", "called", "serving", "done", "no_show", "cancelled", "expired"]),
                 name="ticket_status_valid",
             ),
             models.CheckConstraint(
@@ -128,9 +123,7 @@ class Ticket(models.Model):
         self.started_at = None
         self.front = False
         self.wait_seconds += max((at - self.queued_at).total_seconds(), 0)
-        self.save(
-            update_fields=["status", "counter", "operator", "called_at", "started_at", "front", "wait_seconds"]
-        )
+        self.save(update_fields=["status", "counter", "operator", "called_at", "started_at", "front", "wait_seconds"])
         self._log(TicketEvent.Type.CALLED, at, operator=operator)
 
     def recall(self, *, operator, at: datetime, counter: Counter | None = None) -> None:

@@ -19,21 +19,25 @@ ESTIMATE_SAMPLE = 20
 
 
 def waiting_today(office: Office, now: datetime | None = None):
-    return Ticket.objects.filter(
-        office=office, local_date=office.local_date(now), status=Ticket.Status.WAITING
-    )
+    return Ticket.objects.filter(office=office, local_date=office.local_date(now), status=Ticket.Status.WAITING)
 
 
 def waiting_counts(office: Office) -> dict[str, int]:
     """Waiting tickets of today per active service code, zeros included."""
-    waiting = Q(
-        tickets__status=Ticket.Status.WAITING, tickets__local_date=office.local_date()
-    )
+    waiting = Q(tickets__status=Ticket.Status.WAITING, tickets__local_date=office.local_date())
     rows = office.services.filter(active=True).annotate(n=Count("tickets", filter=waiting))
     return dict(rows.values_list("code", "n"))
 
 
 def average_service_seconds(service: Service) -> float:
+    # Memoised on the instance: one request asks for it for the response and
+    # again for the broadcast.
+    if not hasattr(service, "_average_service_seconds"):
+        service._average_service_seconds = _average_service_seconds(service)
+    return service._average_service_seconds
+
+
+def _average_service_seconds(service: Service) -> float:
     recent = list(
         Ticket.objects.filter(service=service, status=Ticket.Status.DONE)
         .order_by("-finished_at")
@@ -45,6 +49,12 @@ def average_service_seconds(service: Service) -> float:
 
 
 def open_counters_serving(service: Service) -> int:
+    if not hasattr(service, "_open_counters"):
+        service._open_counters = _open_counters_serving(service)
+    return service._open_counters
+
+
+def _open_counters_serving(service: Service) -> int:
     return (
         Counter.objects.filter(office_id=service.office_id, state=Counter.State.OPEN)
         .filter(Q(services=service) | Q(backup_services=service))
@@ -53,7 +63,7 @@ def open_counters_serving(service: Service) -> int:
     )
 
 
-def estimate_wait_seconds(service: Service, ahead: int, *, cache: dict | None = None) -> int:
+def estimate_wait_seconds(service: Service, ahead: int) -> int:
     """Estimated wait for a client with ``ahead`` people before them in the service's queue.
 
     estimate = ahead × S / max(C, 1), where S is the mean service time of the
@@ -61,13 +71,7 @@ def estimate_wait_seconds(service: Service, ahead: int, *, cache: dict | None = 
     history) and C the number of open counters that serve the service as main
     or backup. It assumes the counters work in parallel on this queue.
     """
-    if cache is not None and service.pk in cache:
-        per_client, counters = cache[service.pk]
-    else:
-        per_client, counters = average_service_seconds(service), open_counters_serving(service)
-        if cache is not None:
-            cache[service.pk] = (per_client, counters)
-    return estimate(ahead, per_client, counters)
+    return estimate(ahead, average_service_seconds(service), open_counters_serving(service))
 
 
 def estimate(ahead: int, per_client_seconds: float, counters: int) -> int:
@@ -84,33 +88,32 @@ def position(ticket: Ticket) -> int | None:
         ahead |= Q(front=ticket.front, priority=True)
     if not ticket.front:
         ahead |= Q(front=True)
-    return Ticket.objects.filter(
-        office_id=ticket.office_id, local_date=ticket.local_date, status=Ticket.Status.WAITING, service_id=ticket.service_id
-    ).filter(ahead).count()
+    return (
+        Ticket.objects.filter(
+            office_id=ticket.office_id,
+            local_date=ticket.local_date,
+            status=Ticket.Status.WAITING,
+            service_id=ticket.service_id,
+        )
+        .filter(ahead)
+        .count()
+    )
 
 
-def tracking_status(ticket: Ticket, *, ahead: int | None = None, cache: dict | None = None) -> dict:
-    if ahead is None:
-        ahead = position(ticket)
+def tracking_status(ticket: Ticket) -> dict:
+    ahead = position(ticket)
     return {
         "number": ticket.number,
         "status": ticket.status,
         "position": ahead,
-        "estimated_wait_seconds": (
-            estimate_wait_seconds(ticket.service, ahead, cache=cache) if ahead is not None else None
-        ),
+        "estimated_wait_seconds": (estimate_wait_seconds(ticket.service, ahead) if ahead is not None else None),
         "counter": ticket.counter.number if ticket.counter_id and ticket.status in Ticket.ACTIVE else None,
     }
 
 
-def service_queue(service: Service) -> dict:
+def service_queue(office: Office, service: Service) -> dict:
     """One service's queue in call order, with what a phone needs to estimate its own wait."""
-    numbers = list(
-        waiting_today(service.office)
-        .filter(service=service)
-        .order_by(*CALL_ORDER)
-        .values_list("number", flat=True)
-    )
+    numbers = list(waiting_today(office).filter(service=service).order_by(*CALL_ORDER).values_list("number", flat=True))
     return {
         "service": service.code,
         "numbers": numbers,
@@ -125,7 +128,6 @@ def queue_summary(office: Office, now: datetime | None = None) -> dict:
         row["service_id"]: row
         for row in waiting_today(office, now).values("service_id").annotate(n=Count("id"), oldest=Min("queued_at"))
     }
-    cache: dict = {}
     services = []
     for service in office.services.filter(active=True):
         row = stats.get(service.pk)
@@ -138,7 +140,7 @@ def queue_summary(office: Office, now: datetime | None = None) -> dict:
                 "channel": service.channel,
                 "waiting": waiting,
                 "longest_wait_seconds": round((now - row["oldest"]).total_seconds()) if row else 0,
-                "estimated_wait_seconds": estimate_wait_seconds(service, waiting, cache=cache),
+                "estimated_wait_seconds": estimate_wait_seconds(service, waiting),
             }
         )
     active = (

@@ -68,9 +68,7 @@ def _lock_ticket(ticket: Ticket) -> Ticket:
     # of=self: the joined counter is nullable, and PostgreSQL refuses FOR
     # UPDATE on the nullable side of an outer join.
     return (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("office", "service", "counter")
-        .get(pk=ticket.pk)
+        Ticket.objects.select_for_update(of=("self",)).select_related("office", "service", "counter").get(pk=ticket.pk)
     )
 
 
@@ -116,16 +114,16 @@ def ticket_start(*, ticket: Ticket, operator, counter: Counter | None = None, no
     return ticket
 
 
-def _leave_counter(ticket: Ticket, action, *, service_ids=(), **kwargs) -> Ticket:
+def _leave_counter(ticket: Ticket, action, **kwargs) -> Ticket:
     """Run a transition that takes the ticket away from its counter, then announce it."""
     ticket = _lock_ticket(ticket)
     counter_number = ticket.counter.number if ticket.counter_id else ""
-    queue_services = {ticket.service_id, *service_ids}
+    left_service = ticket.service
     getattr(ticket, action)(**kwargs)
     status = {"transfer": "transferred", "postpone": "postponed"}.get(action, ticket.status)
     requeued = ticket.status == Ticket.Status.WAITING
     broadcast.announce_cleared(
-        ticket, counter_number=counter_number, status=status, service_ids=queue_services if requeued else set()
+        ticket, counter_number=counter_number, status=status, requeued_from=left_service if requeued else None
     )
     return ticket
 
@@ -162,7 +160,6 @@ def ticket_transfer(
     return _leave_counter(
         ticket,
         "transfer",
-        service_ids={service.pk},
         service=service,
         to_front=to_front,
         operator=operator,
@@ -211,9 +208,7 @@ def close_day(*, now: datetime | None = None, office: Office | None = None, incl
     for current in offices:
         today = current.local_date(now)
         with transaction.atomic():
-            stale = Ticket.objects.select_for_update().filter(
-                office=current, status__in=Ticket.UNFINISHED
-            )
+            stale = Ticket.objects.select_for_update().filter(office=current, status__in=Ticket.UNFINISHED)
             stale = stale.filter(local_date__lte=today) if include_today else stale.filter(local_date__lt=today)
             for ticket in stale:
                 was_waiting = ticket.status == Ticket.Status.WAITING
@@ -222,6 +217,6 @@ def close_day(*, now: datetime | None = None, office: Office | None = None, incl
                 if was_waiting:
                     broadcast.announce_left_queue(ticket)
                 else:
-                    broadcast.announce_cleared(ticket, counter_number=counter_number, status="expired", service_ids=set())
+                    broadcast.announce_cleared(ticket, counter_number=counter_number, status="expired")
                 expired += 1
     return expired

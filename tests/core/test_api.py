@@ -4,8 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from offices.models import Counter, Membership
-from tickets.models import Ticket, TicketEvent
 from tests.conftest import make_user, token_client
+from tickets.models import Ticket, TicketEvent
 
 
 def snapshot():
@@ -29,7 +29,13 @@ def test_offices_list_and_detail_show_services_counters_and_hours(anon, office, 
     (body,) = response.json()
     assert body["code"] == "main"
     assert [s["code"] for s in body["services"]] == ["fl", "ul", "cash"]
-    assert body["services"][0] == {"code": "fl", "name": "Физические лица", "prefix": "А", "channel": "individuals", "kiosk_order": 1}
+    assert body["services"][0] == {
+        "code": "fl",
+        "name": "Физические лица",
+        "prefix": "А",
+        "channel": "individuals",
+        "kiosk_order": 1,
+    }
     assert {c["number"]: c["services"] for c in body["counters"]} == {"1": ["fl"], "2": ["ul"], "3": ["cash"]}
     assert body["hours"]["mon"] == "00:00-24:00"
     assert body["open_now"] is True
@@ -40,7 +46,9 @@ def test_full_flow_through_the_api(anon, op_client, office, counters):
     issued = anon.post("/api/v1/offices/main/tickets/", {"service": "fl", "priority": False}, format="json")
     assert issued.status_code == 201
     ticket = issued.json()
-    assert {"id", "token", "number", "service", "status", "issued_at", "position", "estimated_wait_seconds"} <= set(ticket)
+    assert {"id", "token", "number", "service", "status", "issued_at", "position", "estimated_wait_seconds"} <= set(
+        ticket
+    )
     assert (ticket["number"], ticket["service"], ticket["status"], ticket["position"]) == ("А001", "fl", "waiting", 0)
 
     second = anon.post("/api/v1/offices/main/tickets/", {"service": "fl"}, format="json").json()
@@ -97,7 +105,7 @@ def test_token_auth(anon, operator):
     assert response.status_code == 200
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
-    assert client.get(f"/api/v1/offices/main/tickets/today/").status_code == 200
+    assert client.get("/api/v1/offices/main/tickets/today/").status_code == 200
     bad = anon.post("/api/v1/auth/token/", {"username": "op", "password": "wrong"}, format="json")
     assert bad.status_code == 401 and error_of(bad) == "authentication_failed"
 
@@ -127,7 +135,14 @@ def bad_requests(counters, ticket_id):
         ("op", "post", "/api/v1/counters/999999/call-next/", None, 404, "not_found"),
         ("op", "post", "/api/v1/tickets/999999/finish/", None, 404, "not_found"),
         ("op", "post", f"/api/v1/tickets/{ticket_id}/transfer/", {"service": "nope"}, 400, "unknown_service"),
-        ("op", "post", f"/api/v1/tickets/{ticket_id}/transfer/", {"service": "ul", "position": "middle"}, 400, "invalid"),
+        (
+            "op",
+            "post",
+            f"/api/v1/tickets/{ticket_id}/transfer/",
+            {"service": "ul", "position": "middle"},
+            400,
+            "invalid",
+        ),
         ("op", "post", f"/api/v1/tickets/{ticket_id}/cancel/", None, 409, "invalid_transition"),
         ("op", "post", f"/api/v1/counters/{c1}/call-next/", None, 409, "counter_busy"),
         ("op", "post", f"/api/v1/counters/{c1}/state/", {"state": "sleeping"}, 400, "invalid"),
@@ -186,7 +201,9 @@ def test_acting_from_another_counter_is_an_invalid_transition(op_client, called_
 
 
 def test_a_manager_may_change_a_counter_state_of_their_office(manager, counters):
-    response = token_client(manager).post(f"/api/v1/counters/{counters['1'].pk}/state/", {"state": "closed"}, format="json")
+    response = token_client(manager).post(
+        f"/api/v1/counters/{counters['1'].pk}/state/", {"state": "closed"}, format="json"
+    )
     assert response.status_code == 200
 
 

@@ -14,9 +14,9 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from offices.models import Membership
+from tests.conftest import add_counter, add_services, make_office, make_user, token_client
 from tickets import services as svc
 from tickets.models import Ticket, TicketEvent
-from tests.conftest import add_counter, add_services, make_office, make_user, token_client
 
 T0 = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
 

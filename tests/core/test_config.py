@@ -57,7 +57,12 @@ def state():
         list(OfficeHours.objects.values_list("office__code", "weekday", "opens", "closes")),
         list(Service.objects.values_list("office__code", "code", "prefix", "channel", "active")),
         sorted(
-            (c.office.code, c.number, tuple(s.code for s in c.services.all()), tuple(s.code for s in c.backup_services.all()))
+            (
+                c.office.code,
+                c.number,
+                tuple(s.code for s in c.services.all()),
+                tuple(s.code for s in c.backup_services.all()),
+            )
             for c in Counter.objects.all()
         ),
     )
@@ -103,15 +108,33 @@ def test_load_config_rejects_invalid_yaml(db, tmp_path):
 
 def test_services_removed_from_the_file_are_deactivated_not_deleted(db, tmp_path):
     call_command("load_config", write(tmp_path, GOOD))
-    call_command("load_config", write(tmp_path, GOOD.replace("      - {code: cash, name: Касса, prefix: К, channel: cashier}\n", "").replace("      - {number: \"3\", services: [cash]}\n", "")))
+    call_command(
+        "load_config",
+        write(
+            tmp_path,
+            GOOD.replace("      - {code: cash, name: Касса, prefix: К, channel: cashier}\n", "").replace(
+                '      - {number: "3", services: [cash]}\n', ""
+            ),
+        ),
+    )
     assert Service.objects.get(code="cash").active is False
 
 
 def test_seed_demo_is_idempotent_and_creates_the_roles(db):
     call_command("seed_demo", stdout=open(os.devnull, "w"))
-    counts = (Office.objects.count(), get_user_model().objects.count(), Membership.objects.count(), Counter.objects.count())
+    counts = (
+        Office.objects.count(),
+        get_user_model().objects.count(),
+        Membership.objects.count(),
+        Counter.objects.count(),
+    )
     call_command("seed_demo", stdout=open(os.devnull, "w"))
-    assert (Office.objects.count(), get_user_model().objects.count(), Membership.objects.count(), Counter.objects.count()) == counts
+    assert (
+        Office.objects.count(),
+        get_user_model().objects.count(),
+        Membership.objects.count(),
+        Counter.objects.count(),
+    ) == counts
     assert counts[0] == 3
     assert get_user_model().objects.get(username="admin").is_superuser
     assert Membership.objects.get(user__username="manager").office is None

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from offices.models import OfficeHours
+from tests.conftest import add_services, make_office
 from tickets import services as svc
 from tickets.errors import OfficeClosed, ServiceInactive
 from tickets.models import DailySequence, Ticket
-from tests.conftest import add_services, make_office
 
 T0 = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
 
@@ -182,7 +182,6 @@ def test_close_day_command_reports_the_count(office, services, capsys):
     assert "Истёкших талонов: 1." in capsys.readouterr().out
 
 
-
 def test_positions_follow_the_call_order(office, services, counters, operator):
     from tickets.selectors import position
 
@@ -191,10 +190,14 @@ def test_positions_follow_the_call_order(office, services, counters, operator):
     # A ticket transferred to the front of fl goes before everyone.
     moved = issue(office, services["ul"], T0 + timedelta(minutes=6))
     svc.ticket_call_next(counter=counters["2"], operator=operator, now=T0 + timedelta(minutes=7))
-    svc.ticket_transfer(ticket=moved, service=services["fl"], to_front=True, operator=operator, now=T0 + timedelta(minutes=8))
+    svc.ticket_transfer(
+        ticket=moved, service=services["fl"], to_front=True, operator=operator, now=T0 + timedelta(minutes=8)
+    )
     tickets = [moved, vip, *plain]
     for ticket in tickets:
         ticket.refresh_from_db()
     assert [position(t) for t in tickets] == [0, 1, 2, 3, 4]
-    called = [svc.ticket_call_next(counter=c, operator=operator, now=T0 + timedelta(minutes=9)) for c in (counters["1"],)]
+    called = [
+        svc.ticket_call_next(counter=c, operator=operator, now=T0 + timedelta(minutes=9)) for c in (counters["1"],)
+    ]
     assert called[0].pk == moved.pk

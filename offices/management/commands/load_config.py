@@ -20,11 +20,11 @@ class Command(BaseCommand):
             result = config.apply(config.parse(text))
         except config.ConfigError as exc:
             lines = "\n".join(f"  - {p}" for p in exc.problems)
-            raise CommandError(f"Файл {file} не загружен, ничего не изменено. Ошибки ({len(exc.problems)}):\n{lines}") from None
+            raise CommandError(
+                f"Файл {file} не загружен, ничего не изменено. Ошибки ({len(exc.problems)}):\n{lines}"
+            ) from None
         for note in result.notes:
             self.stdout.write(note)
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Загружено: офисов {result.offices}, услуг {result.services}, окон {result.counters}."
-            )
+            self.style.SUCCESS(f"Загружено: офисов {result.offices}, услуг {result.services}, окон {result.counters}.")
         )

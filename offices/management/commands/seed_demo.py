@@ -37,6 +37,6 @@ class Command(BaseCommand):
             operator = user(username, first_name="Оператор", last_name=office.name)
             Membership.objects.get_or_create(user=operator, office=office, role=Membership.Role.OPERATOR)
             rows.append((username, f"оператор, {office.name}"))
-        self.stdout.write("Демонстрационные пользователи (пароль у всех: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Демонстрационные пользователи (пароль у всех: {DEMO_PASSWORD}):")
         for username, role in rows:
             self.stdout.write(f"  {username:<24} {role}")
