@@ -89,6 +89,8 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["office", "local_date", "status"], name="ticket_queue_idx"),
             models.Index(fields=["office", "issued_at"], name="ticket_office_issued_idx"),
+            # The estimate reads a service's latest finished tickets.
+            models.Index(fields=["service", "status", "-finished_at"], name="ticket_service_recent_idx"),
         ]
 
     def __str__(self) -> str:

@@ -24,9 +24,10 @@ def waiting_today(office: Office, now: datetime | None = None):
 
 def waiting_counts(office: Office) -> dict[str, int]:
     """Waiting tickets of today per active service code, zeros included."""
-    waiting = Q(tickets__status=Ticket.Status.WAITING, tickets__local_date=office.local_date())
-    rows = office.services.filter(active=True).annotate(n=Count("tickets", filter=waiting))
-    return dict(rows.values_list("code", "n"))
+    counts = dict.fromkeys(office.services.filter(active=True).values_list("code", flat=True), 0)
+    rows = waiting_today(office).values("service__code").annotate(n=Count("id")).values_list("service__code", "n")
+    counts.update(rows)
+    return counts
 
 
 def average_service_seconds(service: Service) -> float:
