@@ -1,2 +1,1 @@
-
 websocket_urlpatterns: list = []
