@@ -38,12 +38,12 @@ def service_group(service_id: int) -> str:
     return f"service-{service_id}"
 
 
-def _send(group: str, message: dict) -> None:
+def _send(group: str, message: dict, **envelope) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": "forward", "message": message})
+        async_to_sync(layer.group_send)(group, {"type": "forward", "message": message, **envelope})
     except Exception:
         logger.warning("broadcast lost: %s to %s", message.get("type"), group, exc_info=True)
 
@@ -71,7 +71,9 @@ def _publish_ticket(ticket_id: int) -> None:
     from tickets.models import Ticket
 
     ticket = Ticket.objects.select_related("counter", "service", "office").get(pk=ticket_id)
-    _send(ticket_group(ticket.token), {"type": "ticket.status", **selectors.tracking_status(ticket)})
+    message = {"type": "ticket.status", **selectors.tracking_status(ticket)}
+    # service_id stays in the envelope: it lets the consumer follow a transfer.
+    _send(ticket_group(ticket.token), message, service_id=ticket.service_id)
 
 
 def announce_issued(ticket) -> None:

@@ -1,0 +1,155 @@
+"""WebSocket consumers: thin and read-only.
+
+Each joins its groups, accepts, and sends a full snapshot; handlers only
+forward what displays/broadcast.py sends. Whatever a client sends is ignored,
+except a {"type": "ping"} heartbeat, answered with {"type": "pong"}.
+"""
+
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.serializers.json import DjangoJSONEncoder
+
+from offices import access
+from offices.models import Office
+from tickets import selectors
+from tickets.models import Ticket
+
+from . import broadcast, snapshots
+
+CLOSE_NOT_SIGNED_IN = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+
+class ScreenConsumer(AsyncJsonWebsocketConsumer):
+    groups_to_join: list[str]
+
+    @classmethod
+    async def encode_json(cls, content):
+        return json.dumps(content, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        try:
+            return json.loads(text_data)
+        except (TypeError, ValueError):
+            return None
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # Screens are read-only: anything but a ping is ignored, garbage included.
+        if text_data is None or len(text_data) > 1024:
+            return
+        content = await self.decode_json(text_data)
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def refuse(self, code: int, error: str, message: str) -> None:
+        await self.accept()
+        await self.send_json({"type": "error", "code": error, "message": message})
+        await self.close(code=code)
+
+    async def join(self, *groups: str) -> None:
+        self.joined = list(groups)
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def disconnect(self, code):
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def forward(self, event):
+        await self.send_json(event["message"])
+
+
+@database_sync_to_async
+def _office(code: str) -> Office | None:
+    return Office.objects.filter(code=code).prefetch_related("hours").first()
+
+
+class DisplayConsumer(ScreenConsumer):
+    async def connect(self):
+        office = await _office(self.scope["url_route"]["kwargs"]["code"])
+        if office is None:
+            return await self.refuse(CLOSE_NOT_FOUND, "not_found", "Офис не найден.")
+        await self.join(broadcast.display_group(office.pk))
+        await self.accept()
+        await self.send_json(await database_sync_to_async(snapshots.display_snapshot)(office))
+
+
+class OperatorsConsumer(ScreenConsumer):
+    async def connect(self):
+        office = await _office(self.scope["url_route"]["kwargs"]["code"])
+        if office is None:
+            return await self.refuse(CLOSE_NOT_FOUND, "not_found", "Офис не найден.")
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return await self.refuse(CLOSE_NOT_SIGNED_IN, "not_authenticated", "Требуется вход в систему.")
+        # Membership is re-checked on every connect: a revoked operator loses access at the next reconnect.
+        if not await database_sync_to_async(access.is_staff_of)(user, office):
+            return await self.refuse(CLOSE_FORBIDDEN, "permission_denied", "Вы не работаете в этом офисе.")
+        await self.join(broadcast.operators_group(office.pk))
+        await self.accept()
+        await self.send_json(await database_sync_to_async(snapshots.operators_snapshot)(office))
+
+
+@database_sync_to_async
+def _ticket_state(token: str):
+    ticket = Ticket.objects.select_related("office", "service", "counter").filter(token=token).first()
+    if ticket is None:
+        return None
+    return ticket, snapshots.ticket_snapshot(ticket)
+
+
+class TicketConsumer(ScreenConsumer):
+    """A client's phone. Positions come from the service group's queue order."""
+
+    async def connect(self):
+        state = await _ticket_state(self.scope["url_route"]["kwargs"]["token"])
+        if state is None:
+            return await self.refuse(CLOSE_NOT_FOUND, "not_found", "Талон не найден.")
+        ticket, snapshot = state
+        self.number = ticket.number
+        self.status = ticket.status
+        self.service_id = ticket.service_id
+        self.last_sent = None
+        await self.join(broadcast.ticket_group(ticket.token), broadcast.service_group(ticket.service_id))
+        await self.accept()
+        await self.send_json(snapshot)
+
+    async def forward(self, event):
+        message = event["message"]
+        if message["type"] == "ticket.status":
+            self.status = message["status"]
+            service_id = event.get("service_id")
+            if service_id and service_id != self.service_id:
+                # Transferred: follow the ticket to its new queue.
+                await self.channel_layer.group_discard(broadcast.service_group(self.service_id), self.channel_name)
+                self.service_id = service_id
+                await self.channel_layer.group_add(broadcast.service_group(service_id), self.channel_name)
+                self.joined = [g for g in self.joined if not g.startswith("service-")]
+                self.joined.append(broadcast.service_group(service_id))
+            await self._send_status(message)
+        elif message["type"] == "queue.order" and self.status == Ticket.Status.WAITING:
+            if self.number not in message["numbers"]:
+                return
+            ahead = message["numbers"].index(self.number)
+            await self._send_status(
+                {
+                    "type": "ticket.status",
+                    "number": self.number,
+                    "status": self.status,
+                    "position": ahead,
+                    "estimated_wait_seconds": selectors.estimate(
+                        ahead, message["per_client_seconds"], message["counters"]
+                    ),
+                    "counter": None,
+                }
+            )
+
+    async def _send_status(self, message: dict) -> None:
+        # Only changes reach the phone.
+        if message != self.last_sent:
+            self.last_sent = message
+            await self.send_json(message)

@@ -1,0 +1,116 @@
+"""Full current state sent to a screen when it connects (and reconnects)."""
+
+from datetime import datetime, time
+
+from django.utils import timezone
+
+from offices.models import Counter, Office
+from tickets import selectors
+from tickets.models import Ticket, TicketEvent
+
+LAST_CALLS = 10
+
+
+def _local_midnight(office: Office) -> datetime:
+    return datetime.combine(office.local_date(), time(0), tzinfo=office.tz)
+
+
+def last_calls(office: Office) -> list[dict]:
+    """Today's latest calls, newest first, one entry per ticket."""
+    events = (
+        TicketEvent.objects.filter(
+            ticket__office=office,
+            type__in=[TicketEvent.Type.CALLED, TicketEvent.Type.RECALLED],
+            at__gte=_local_midnight(office),
+        )
+        .select_related("ticket", "counter")
+        .order_by("-at", "-id")[: LAST_CALLS * 3]
+    )
+    calls, seen = [], set()
+    for event in events:
+        if event.ticket_id in seen or event.counter is None:
+            continue
+        seen.add(event.ticket_id)
+        ticket = event.ticket
+        calls.append(
+            {
+                "ticket": ticket.number,
+                "counter": event.counter.number,
+                "called_at": event.at.isoformat(),
+                "active": ticket.status in Ticket.ACTIVE and ticket.counter_id == event.counter_id,
+            }
+        )
+        if len(calls) == LAST_CALLS:
+            break
+    return calls
+
+
+def display_snapshot(office: Office) -> dict:
+    return {
+        "type": "snapshot",
+        "office": {
+            "code": office.code,
+            "name": office.name,
+            "ticker": office.ticker_text,
+            "hours": office.hours_display(),
+        },
+        "open": office.is_open(),
+        "calls": last_calls(office),
+        "services": [
+            {"code": s.code, "name": s.name, "prefix": s.prefix} for s in office.services.filter(active=True)
+        ],
+        "waiting": selectors.waiting_counts(office),
+    }
+
+
+def counter_rows(office: Office) -> list[dict]:
+    active = {
+        t.counter_id: t
+        for t in Ticket.objects.filter(office=office, status__in=Ticket.ACTIVE).select_related("service")
+    }
+    rows = []
+    for counter in Counter.objects.filter(office=office).select_related("operator").prefetch_related("services"):
+        ticket = active.get(counter.pk)
+        rows.append(
+            {
+                "id": counter.pk,
+                "number": counter.number,
+                "state": counter.state,
+                "operator": (counter.operator.get_full_name() or counter.operator.username) if counter.operator else None,
+                "services": [s.code for s in counter.services.all()],
+                "ticket": (
+                    {
+                        "id": ticket.pk,
+                        "number": ticket.number,
+                        "status": ticket.status,
+                        "service": ticket.service.code,
+                        "called_at": ticket.called_at.isoformat(),
+                        "started_at": ticket.started_at.isoformat() if ticket.started_at else None,
+                    }
+                    if ticket
+                    else None
+                ),
+            }
+        )
+    return rows
+
+
+def operators_snapshot(office: Office) -> dict:
+    summary = selectors.queue_summary(office)
+    return {
+        "type": "snapshot",
+        "office": {"code": office.code, "name": office.name},
+        "open": summary["open"],
+        "services": summary["services"],
+        "counters": counter_rows(office),
+        "at": timezone.now().isoformat(),
+    }
+
+
+def ticket_snapshot(ticket: Ticket) -> dict:
+    return {
+        "type": "snapshot",
+        **selectors.tracking_status(ticket),
+        "service": ticket.service.name,
+        "office": ticket.office.name,
+    }

@@ -1,0 +1,214 @@
+"""WebSocket consumers: snapshots, every message type, refusals, rollbacks."""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import transaction
+from django.test import Client
+
+from queue_system.asgi import application
+from tickets import services as svc
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+async def connect(path: str, *headers) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN, *headers])
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    return communicator
+
+
+async def receive_type(communicator, message_type: str, timeout: float = 3) -> dict:
+    """The next message of this type; other types on the way are skipped."""
+    while True:
+        message = await communicator.receive_json_from(timeout=timeout)
+        if message["type"] == message_type:
+            return message
+
+
+async def drain(communicator) -> list[dict]:
+    messages = []
+    while not await communicator.receive_nothing(timeout=0.3):
+        messages.append(await communicator.receive_json_from())
+    return messages
+
+
+@database_sync_to_async
+def session_cookie(user) -> tuple[bytes, bytes]:
+    client = Client()
+    client.force_login(user)
+    return (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
+
+
+def run(func, **kwargs):
+    return database_sync_to_async(func)(**kwargs)
+
+
+async def test_display_gets_a_snapshot_with_calls_waiting_counts_and_hours(office, services, counters, operator):
+    first = await run(svc.ticket_issue, office=office, service=services["fl"])
+    await run(svc.ticket_issue, office=office, service=services["fl"])
+    await run(svc.ticket_issue, office=office, service=services["cash"])
+    await run(svc.ticket_call_next, counter=counters["1"], operator=operator)
+    display = await connect("/ws/offices/main/display/")
+    snapshot = await display.receive_json_from()
+    assert snapshot["type"] == "snapshot"
+    assert snapshot["open"] is True
+    assert snapshot["waiting"] == {"fl": 1, "ul": 0, "cash": 1}
+    assert [(c["ticket"], c["counter"], c["active"]) for c in snapshot["calls"]] == [(first.number, "1", True)]
+    assert snapshot["office"]["hours"][0] == {"day": "mon", "label": "Пн", "hours": "00:00-24:00"}
+    await display.disconnect()
+
+
+async def test_every_transition_reaches_the_display(office, services, counters, operator):
+    display = await connect("/ws/offices/main/display/")
+    await display.receive_json_from()  # snapshot
+
+    a = await run(svc.ticket_issue, office=office, service=services["fl"])
+    assert (await receive_type(display, "queue.updated"))["waiting"]["fl"] == 1
+
+    await run(svc.ticket_call_next, counter=counters["1"], operator=operator)
+    called = await receive_type(display, "ticket.called")
+    assert called == {"type": "ticket.called", "ticket": a.number, "counter": "1", "recall": False, "at": called["at"]}
+    assert (await receive_type(display, "queue.updated"))["waiting"]["fl"] == 0
+
+    await run(svc.ticket_recall, ticket=a, operator=operator)
+    recalled = await receive_type(display, "ticket.called")
+    assert recalled["recall"] is True and recalled["ticket"] == a.number
+
+    await run(svc.ticket_start, ticket=a, operator=operator)
+    await run(svc.ticket_finish, ticket=a, operator=operator)
+    cleared = await receive_type(display, "ticket.cleared")
+    assert cleared == {"type": "ticket.cleared", "ticket": a.number, "counter": "1", "status": "done"}
+
+    expectations = [
+        (lambda t: svc.ticket_no_show(ticket=t, operator=operator), "no_show"),
+        (lambda t: svc.ticket_postpone(ticket=t, operator=operator), "postponed"),
+        (lambda t: svc.ticket_transfer(ticket=t, service=services["cash"], to_front=True, operator=operator), "transferred"),
+    ]
+    for action, status in expectations:
+        ticket = await run(svc.ticket_issue, office=office, service=services["fl"])
+        await run(svc.ticket_call_next, counter=counters["1"], operator=operator)
+        await database_sync_to_async(action)(ticket)
+        cleared = await receive_type(display, "ticket.cleared")
+        assert (cleared["ticket"], cleared["status"]) == (ticket.number, status)
+        if status in ("postponed", "transferred"):
+            waiting = (await receive_type(display, "queue.updated"))["waiting"]
+            assert waiting["cash" if status == "transferred" else "fl"] == 1
+            await run(svc.ticket_cancel, ticket=ticket)
+            await receive_type(display, "queue.updated")
+    await drain(display)
+
+    await run(svc.ticket_issue, office=office, service=services["ul"])
+    await receive_type(display, "queue.updated")
+    await run(svc.close_day, include_today=True)
+    assert (await receive_type(display, "queue.updated"))["waiting"]["ul"] == 0
+    await display.disconnect()
+
+
+async def test_a_rolled_back_transition_never_reaches_a_screen(office, services):
+    display = await connect("/ws/offices/main/display/")
+    await display.receive_json_from()
+
+    def issue_then_fail():
+        with transaction.atomic():
+            svc.ticket_issue(office=office, service=services["fl"])
+            raise RuntimeError("printer jammed")
+
+    with pytest.raises(RuntimeError):
+        await database_sync_to_async(issue_then_fail)()
+    assert await display.receive_nothing(timeout=0.5)
+    assert await database_sync_to_async(Ticket.objects.count)() == 0
+    await display.disconnect()
+
+
+async def test_operator_socket_sends_a_snapshot_and_live_updates(office, services, counters, operator):
+    socket = await connect("/ws/offices/main/operators/", await session_cookie(operator))
+    snapshot = await socket.receive_json_from()
+    assert snapshot["type"] == "snapshot"
+    assert {c["number"]: c["state"] for c in snapshot["counters"]} == {"1": "open", "2": "open", "3": "open"}
+    assert [s["code"] for s in snapshot["services"]] == ["fl", "ul", "cash"]
+    await run(svc.ticket_issue, office=office, service=services["ul"])
+    assert (await receive_type(socket, "queue.updated"))["waiting"]["ul"] == 1
+    await run(svc.counter_set_state, counter=counters["2"], state="break", user=operator)
+    update = await receive_type(socket, "counter.updated")
+    assert (update["counter"], update["state"]) == ("2", "break")
+    await socket.disconnect()
+
+
+async def expect_refusal(path: str, code: int, *headers) -> dict:
+    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN, *headers])
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    error = await communicator.receive_json_from()
+    assert error["type"] == "error" and error["message"]
+    closed = await communicator.receive_output(timeout=3)
+    assert closed == {"type": "websocket.close", "code": code}
+    await communicator.disconnect()
+    return error
+
+
+async def test_operator_socket_refuses_anonymous_users(office):
+    error = await expect_refusal("/ws/offices/main/operators/", 4401)
+    assert error["code"] == "not_authenticated"
+
+
+async def test_operator_socket_refuses_operators_of_other_offices(office, other_operator):
+    error = await expect_refusal("/ws/offices/main/operators/", 4403, await session_cookie(other_operator))
+    assert error["code"] == "permission_denied"
+
+
+async def test_unknown_office_and_unknown_token_are_refused(office):
+    await expect_refusal("/ws/offices/nowhere/display/", 4404)
+    await expect_refusal("/ws/tickets/not-a-token/", 4404)
+
+
+async def test_tracking_socket_follows_position_transfer_and_call(office, services, counters, operator):
+    first = await run(svc.ticket_issue, office=office, service=services["fl"])
+    mine = await run(svc.ticket_issue, office=office, service=services["fl"])
+    phone = await connect(f"/ws/tickets/{mine.token}/")
+    snapshot = await phone.receive_json_from()
+    assert (snapshot["type"], snapshot["number"], snapshot["status"], snapshot["position"]) == (
+        "snapshot",
+        mine.number,
+        "waiting",
+        1,
+    )
+    assert snapshot["estimated_wait_seconds"] == 300  # one open counter, default service time
+
+    await run(svc.ticket_call_next, counter=counters["1"], operator=operator)
+    status = await receive_type(phone, "ticket.status")
+    assert (status["status"], status["position"], status["estimated_wait_seconds"]) == ("waiting", 0, 0)
+
+    # Transfer the first client into ul, then move mine to ul as well: the phone follows.
+    await run(svc.ticket_finish, ticket=first, operator=operator)
+    await run(svc.ticket_call_next, counter=counters["1"], operator=operator)
+    called = await receive_type(phone, "ticket.status")
+    assert (called["status"], called["counter"], called["position"]) == ("called", "1", None)
+    await run(svc.ticket_transfer, ticket=mine, service=services["ul"], to_front=False, operator=operator)
+    moved = await receive_type(phone, "ticket.status")
+    assert (moved["status"], moved["position"]) == ("waiting", 0)
+    other = await run(svc.ticket_issue, office=office, service=services["ul"])
+    assert await phone.receive_nothing(timeout=0.3)  # a ticket behind mine changes nothing for me
+    await run(svc.ticket_call_next, counter=counters["2"], operator=operator)
+    final = await receive_type(phone, "ticket.status")
+    assert (final["status"], final["counter"]) == ("called", "2")
+    assert other.number != mine.number
+    await phone.disconnect()
+
+
+async def test_screens_answer_pings_and_ignore_everything_else(office, services):
+    display = await connect("/ws/offices/main/display/")
+    await display.receive_json_from()
+    for garbage in ["not json", json.dumps({"type": "ticket.called", "ticket": "Ж999"}), "x" * 100_000, "[]"]:
+        await display.send_to(text_data=garbage)
+    await display.send_to(bytes_data=b"\xff\xfe")
+    await display.send_json_to({"type": "ping"})
+    assert await display.receive_json_from() == {"type": "pong"}
+    assert await display.receive_nothing(timeout=0.3)
+    assert await database_sync_to_async(Ticket.objects.count)() == 0
+    await display.disconnect()
