@@ -6,6 +6,7 @@ except a {"type": "ping"} heartbeat, answered with {"type": "pong"}.
 """
 
 import json
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -21,6 +22,9 @@ from . import broadcast, snapshots
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+# A screen may ask for a fresh snapshot (the office opening or closing is a
+# change of time, not an event), but not more often than this.
+SYNC_INTERVAL_SECONDS = 10
 
 
 class ScreenConsumer(AsyncJsonWebsocketConsumer):
@@ -38,12 +42,23 @@ class ScreenConsumer(AsyncJsonWebsocketConsumer):
             return None
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        # Screens are read-only: anything but a ping is ignored, garbage included.
+        # Screens are read-only: a ping or a request for a fresh snapshot is
+        # all they may send; anything else, garbage included, is ignored.
         if text_data is None or len(text_data) > 1024:
             return
         content = await self.decode_json(text_data)
-        if isinstance(content, dict) and content.get("type") == "ping":
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "ping":
             await self.send_json({"type": "pong"})
+        elif content.get("type") == "sync":
+            now = time.monotonic()
+            if now - getattr(self, "last_sync", 0) >= SYNC_INTERVAL_SECONDS:
+                self.last_sync = now
+                await self.send_json(await self.snapshot())
+
+    async def snapshot(self) -> dict:
+        raise NotImplementedError
 
     async def refuse(self, code: int, error: str, message: str) -> None:
         await self.accept()
@@ -73,9 +88,13 @@ class DisplayConsumer(ScreenConsumer):
         office = await _office(self.scope["url_route"]["kwargs"]["code"])
         if office is None:
             return await self.refuse(CLOSE_NOT_FOUND, "not_found", "Офис не найден.")
+        self.office = office
         await self.join(broadcast.display_group(office.pk))
         await self.accept()
-        await self.send_json(await database_sync_to_async(snapshots.display_snapshot)(office))
+        await self.send_json(await self.snapshot())
+
+    async def snapshot(self) -> dict:
+        return await database_sync_to_async(snapshots.display_snapshot)(self.office)
 
 
 class OperatorsConsumer(ScreenConsumer):
@@ -89,9 +108,13 @@ class OperatorsConsumer(ScreenConsumer):
         # Membership is re-checked on every connect: a revoked operator loses access at the next reconnect.
         if not await database_sync_to_async(access.is_staff_of)(user, office):
             return await self.refuse(CLOSE_FORBIDDEN, "permission_denied", "Вы не работаете в этом офисе.")
+        self.office = office
         await self.join(broadcast.operators_group(office.pk))
         await self.accept()
-        await self.send_json(await database_sync_to_async(snapshots.operators_snapshot)(office))
+        await self.send_json(await self.snapshot())
+
+    async def snapshot(self) -> dict:
+        return await database_sync_to_async(snapshots.operators_snapshot)(self.office)
 
 
 @database_sync_to_async
@@ -110,6 +133,7 @@ class TicketConsumer(ScreenConsumer):
         if state is None:
             return await self.refuse(CLOSE_NOT_FOUND, "not_found", "Талон не найден.")
         ticket, snapshot = state
+        self.token = ticket.token
         self.number = ticket.number
         self.status = ticket.status
         self.service_id = ticket.service_id
@@ -147,6 +171,10 @@ class TicketConsumer(ScreenConsumer):
                     "counter": None,
                 }
             )
+
+    async def snapshot(self) -> dict:
+        state = await _ticket_state(self.token)
+        return state[1]
 
     async def _send_status(self, message: dict) -> None:
         # Only changes reach the phone.

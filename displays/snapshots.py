@@ -52,6 +52,8 @@ def display_snapshot(office: Office) -> dict:
             "code": office.code,
             "name": office.name,
             "ticker": office.ticker_text,
+            "chime": office.display_chime,
+            "voice": office.display_voice,
             "hours": office.hours_display(),
         },
         "open": office.is_open(),

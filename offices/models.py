@@ -26,6 +26,8 @@ class Office(models.Model):
     stop_issuing_minutes = models.PositiveIntegerField("прекращение выдачи талонов до закрытия, мин", default=15)
     wait_norm_minutes = models.PositiveIntegerField("норматив ожидания, мин", default=15)
     ticker_text = models.CharField("бегущая строка на табло", max_length=500, blank=True)
+    display_chime = models.BooleanField("звуковой сигнал на табло", default=True)
+    display_voice = models.BooleanField("голосовое объявление на табло", default=True)
 
     class Meta:
         verbose_name = "офис (ЦОК)"

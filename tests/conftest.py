@@ -165,3 +165,60 @@ def pytest_configure(config):
     basehttp.WSGIServer.request_queue_size = 256
     # Hashing passwords at full strength costs ~0.3 s per user; tests create many.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's Chromium: Playwright must never download a browser of its own.
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def allow_orm_in_browser_tests(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM refuses
+    # to run there unless told that this test thread is safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def daphne(transactional_db, tmp_path):
+    """Start Daphne processes on the test database; all are stopped after the test."""
+    from tests.servers import DaphneServer
+
+    started = []
+
+    def start(**kwargs) -> DaphneServer:
+        server = DaphneServer(log_dir=tmp_path, **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+class ConsoleErrors:
+    """Collects console errors and page exceptions of a Playwright page."""
+
+    def __init__(self, page, ignore=()):
+        self.errors = []
+        self.ignore = list(ignore)
+        page.on("console", lambda msg: msg.type == "error" and self._add(msg.text))
+        page.on("pageerror", lambda exc: self._add(f"pageerror: {exc}"))
+        page.on("response", lambda r: r.status >= 400 and self._add(f"HTTP {r.status} {r.url}"))
+
+    def _add(self, text):
+        if not any(pattern in text for pattern in self.ignore):
+            self.errors.append(text)

@@ -1,0 +1,104 @@
+/* Hall display: latest calls, waiting counts, clock, ticker, announcements. */
+(function () {
+  "use strict";
+  const root = document.getElementById("display");
+  const config = JSON.parse(document.getElementById("display-config").textContent);
+  const params = new URLSearchParams(location.search);
+  const flag = (name, fallback) => (params.has(name) ? !["0", "false", "off", "no"].includes(params.get(name)) : fallback);
+  const HIGHLIGHT_MS = 10000;
+  const VISIBLE_CALLS = 8;
+
+  const announcer = new Announcer({
+    clipBase: config.clipBase,
+    chime: flag("chime", config.chime),
+    voice: flag("voice", config.voice),
+  });
+  window.announcer = announcer;
+
+  const state = { calls: [], waiting: {}, services: [], open: true, office: null };
+  const el = (id) => document.getElementById(id);
+
+  function render() {
+    const now = Date.now();
+    const rows = state.calls.slice(0, VISIBLE_CALLS).map((call) => {
+      const fresh = call.shownAt && now - call.shownAt < HIGHLIGHT_MS;
+      const cls = ["call", fresh ? "fresh" : "", call.active ? "" : "past"].join(" ");
+      return `<li class="${cls}" data-ticket="${escapeHtml(call.ticket)}"><span class="ticket">${escapeHtml(call.ticket)}</span>` +
+        `<span class="arrow" aria-hidden="true">→</span><span class="counter">${escapeHtml(call.counter)}</span>` +
+        `<span class="sr-only">Талон ${escapeHtml(call.ticket)}, окно ${escapeHtml(call.counter)}</span></li>`;
+    });
+    el("calls").innerHTML = rows.join("") || '<li class="empty">Вызовов пока нет</li>';
+    el("waiting").innerHTML = state.services.map((s) =>
+      `<li><span class="service">${escapeHtml(s.name)}</span><span class="count" data-service="${escapeHtml(s.code)}">${state.waiting[s.code] ?? 0}</span></li>`
+    ).join("");
+    el("closed").hidden = state.open;
+    if (state.office) {
+      el("office-name").textContent = state.office.name;
+      el("ticker-text").textContent = state.office.ticker || "";
+      el("closed-hours").innerHTML = state.office.hours
+        .map((d) => `<li>${d.label}: ${d.hours ? d.hours.replace("-", "–") : "выходной"}</li>`).join("");
+    }
+  }
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  }
+
+  function onMessage(message) {
+    switch (message.type) {
+      case "snapshot":
+        state.office = message.office;
+        state.open = message.open;
+        state.services = message.services;
+        state.waiting = message.waiting;
+        // The snapshot replaces everything; highlights survive for calls already on screen.
+        state.calls = message.calls.map((c) => {
+          const known = state.calls.find((k) => k.ticket === c.ticket && k.counter === c.counter);
+          return { ...c, shownAt: known ? known.shownAt : null };
+        });
+        break;
+      case "ticket.called":
+        state.calls = state.calls.filter((c) => c.ticket !== message.ticket);
+        state.calls.unshift({ ticket: message.ticket, counter: message.counter, called_at: message.at, active: true, shownAt: Date.now() });
+        state.calls = state.calls.slice(0, 10);
+        announcer.announce(message.ticket, message.counter);
+        setTimeout(render, HIGHLIGHT_MS + 50);
+        break;
+      case "ticket.cleared":
+        state.calls.forEach((c) => { if (c.ticket === message.ticket) c.active = false; });
+        break;
+      case "queue.updated":
+        state.waiting = message.waiting;
+        break;
+      default:
+        return;
+    }
+    render();
+  }
+
+  function onStatus(connected) {
+    el("offline").hidden = connected;
+    root.dataset.connected = connected ? "1" : "0";
+  }
+
+  function tick() {
+    const now = new Date();
+    // The office's time, whatever zone the TV itself is set to.
+    const zone = { timeZone: config.timezone };
+    el("clock").textContent = now.toLocaleTimeString("ru-RU", { ...zone, hour: "2-digit", minute: "2-digit" });
+    el("date").textContent = now.toLocaleDateString("ru-RU", { ...zone, weekday: "long", day: "numeric", month: "long" });
+  }
+
+  const socket = new LiveSocket(config.socket, { onMessage, onStatus }).start();
+  // Opening and closing are changes of time, not events: resync every minute.
+  setInterval(() => socket.send({ type: "sync" }), 60000);
+  tick();
+  setInterval(tick, 1000);
+
+  const soundButton = el("enable-sound");
+  function checkSound() { soundButton.hidden = !announcer.blocked() || (!announcer.chime && !announcer.voice); }
+  soundButton.addEventListener("click", () => announcer.unlock().then(checkSound));
+  document.addEventListener("click", () => announcer.unlock().then(checkSound), { once: true });
+  checkSound();
+  render();
+})();
