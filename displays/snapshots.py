@@ -58,9 +58,7 @@ def display_snapshot(office: Office) -> dict:
         },
         "open": office.is_open(),
         "calls": last_calls(office),
-        "services": [
-            {"code": s.code, "name": s.name, "prefix": s.prefix} for s in office.services.filter(active=True)
-        ],
+        "services": [{"code": s.code, "name": s.name, "prefix": s.prefix} for s in office.services.filter(active=True)],
         "waiting": selectors.waiting_counts(office),
     }
 
@@ -78,7 +76,9 @@ def counter_rows(office: Office) -> list[dict]:
                 "id": counter.pk,
                 "number": counter.number,
                 "state": counter.state,
-                "operator": (counter.operator.get_full_name() or counter.operator.username) if counter.operator else None,
+                "operator": (counter.operator.get_full_name() or counter.operator.username)
+                if counter.operator
+                else None,
                 "services": [s.code for s in counter.services.all()],
                 "ticket": (
                     {

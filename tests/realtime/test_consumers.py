@@ -88,7 +88,10 @@ async def test_every_transition_reaches_the_display(office, services, counters, 
     expectations = [
         (lambda t: svc.ticket_no_show(ticket=t, operator=operator), "no_show"),
         (lambda t: svc.ticket_postpone(ticket=t, operator=operator), "postponed"),
-        (lambda t: svc.ticket_transfer(ticket=t, service=services["cash"], to_front=True, operator=operator), "transferred"),
+        (
+            lambda t: svc.ticket_transfer(ticket=t, service=services["cash"], to_front=True, operator=operator),
+            "transferred",
+        ),
     ]
     for action, status in expectations:
         ticket = await run(svc.ticket_issue, office=office, service=services["fl"])
