@@ -61,7 +61,14 @@ def _publish_queue(office, services) -> None:
     # Imported here: tickets imports this module, so a top-level import would be circular.
     from tickets import selectors
 
-    _send_office(office.pk, {"type": "queue.updated", "waiting": selectors.waiting_counts(office)})
+    _send_office(
+        office.pk,
+        {
+            "type": "queue.updated",
+            "waiting": selectors.waiting_counts(office),
+            "oldest": selectors.oldest_waiting(office),
+        },
+    )
     for service in services:
         _send(service_group(service.pk), {"type": "queue.order", **selectors.service_queue(office, service)})
 

@@ -57,6 +57,7 @@ def display_snapshot(office: Office) -> dict:
             "hours": office.hours_display(),
         },
         "open": office.is_open(),
+        "issuing": office.is_issuing(),
         "calls": last_calls(office),
         "services": [{"code": s.code, "name": s.name, "prefix": s.prefix} for s in office.services.filter(active=True)],
         "waiting": selectors.waiting_counts(office),
@@ -103,8 +104,11 @@ def operators_snapshot(office: Office) -> dict:
         "type": "snapshot",
         "office": {"code": office.code, "name": office.name},
         "open": summary["open"],
+        "wait_norm_seconds": office.wait_norm_minutes * 60,
         "services": summary["services"],
+        "oldest": selectors.oldest_waiting(office),
         "counters": counter_rows(office),
+        "today": selectors.today_stats(office),
         "at": timezone.now().isoformat(),
     }
 

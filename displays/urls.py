@@ -5,7 +5,13 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("display/<slug:code>/", views.display, name="display"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("display/<slug:code>/", views.display, name="display"),
+    path("kiosk/<slug:code>/", views.kiosk, name="kiosk"),
+    path("t/<str:token>/", views.tracking, name="tracking"),
+    path("t/<str:token>/qr.svg", views.ticket_qr, name="ticket-qr"),
+    path("operator/", views.operator_home, name="operator"),
+    path("operator/<int:counter_id>/", views.operator_workplace, name="operator-workplace"),
+    path("monitor/", views.monitor, name="monitor"),
 ]

@@ -1,15 +1,41 @@
+"""Server-rendered screens. Each page gets its initial configuration here;
+live state then comes over WebSockets and actions go through the REST API."""
+
+import io
+
+import segno
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import ensure_csrf_cookie
 
-from offices.models import Office
+from offices import access
+from offices.models import Counter, Office, Service
+from tickets.models import Ticket
+
+CHANNEL_GROUPS = [
+    (Service.Channel.INDIVIDUALS, "Физическим лицам"),
+    (Service.Channel.LEGAL_ENTITIES, "Юридическим лицам"),
+    (Service.Channel.CASHIER, "Касса"),
+]
 
 
 def home(request):
     return render(request, "home.html", {"offices": Office.objects.all()})
 
 
+def _office(code: str) -> Office:
+    return get_object_or_404(Office.objects.prefetch_related("hours"), code=code)
+
+
 def display(request, code: str):
-    office = get_object_or_404(Office, code=code)
+    office = _office(code)
     config = {
         "socket": f"/ws/offices/{office.code}/display/",
         "clipBase": static("displays/voice/ru/"),
@@ -18,3 +44,81 @@ def display(request, code: str):
         "timezone": office.timezone,
     }
     return render(request, "displays/display.html", {"office": office, "config": config})
+
+
+@ensure_csrf_cookie
+def kiosk(request, code: str):
+    office = _office(code)
+    services = list(office.services.filter(active=True))
+    groups = [
+        {"label": _(label), "services": [s for s in services if s.channel == channel]}
+        for channel, label in CHANNEL_GROUPS
+    ]
+    config = {
+        "office": office.code,
+        "officeName": office.name,
+        "socket": f"/ws/offices/{office.code}/display/",
+        "issueUrl": f"/api/v1/offices/{office.code}/tickets/",
+        "queueUrl": f"/api/v1/offices/{office.code}/queue/",
+        "timezone": office.timezone,
+        "returnAfterMs": 10000,
+    }
+    return render(
+        request,
+        "displays/kiosk.html",
+        {"office": office, "groups": [g for g in groups if g["services"]], "config": config},
+    )
+
+
+@cache_control(max_age=3600)
+def ticket_qr(request, token: str):
+    ticket = get_object_or_404(Ticket, token=token)
+    path = reverse("tracking", args=[ticket.token])
+    url = settings.PUBLIC_URL + path if settings.PUBLIC_URL else request.build_absolute_uri(path)
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=4, border=2, xmldecl=False)
+    return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
+
+
+def tracking(request, token: str):
+    ticket = get_object_or_404(Ticket.objects.select_related("office", "service"), token=token)
+    config = {"socket": f"/ws/tickets/{ticket.token}/", "timezone": ticket.office.timezone}
+    return render(request, "displays/tracking.html", {"ticket": ticket, "config": config})
+
+
+@login_required
+def operator_home(request):
+    offices = access.operator_offices(request.user).prefetch_related("counters")
+    return render(request, "displays/operator_home.html", {"offices": offices})
+
+
+@login_required
+@ensure_csrf_cookie
+def operator_workplace(request, counter_id: int):
+    counter = get_object_or_404(Counter.objects.select_related("office"), pk=counter_id)
+    if not access.can_operate(request.user, counter.office):
+        raise PermissionDenied(_("Вы не работаете в окнах этого офиса."))
+    office = counter.office
+    config = {
+        "counter": counter.pk,
+        "counterNumber": counter.number,
+        "office": office.code,
+        "socket": f"/ws/offices/{office.code}/operators/",
+        "api": "/api/v1/",
+        "services": [{"code": s.code, "name": s.name} for s in office.services.filter(active=True)],
+    }
+    return render(request, "displays/operator.html", {"counter": counter, "office": office, "config": config})
+
+
+@login_required
+def monitor(request):
+    offices = list(access.manager_offices(request.user))
+    if not offices:
+        raise PermissionDenied(_("Монитор доступен только руководителям."))
+    config = {
+        "offices": [
+            {"code": o.code, "name": o.name, "socket": f"/ws/offices/{o.code}/operators/", "norm": o.wait_norm_minutes}
+            for o in offices
+        ]
+    }
+    return render(request, "displays/monitor.html", {"offices": offices, "config": config})

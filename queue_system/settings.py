@@ -252,5 +252,9 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
+# The address printed in the tickets' QR codes, as seen from a client's phone
+# (for example https://queue.example.ru). Empty: the address the kiosk uses.
+PUBLIC_URL = env_str("PUBLIC_URL", "").rstrip("/")
+
 # Estimated wait: the default service time when a service has no history yet.
 DEFAULT_SERVICE_SECONDS = env_int("DEFAULT_SERVICE_SECONDS", 300, minimum=1)

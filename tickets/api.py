@@ -106,10 +106,23 @@ class CounterOut(serializers.ModelSerializer):
     services = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     backup_services = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     office = serializers.CharField(source="office.code")
+    ticket = serializers.SerializerMethodField(help_text="Вызванный или обслуживаемый талон")
+    today = serializers.SerializerMethodField(help_text="Обслужено сегодня в этом окне")
 
     class Meta:
         model = Counter
-        fields = ["id", "office", "number", "state", "services", "backup_services"]
+        fields = ["id", "office", "number", "state", "services", "backup_services", "ticket", "today"]
+
+    def get_ticket(self, counter) -> dict | None:
+        ticket = (
+            Ticket.objects.filter(counter=counter, status__in=Ticket.ACTIVE)
+            .select_related("service", "counter", "office")
+            .first()
+        )
+        return TicketOut(ticket).data if ticket else None
+
+    def get_today(self, counter) -> dict:
+        return selectors.today_stats(counter.office, counter)
 
 
 def ticket_response(ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:

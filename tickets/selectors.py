@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Min, Q
+from django.db.models import Avg, Count, Min, Q
 from django.utils import timezone
 
 from offices.models import Counter, Office, Service
@@ -164,4 +164,31 @@ def queue_summary(office: Office, now: datetime | None = None) -> dict:
             }
             for t in active
         ],
+    }
+
+
+def oldest_waiting(office: Office) -> dict[str, str]:
+    """When the longest-waiting ticket of each service entered its queue (ISO time)."""
+    rows = waiting_today(office).values("service__code").annotate(oldest=Min("queued_at"))
+    return {row["service__code"]: row["oldest"].isoformat() for row in rows}
+
+
+def today_stats(office: Office, counter: Counter | None = None) -> dict:
+    """Today's finished tickets: count, mean wait and service (s), share over the wait norm."""
+    done = Ticket.objects.filter(office=office, local_date=office.local_date(), status=Ticket.Status.DONE)
+    if counter is not None:
+        done = done.filter(counter=counter)
+    norm = office.wait_norm_minutes * 60
+    row = done.aggregate(
+        served=Count("id"),
+        avg_wait=Avg("wait_seconds"),
+        avg_service=Avg("service_seconds"),
+        over_norm=Count("id", filter=Q(wait_seconds__gt=norm)),
+    )
+    served = row["served"]
+    return {
+        "served": served,
+        "avg_wait_seconds": round(row["avg_wait"]) if served else None,
+        "avg_service_seconds": round(row["avg_service"]) if served else None,
+        "over_norm_share": round(row["over_norm"] / served, 4) if served else None,
     }

@@ -1,0 +1,32 @@
+/* Russian formatting shared by the screens. */
+(function () {
+  "use strict";
+  function plural(n, one, few, many) {
+    const mod10 = n % 10, mod100 = n % 100;
+    if (mod10 === 1 && mod100 !== 11) return one;
+    if (mod10 >= 2 && mod10 <= 4 && (mod100 < 12 || mod100 > 14)) return few;
+    return many;
+  }
+  function waitText(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    if (seconds < 60) return "менее минуты";
+    const minutes = Math.round(seconds / 60);
+    if (minutes < 60) return "≈ " + minutes + " " + plural(minutes, "минута", "минуты", "минут");
+    const hours = Math.floor(minutes / 60), rest = minutes % 60;
+    return "≈ " + hours + " ч" + (rest ? " " + rest + " мин" : "");
+  }
+  function peopleText(n) {
+    if (n === null || n === undefined) return "—";
+    if (n === 0) return "никого";
+    return n + " " + plural(n, "человек", "человека", "человек");
+  }
+  function clock(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    return (h ? h + ":" + String(m).padStart(2, "0") : String(m)) + ":" + String(s).padStart(2, "0");
+  }
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  }
+  window.fmt = { plural, waitText, peopleText, clock, escapeHtml };
+})();
