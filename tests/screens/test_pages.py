@@ -5,8 +5,8 @@ import re
 import pytest
 from django.test import Client
 
-from tickets import services as svc
 from tests.conftest import make_user
+from tickets import services as svc
 
 PLACEHOLDERS = re.compile(r"\{\{|\{%|%\(|\bNone\b|\bTODO\b|\bundefined\b")
 
