@@ -50,6 +50,14 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(f"Tests ran on database {_db_vendor()} with channel layer {_layer()}.")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    # Playwright keeps an event loop running in the main thread from the first
+    # browser test to the end of the session: run those tests last, so that no
+    # ordinary or asyncio test ever runs under that loop.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def pytest_runtest_setup(item):
     for name, (available, reason) in REQUIREMENTS.items():
         if item.get_closest_marker(name) and not available():
@@ -193,7 +201,7 @@ def allow_orm_in_browser_tests(monkeypatch):
 
 
 @pytest.fixture
-def daphne(transactional_db, tmp_path):
+def daphne(allow_orm_in_browser_tests, transactional_db, tmp_path):
     """Start Daphne processes on the test database; all are stopped after the test."""
     from tests.servers import DaphneServer
 

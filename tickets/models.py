@@ -64,6 +64,8 @@ class Ticket(models.Model):
     wait_seconds = models.FloatField("ожидание, с", default=0)
     service_seconds = models.FloatField("обслуживание, с", default=0)
     token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    # Tickets of a previous queue system, loaded by import_tickets: they have no event log.
+    imported = models.BooleanField("импортирован", default=False)
 
     class Meta:
         verbose_name = "талон"
@@ -89,6 +91,7 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["office", "local_date", "status"], name="ticket_queue_idx"),
             models.Index(fields=["office", "issued_at"], name="ticket_office_issued_idx"),
+            models.Index(fields=["local_date", "status"], name="ticket_report_idx"),
             # The estimate reads a service's latest finished tickets.
             models.Index(fields=["service", "status", "-finished_at"], name="ticket_service_recent_idx"),
         ]
