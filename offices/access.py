@@ -34,3 +34,13 @@ def can_manage(user, office: Office) -> bool:
 
 def is_staff_of(user, office: Office) -> bool:
     return can_operate(user, office) or can_manage(user, office)
+
+
+def is_company_wide(user) -> bool:
+    """An admin or a manager without an office reads the whole company."""
+    if not user.is_authenticated:
+        return False
+    return (
+        user.is_superuser
+        or Membership.objects.filter(user=user, role=Membership.Role.MANAGER, office__isnull=True).exists()
+    )

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from offices import api as offices_api
+from reports import api as reports_api
 from tickets import api as tickets_api
 
 urlpatterns = [
@@ -24,4 +25,8 @@ urlpatterns = [
     ],
     path("tickets/<str:token>/", tickets_api.TicketTrack.as_view(), name="api-ticket-track"),
     path("auth/token/", tickets_api.AuthToken.as_view(), name="api-auth-token"),
+    path("reports/service-times/", reports_api.ServiceTimes.as_view(), name="api-report-service-times"),
+    path("reports/channels/", reports_api.Channels.as_view(), name="api-report-channels"),
+    path("reports/personal-account/", reports_api.PersonalAccount.as_view(), name="api-report-personal-account"),
+    path("reports/contact-center/", reports_api.ContactCenter.as_view(), name="api-report-contact-center"),
 ]

@@ -1,0 +1,201 @@
+"""The report tables as XLSX workbooks and CSV files, laid out like the published ones."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+
+from .selectors import MONTHS
+
+HMS, COUNT, DAYS, SHARE, TEXT = "hms", "count", "days", "share", "text"
+FORMATS = {HMS: "h:mm:ss", COUNT: "#,##0", DAYS: "0.00", SHARE: "0.0%"}
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    kinds: list[str]
+    rows: list[list]
+
+
+def _cell_text(value, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == HMS:
+        hours, rest = divmod(int(value), 3600)
+        return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    if kind == DAYS:
+        return f"{value:.2f}".replace(".", ",")
+    if kind == SHARE:
+        return f"{value * 100:.1f}".replace(".", ",") + "%"
+    return str(value)
+
+
+def to_csv(tables: list[Table]) -> bytes:
+    """Semicolon-separated UTF-8 with a BOM: what Excel in a Russian locale opens as is."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    for index, table in enumerate(tables):
+        if index:
+            writer.writerow([])
+        writer.writerow([table.title])
+        writer.writerow(table.columns)
+        for row in table.rows:
+            writer.writerow([_cell_text(v, k) for v, k in zip(row, table.kinds, strict=True)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+THIN = Side(style="thin", color="999999")
+
+
+def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = sheet_title[:31]
+    row_index = 1
+    widths: dict[int, int] = {}
+    for table in tables:
+        sheet.cell(row=row_index, column=1, value=table.title).font = Font(bold=True, size=12)
+        sheet.cell(row=row_index, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.merge_cells(start_row=row_index, start_column=1, end_row=row_index, end_column=len(table.columns))
+        sheet.row_dimensions[row_index].height = 32
+        row_index += 1
+        for col, name in enumerate(table.columns, start=1):
+            cell = sheet.cell(row=row_index, column=col, value=name)
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+            cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+            widths[col] = max(widths.get(col, 10), min(len(name), 28))
+        row_index += 1
+        for row in table.rows:
+            for col, (value, kind) in enumerate(zip(row, table.kinds, strict=True), start=1):
+                if kind == HMS and value is not None:
+                    value = timedelta(seconds=int(value))
+                cell = sheet.cell(row=row_index, column=col, value=value)
+                cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+                if kind in FORMATS:
+                    cell.number_format = FORMATS[kind]
+                if row and row[0] == "Итого":
+                    cell.font = Font(bold=True)
+            row_index += 1
+        row_index += 1
+    for col, width in widths.items():
+        sheet.column_dimensions[get_column_letter(col)].width = width + 4
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def half_years(title: str, label: str, months: list, total, kind: str) -> Table:
+    """The published layout: January–June beside July–December, the total below."""
+    rows = [[MONTHS[i], months[i], MONTHS[i + 6], months[i + 6]] for i in range(6)]
+    rows.append(["Итого", None, None, total])
+    return Table(title, ["Месяц", label, "Месяц", label], [TEXT, kind, TEXT, kind], rows)
+
+
+def service_times_tables(report: dict) -> list[Table]:
+    months, total = report["months"], report["total"]
+    return [
+        half_years(
+            "Среднее за календарный месяц время ожидания потребителей (покупателей) в очереди до начала очного "
+            "обслуживания работником Центра обслуживания клиентов",
+            "Среднее время ожидания в очереди",
+            [m["avg_wait_seconds"] for m in months],
+            total["avg_wait_seconds"],
+            HMS,
+        ),
+        half_years(
+            "Среднее за календарный месяц время очного обслуживания потребителей (покупателей) работником "
+            "Центра обслуживания клиентов",
+            "Среднее время очного обслуживания",
+            [m["avg_service_seconds"] for m in months],
+            total["avg_service_seconds"],
+            HMS,
+        ),
+        Table(
+            "Подробно по месяцам",
+            ["Месяц", "Обслужено", "Не явились", "Отменены", "Истекли", "Ожидание", "Обслуживание", "Дольше нормы"],
+            [TEXT, COUNT, COUNT, COUNT, COUNT, HMS, HMS, SHARE],
+            [
+                [
+                    m["month_name"],
+                    m["tickets"],
+                    m["no_show"],
+                    m["cancelled"],
+                    m["expired"],
+                    m["avg_wait_seconds"],
+                    m["avg_service_seconds"],
+                    m["over_norm_share"],
+                ]
+                for m in [*months, total]
+            ],  # fmt: skip
+        ),
+    ]
+
+
+def channels_tables(report: dict) -> list[Table]:
+    return [
+        Table(
+            f"Количество обращений в разрезе каналов обслуживания за {report['year']} год",
+            ["Канал обращения", *MONTHS, "Итого"],
+            [TEXT] + [COUNT] * 13,
+            [[row["label"], *row["months"], row["total"]] for row in report["rows"]],
+        )
+    ]
+
+
+def personal_account_tables(report: dict) -> list[Table]:
+    months = report["months"]
+    return [
+        half_years(
+            "Среднее за календарный месяц время ожидания потребителей (покупателей) ответа в Личном кабинете",
+            "Среднее время ожидания ответа в ЛК, (день)",
+            [m["avg_response_days"] for m in months],
+            report["total"]["avg_response_days"],
+            DAYS,
+        ),
+        Table(
+            "Обращения по месяцам",
+            ["Месяц", "Обращений", "С ответом", "Среднее время ответа, дней"],
+            [TEXT, COUNT, COUNT, DAYS],
+            [
+                [m["month_name"], m["appeals"], m["answered"], m["avg_response_days"]]
+                for m in [*months, report["total"]]
+            ],
+        ),
+    ]
+
+
+def contact_center_tables(report: dict) -> list[Table]:
+    rows = [*report["months"], report["total"]]
+    return [
+        Table(
+            "Среднее за календарный месяц время ожидания в очереди до ответа оператора и время обслуживания "
+            "Контакт-центра",
+            [
+                "Месяц",
+                "Звонков",
+                "Принято",
+                "Потеряно",
+                "Среднее время ожидания (сек.)",
+                "Среднее время разговора (сек.)",
+            ],
+            [TEXT, COUNT, COUNT, COUNT, COUNT, COUNT],
+            [
+                [
+                    r["month_name"],
+                    r["calls"],
+                    r["answered"],
+                    r["abandoned"],
+                    r["avg_wait_seconds"],
+                    r["avg_talk_seconds"],
+                ]
+                for r in rows
+            ],
+        )
+    ]
