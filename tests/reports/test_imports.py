@@ -166,7 +166,10 @@ def test_import_calls(db, tmp_path):
     assert Call.objects.count() == 2
     answered = Call.objects.get(answered_at__isnull=False)
     assert (answered.wait_seconds, answered.talk_seconds) == (20, 100)
-    bad = "started_at,answered_at,ended_at\n2024-03-01T09:00:00+03:00,2024-03-01T08:00:00+03:00,2024-03-01T09:02:00+03:00\n"
+    bad = (
+        "started_at,answered_at,ended_at\n"
+        "2024-03-01T09:00:00+03:00,2024-03-01T08:00:00+03:00,2024-03-01T09:02:00+03:00\n"
+    )
     with pytest.raises(CommandError, match="line 2: нужно started_at ≤ answered_at ≤ ended_at"):
         call_command("import_calls", write(tmp_path, "d.csv", bad))
     assert Call.objects.count() == 2
