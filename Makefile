@@ -21,6 +21,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_history
 	$(BIN)/python manage.py welcome --host $(HOST) --port $(PORT)
 	exec $(BIN)/daphne -b $(HOST) -p $(PORT) queue_system.asgi:application
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/v1/", include("queue_system.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("reports/", include("reports.urls")),
     path("", include("displays.urls")),
 ]

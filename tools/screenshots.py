@@ -10,6 +10,7 @@ queue. Only loopback addresses are used.
 """
 
 import argparse
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -86,7 +87,10 @@ def main():
         desk = staff.new_page()
         login(desk, base, "operator-korocha")
         desk.goto(f"{base}/operator/{state['counter']}/")
-        desk.get_by_role("button", name="Начать обслуживание").click()
+        desk.locator("#operator[data-connected='1']").wait_for()
+        start = desk.get_by_role("button", name="Начать обслуживание")
+        if start.is_enabled():
+            start.click()
         shot(desk, "operator")
 
         boss = browser.new_context(viewport={"width": 1440, "height": 1000})
@@ -94,7 +98,11 @@ def main():
         login(monitor, base, "manager")
         monitor.goto(f"{base}/monitor/")
         shot(monitor, "monitor")
-        for name, path in [("reports", "/reports/?year=2025"), ("report-disclosure", "/reports/disclosure/2025/")]:
+        year = date.today().year
+        for name, path in [
+            ("reports", f"/reports/?year={year - 1}"),
+            ("report-disclosure", f"/reports/disclosure/{year}/"),
+        ]:
             if wanted and name not in wanted:
                 continue
             response = monitor.goto(base + path)

@@ -1,0 +1,196 @@
+"""Generate a believable history for the demo offices, so that reports are full from the start.
+
+Tickets, monthly remote-channel counts, personal-cabinet appeals and
+contact-centre calls from 1 January of last year to yesterday, shaped by the
+seasonality of the published 2024 report. Everything goes through the same
+import functions as real files, so a second run adds nothing.
+"""
+
+import io
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from offices.models import Office
+from reports import imports
+from reports.models import Disclosure
+from tickets.models import Ticket
+
+# Published 2024 figures: in-person contacts per month (seasonality), mean wait and service (s).
+SEASON = [22038, 30585, 19750, 22703, 25225, 25556, 24884, 26523, 26679, 29038, 26967, 27066]
+WAIT = [210, 234, 248, 250, 212, 209, 266, 187, 246, 162, 177, 166]
+SERVICE = [336, 349, 361, 386, 355, 356, 369, 384, 343, 363, 348, 340]
+REMOTE = {
+    "contact_center": [22953, 24644, 26866, 22144, 24783, 28434, 33740, 30395, 27497, 31126, 34758, 27660],
+    "robot": [10378, 12656, 14844, 9790, 11399, 13978, 16687, 14924, 13410, 15989, 17565, 13835],
+    "personal_account": [888, 862, 690, 694, 689, 727, 845, 752, 1013, 1096, 1162, 1206],
+}
+ACCOUNT_DAYS = [0.74, 0.77, 0.99, 1.14, 1.01, 1.02, 0.74, 0.73, 0.49, 0.52, 0.51, 0.39]
+CHANNEL_MIX = [("fl", 0.38), ("ul", 0.05), ("cash", 0.57)]
+DONE_MEASURES = """Активная эксплуатация электронной очереди на двух производственных участках
+Внедрение и эксплуатация CRM-системы
+Создание сервиса получения информации о состоянии лицевого счета в личном кабинете клиента
+Оборудование окон ЦОК терминалами, способными принимать оплату с помощью биометрии
+Увеличение количества линий в ВАС «Ростелеком» и в сервисе по роботизированному приему показаний"""
+PLANNED_MEASURES = """Активная эксплуатация аудио-бейджей
+Интеграция сервиса обработки обращений личного кабинета клиента в CRM-систему
+Организация единого информирования клиентов с помощью CRM-системы
+Запуск чат-бота для информирования потребителей по часто задаваемым вопросам"""
+REMOTE_HOURS = "\n".join(
+    [
+        "Телефоны Контакт-Центра: 1357 (бесплатный короткий номер для стационарных телефонов компании "
+        "«Ростелеком») или 8 (4722) 23-08-49",
+        "Соединение с оператором Контакт-Центра с пн-пт с 8:00 до 18:00 без перерыва, сб с 9:00 до 17:00 без перерыва",
+        "Круглосуточно: сайт компании, сервис «Личный кабинет», электронная почта, официальная группа ВКонтакте, "
+        "чат на сайте, Телеграм",
+    ]
+)
+
+TICKETS_PER_DAY = 30  # per office, at the yearly mean season
+
+
+class Command(BaseCommand):
+    help = (
+        "Загрузить демонстрационную историю (талоны, каналы, ЛК, контакт-центр). Повторный запуск ничего не дублирует."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--per-day", type=int, default=TICKETS_PER_DAY)
+
+    def handle(self, *args, per_day: int, **options):
+        offices = list(Office.objects.prefetch_related("hours", "counters__services").order_by("code"))
+        if not offices:
+            self.stdout.write("Нет офисов: сначала загрузите конфигурацию (seed_demo).")
+            return
+        today = timezone.localdate()
+        start, end = date(today.year - 1, 1, 1), today - timedelta(days=1)
+        if Ticket.objects.filter(imported=True, office__in=offices).exists():
+            self.stdout.write("Демонстрационная история уже загружена.")
+            return
+        rng = random.Random(2024)
+        csv_text = self.tickets_csv(offices, start, end, per_day, rng)
+        result = imports.import_tickets(io.StringIO(csv_text))
+        self.stdout.write(f"История талонов: {result.imported}.")
+        months = self.months(start, end)
+        imports.import_contacts(io.StringIO(self.contacts_csv(months, rng)))
+        imports.import_appeals(io.StringIO(self.appeals_csv(months, end, rng)))
+        imports.import_calls(io.StringIO(self.calls_csv(months, end, rng)))
+        for year in range(start.year, today.year + 1):
+            Disclosure.objects.get_or_create(
+                year=year,
+                defaults={
+                    "measures_done": DONE_MEASURES,
+                    "measures_planned": PLANNED_MEASURES,
+                    "remote_hours": REMOTE_HOURS,
+                },
+            )
+        self.stdout.write(f"Каналы, обращения в ЛК и звонки за {len(months)} мес. загружены.")
+
+    @staticmethod
+    def months(start: date, end: date) -> list[date]:
+        months, current = [], start
+        while current <= end:
+            months.append(current)
+            current = date(current.year + (current.month == 12), current.month % 12 + 1, 1)
+        return months
+
+    def tickets_csv(self, offices, start: date, end: date, per_day: int, rng: random.Random) -> str:
+        mean_season = sum(SEASON) / 12
+        rows = ["office,service,number,issued_at,called_at,started_at,finished_at,status,counter"]
+        day = start
+        while day <= end:
+            month = day.month - 1
+            for office in offices:
+                hours = {h.weekday: h for h in office.hours.all()}.get(day.weekday())
+                if hours is None:
+                    continue
+                tz = ZoneInfo(office.timezone)
+                opens = datetime.combine(day, hours.opens, tzinfo=tz)
+                closes = datetime.combine(day, time(20, 0) if hours.closes == time(0, 0) else hours.closes, tzinfo=tz)
+                if hours.opens == time(0, 0):
+                    opens = datetime.combine(day, time(8, 0), tzinfo=tz)  # a round-the-clock office is busy by day
+                counters = {s.code: str(c.number) for c in office.counters.all() for s in c.services.all()}
+                count = max(1, round(per_day * SEASON[month] / mean_season * rng.uniform(0.8, 1.2)))
+                span = (closes - opens).total_seconds() - 1800
+                numbers: dict[str, int] = {}
+                for moment in sorted(rng.uniform(0, span) for _ in range(count)):
+                    code = rng.choices([c for c, _ in CHANNEL_MIX], [w for _, w in CHANNEL_MIX])[0]
+                    prefix = {"fl": "А", "ul": "Б", "cash": "К"}[code]
+                    numbers[prefix] = numbers.get(prefix, 0) + 1
+                    issued = (opens + timedelta(seconds=moment)).astimezone(UTC).replace(microsecond=0)
+                    wait = max(5, round(rng.expovariate(1 / WAIT[month])))
+                    serve = max(30, round(rng.gauss(SERVICE[month], SERVICE[month] / 3)))
+                    roll = rng.random()
+                    called = issued + timedelta(seconds=wait)
+                    number = f"{prefix}{numbers[prefix]:03d}"
+                    counter = counters.get(code, "")
+                    if roll < 0.03:
+                        rows.append(f"{office.code},{code},{number},{issued.isoformat()},,,,cancelled,")
+                    elif roll < 0.07:
+                        rows.append(
+                            f"{office.code},{code},{number},{issued.isoformat()},{called.isoformat()},,,no_show,{counter}"
+                        )
+                    else:
+                        finished = called + timedelta(seconds=serve)
+                        rows.append(
+                            f"{office.code},{code},{number},{issued.isoformat()},{called.isoformat()},,"
+                            f"{finished.isoformat()},done,{counter}"
+                        )
+            day += timedelta(days=1)
+        return "\n".join(rows) + "\n"
+
+    @staticmethod
+    def contacts_csv(months: list[date], rng: random.Random) -> str:
+        rows = ["month,channel,count"]
+        for month in months[:-1]:  # the current month is not over yet
+            growth = 1 + 0.06 * (month.year - 2024)
+            for channel, values in REMOTE.items():
+                rows.append(
+                    f"{month:%Y-%m},{channel},{round(values[month.month - 1] * growth * rng.uniform(0.95, 1.05))}"
+                )
+            rows.append(f"{month:%Y-%m},telegram,{rng.randint(150, 400)}")
+        return "\n".join(rows) + "\n"
+
+    @staticmethod
+    def appeals_csv(months: list[date], end: date, rng: random.Random) -> str:
+        rows = ["channel,received_at,answered_at"]
+        for month in months:
+            for _ in range(REMOTE["personal_account"][month.month - 1] // 10):
+                received = datetime(
+                    month.year, month.month, rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59), tzinfo=UTC
+                )
+                if received.date() > end:
+                    continue
+                days = rng.expovariate(1 / ACCOUNT_DAYS[month.month - 1])
+                answered = received + timedelta(days=days)
+                rows.append(f"personal_account,{received.isoformat()},{answered.replace(microsecond=0).isoformat()}")
+        return "\n".join(rows) + "\n"
+
+    @staticmethod
+    def calls_csv(months: list[date], end: date, rng: random.Random) -> str:
+        rows = ["started_at,answered_at,ended_at"]
+        for month in months:
+            for _ in range(300):
+                started = datetime(
+                    month.year,
+                    month.month,
+                    rng.randint(1, 28),
+                    rng.randint(5, 15),
+                    rng.randint(0, 59),
+                    rng.randint(0, 59),
+                    tzinfo=UTC,
+                )
+                if started.date() > end:
+                    continue
+                if rng.random() < 0.05:
+                    rows.append(
+                        f"{started.isoformat()},,{(started + timedelta(seconds=rng.randint(10, 120))).isoformat()}"
+                    )
+                    continue
+                answered = started + timedelta(seconds=round(rng.expovariate(1 / 45)))
+                ended = answered + timedelta(seconds=max(20, round(rng.gauss(170, 60))))
+                rows.append(f"{started.isoformat()},{answered.isoformat()},{ended.isoformat()}")
+        return "\n".join(rows) + "\n"

@@ -1,0 +1,40 @@
+from decimal import Decimal
+
+from django import template
+
+from reports.selectors import hms as _hms
+
+register = template.Library()
+
+
+@register.filter
+def hms(seconds):
+    return _hms(seconds) or "—"
+
+
+@register.filter
+def thousands(value):
+    """22 038, as in the published tables (a narrow no-break space between groups)."""
+    if value is None:
+        return "—"
+    return f"{int(value):,}".replace(",", "\u202f")
+
+
+@register.filter
+def days(value):
+    return "—" if value is None else f"{Decimal(str(value)):.2f}".replace(".", ",")
+
+
+@register.filter
+def change(value, previous):
+    """The change against the previous year in percent: «+4,2 %», or empty when not comparable."""
+    if value is None or previous in (None, 0):
+        return ""
+    percent = (Decimal(str(value)) - Decimal(str(previous))) / Decimal(str(previous)) * 100
+    sign = "+" if percent > 0 else "−" if percent < 0 else "±"
+    return f"{sign}{abs(percent):.1f}\u00a0%".replace(".", ",")
+
+
+@register.filter
+def at(sequence, index):
+    return sequence[index]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.reports, name="reports"),
+    path("disclosure/<int:year>/", views.disclosure, name="disclosure"),
+]

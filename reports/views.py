@@ -1,0 +1,136 @@
+"""The managers' report pages: the published tables, with charts and downloads."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils import timezone
+
+from offices import access
+from offices.models import Office
+from tickets.models import Ticket
+
+from . import selectors
+from .api import MAX_YEAR, MIN_YEAR
+from .models import Disclosure
+
+
+def _years() -> list[int]:
+    first = Ticket.objects.order_by("local_date").values_list("local_date", flat=True).first()
+    current = timezone.localdate().year
+    start = first.year if first else current
+    return list(range(current, start - 1, -1))
+
+
+def _scope(request, code: str):
+    allowed = access.manager_offices(request.user)
+    if not allowed.exists():
+        raise PermissionDenied("Отчёты доступны только руководителям.")
+    company_wide = access.is_company_wide(request.user)
+    office = allowed.filter(code=code).first() if code else None
+    if office is not None:
+        return office, Office.objects.filter(pk=office.pk), False, allowed
+    return None, (None if company_wide else allowed), company_wide, allowed
+
+
+def _halves(months: list) -> list[tuple]:
+    return [(months[i], months[i + 6]) for i in range(6)]
+
+
+def _tables(year: int, offices, company_wide: bool) -> dict:
+    times = selectors.service_times(year, offices)
+    account = selectors.personal_account(year)
+    calls = selectors.contact_center(year)
+    return {
+        "times": times,
+        "time_halves": _halves(times["months"]),
+        "channels": selectors.channels(year, offices, company_wide=company_wide),
+        "account": account,
+        "account_halves": _halves(account["months"]),
+        "calls": calls,
+    }
+
+
+def _year(request, default: int) -> tuple[int, str]:
+    raw = request.GET.get("year", "")
+    if raw.isdigit() and len(raw) <= 4 and MIN_YEAR <= int(raw) <= MAX_YEAR:
+        return int(raw), ""
+    return default, (f"Год «{raw[:10]}» не распознан, показан {default} год." if raw else "")
+
+
+@login_required
+def reports(request):
+    years = _years()
+    year, warning = _year(request, years[0])
+    code = request.GET.get("office", "")
+    office, offices, company_wide, allowed = _scope(request, code)
+    if code and office is None:
+        warning = "Этот офис вам недоступен или не существует, показаны все ваши офисы."
+    tables = _tables(year, offices, company_wide)
+    chart = {
+        "months": selectors.MONTHS,
+        "wait": [m["avg_wait_seconds"] for m in tables["times"]["months"]],
+        "service": [m["avg_service_seconds"] for m in tables["times"]["months"]],
+        "channels": [
+            {"label": r["label"], "months": r["months"]}
+            for r in tables["channels"]
+            if r["key"] in ("individuals", "legal_entities", "cashier", "remote")
+        ],
+        "account": [m["avg_response_days"] for m in tables["account"]["months"]],
+        "callWait": [m["avg_wait_seconds"] for m in tables["calls"]["months"]],
+        "callTalk": [m["avg_talk_seconds"] for m in tables["calls"]["months"]],
+    }
+    query = f"year={year}" + (f"&office={office.code}" if office else "")
+    return render(
+        request,
+        "reports/reports.html",
+        {
+            "year": year,
+            "years": years,
+            "office": office,
+            "offices": allowed,
+            "company_wide": company_wide,
+            "warning": warning,
+            "query": query,
+            "chart": chart,
+            **tables,
+        },
+    )
+
+
+@login_required
+def disclosure(request, year: int):
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise PermissionDenied("Неверный год.")
+    _, offices, company_wide, _ = _scope(request, "")
+    current = _tables(year, offices, company_wide)
+    previous = _tables(year - 1, offices, company_wide)
+    text = Disclosure.objects.filter(year=year).first() or Disclosure(year=year)
+    previous_channels = {row["key"]: row for row in previous["channels"]}
+    return render(
+        request,
+        "reports/disclosure.html",
+        {
+            "year": year,
+            "previous_year": year - 1,
+            "text": text,
+            "done": Disclosure.lines(text.measures_done),
+            "planned": Disclosure.lines(text.measures_planned),
+            "hours": Disclosure.lines(text.remote_hours),
+            "company_wide": company_wide,
+            "time_rows": _paired_halves(current["times"]["months"], previous["times"]["months"]),
+            "times": current["times"],
+            "prev_times": previous["times"],
+            "account_rows": _paired_halves(current["account"]["months"], previous["account"]["months"]),
+            "account": current["account"],
+            "prev_account": previous["account"],
+            "channels": [(row, previous_channels.get(row["key"], {"total": None})) for row in current["channels"]],
+            "calls": list(zip(current["calls"]["months"], previous["calls"]["months"], strict=True)),
+            "calls_total": (current["calls"]["total"], previous["calls"]["total"]),
+            "months": selectors.MONTHS,
+        },
+    )
+
+
+def _paired_halves(months: list, previous: list) -> list[tuple]:
+    pairs = list(zip(months, previous, strict=True))
+    return [(pairs[i], pairs[i + 6]) for i in range(6)]
