@@ -188,8 +188,10 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
+def browser_type_launch_args(browser_type_launch_args, django_db_setup):
     # Debian's Chromium: Playwright must never download a browser of its own.
+    # Requesting django_db_setup here creates the test database before
+    # Playwright starts its event loop, in which the ORM would refuse to run.
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 

@@ -1,0 +1,85 @@
+"""The report pages in headless Chromium: tables like the published ones, charts, downloads."""
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from django.test import Client
+from playwright.sync_api import expect
+
+from reports.models import ContactCount, Disclosure
+from tests.conftest import ConsoleErrors
+from tickets import services as svc
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser_tests")]
+
+
+@pytest.fixture
+def history(office, services, counters, operator):
+    for year, wait in ((2023, 240), (2024, 200)):
+        t = datetime(year, 3, 5, 7, tzinfo=UTC)
+        for i in range(2):
+            ticket = svc.ticket_issue(office=office, service=services["fl"], now=t + timedelta(minutes=i))
+            svc.ticket_call_next(counter=counters["1"], operator=operator, now=t + timedelta(minutes=i, seconds=wait))
+            svc.ticket_finish(ticket=ticket, operator=operator, now=t + timedelta(minutes=i, seconds=wait + 360))
+    ContactCount.objects.create(month=datetime(2024, 3, 1).date(), channel="contact_center", count=22953)
+    Disclosure.objects.create(
+        year=2024,
+        measures_done="Внедрение CRM-системы\nБлагоустройство ЦОК",
+        remote_hours="Контакт-центр: пн-пт 8:00-18:00",
+    )
+
+
+def sign_in(context, server, user):
+    client = Client()
+    client.force_login(user)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.url}])
+
+
+def test_the_reports_page_shows_the_tables_charts_and_downloads(daphne, context, history, django_user_model):
+    from tests.conftest import make_user
+
+    boss = make_user(django_user_model, "boss", role="manager")
+    server = daphne()
+    sign_in(context, server, boss)
+    page = context.new_page()
+    console = ConsoleErrors(page)
+    page.goto(f"{server.url}/reports/?year=2024")
+    wait = page.locator("#table-wait")
+    expect(wait.locator("tbody tr").nth(2)).to_contain_text("Март")
+    expect(wait.locator("tbody tr").nth(2).locator("td").first).to_have_text("0:03:20")
+    expect(wait.locator("tr.total")).to_contain_text("0:03:20")
+    expect(page.locator("#table-service tr.total")).to_contain_text("0:06:00")
+    expect(page.locator("#table-channels .row-contact_center td").nth(2)).to_have_text("22\u202f953")
+    expect(page.locator("#table-channels .row-total td").last).to_have_text("22\u202f955")
+    assert page.evaluate("window.reportCharts.length") == 4
+    assert page.evaluate("window.reportCharts.every(c => c.canvas.width > 0)")
+    link = page.locator("#wait-h ~ .downloads a", has_text="XLSX")
+    href = link.get_attribute("href")
+    response = page.request.get(server.url + href)
+    assert response.status == 200 and "spreadsheetml" in response.headers["content-type"]
+    # Choosing another year reloads the page for it.
+    page.locator("#year").select_option("2023")
+    page.get_by_role("button", name="Показать").click()
+    expect(page.locator("h1")).to_have_text("Качество обслуживания клиентов, 2023 год")
+    expect(page.locator("#table-wait tr.total")).to_contain_text("0:04:00")
+    assert console.errors == []
+
+
+def test_the_disclosure_page_compares_with_the_previous_year(daphne, context, history, manager):
+    server = daphne()
+    sign_in(context, server, manager)
+    page = context.new_page()
+    console = ConsoleErrors(page)
+    page.goto(f"{server.url}/reports/disclosure/2024/")
+    expect(page.locator("h1")).to_have_text("АО «Белгородэнергосбыт»")
+    expect(page.locator("main")).to_contain_text("Внедрение CRM-системы")
+    march = page.locator("#d-wait tbody tr").nth(2).locator("td").first
+    expect(march).to_contain_text("0:03:20")
+    expect(march).to_contain_text("2023: 0:04:00")
+    expect(march).to_contain_text("−16,7\u00a0%")
+    expect(page.locator("main")).to_contain_text("Контакт-центр: пн-пт 8:00-18:00")
+    page.emulate_media(media="print")
+    expect(page.locator(".noprint")).to_be_hidden()
+    assert console.errors == []
+    assert httpx.get(f"{server.url}/reports/disclosure/2024/", follow_redirects=False).status_code == 302
