@@ -85,7 +85,10 @@ def generate(path: Path, year: int, done: int, rng: random.Random) -> int:
                     status = "done" if rng.random() < 0.95 else rng.choice(["no_show", "cancelled"])
                     number = f"{prefix}{numbers[prefix]:03d}"
                     if status == "done":
-                        line = f"{code},{service},{number},{issued.isoformat()},{called.isoformat()},,{finished.isoformat()},done,{rng.randint(1, 8)}"
+                        line = (
+                            f"{code},{service},{number},{issued.isoformat()},{called.isoformat()},,"
+                            f"{finished.isoformat()},done,{rng.randint(1, 8)}"
+                        )
                     elif status == "no_show":
                         line = f"{code},{service},{number},{issued.isoformat()},{called.isoformat()},,,no_show,"
                     else:
