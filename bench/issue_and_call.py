@@ -13,6 +13,7 @@ Prints throughput and p50/p99 latency for issuing and for calling.
 import argparse
 import asyncio
 import ipaddress
+import random
 import statistics
 import sys
 import time
@@ -30,7 +31,7 @@ def percentile(values: list[float], p: float) -> float:
 def report(name: str, latencies: list[float], elapsed: float, errors: int) -> None:
     ms = [x * 1000 for x in latencies]
     print(
-        f"{name:<8} n={len(ms):>5}  errors={errors:<3} throughput={len(ms) / elapsed:8.1f}/s  "
+        f"{name:<13} n={len(ms):>5}  errors={errors:<3} throughput={len(ms) / elapsed:8.1f}/s  "
         f"p50={statistics.median(ms):7.1f} ms  p99={percentile(ms, 99):7.1f} ms  max={max(ms):7.1f} ms"
     )
 
@@ -65,26 +66,52 @@ async def run(args) -> int:
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     deadline = time.monotonic() + args.timeout
 
-    # Phase 1: issue.
+    # Phase 1: issue. Closed loop by default: each client sends its next
+    # request as soon as the last one is answered (saturation). With --rate,
+    # tickets arrive as a Poisson stream at that rate, like people at kiosks,
+    # with at most C requests in flight.
     issue_lat: list[float] = []
     issue_errors = 0
     remaining = iter(range(args.n))
 
-    async def kiosk(client: httpx.AsyncClient):
+    async def issue_one(client: httpx.AsyncClient):
         nonlocal issue_errors
+        started = time.perf_counter()
+        response = await client.post(f"/api/v1/offices/{args.office}/tickets/", json={"service": args.service})
+        issue_lat.append(time.perf_counter() - started)
+        if response.status_code != 201:
+            issue_errors += 1
+
+    async def kiosk(client: httpx.AsyncClient):
         for _ in remaining:
             if time.monotonic() > deadline:
                 return
-            started = time.perf_counter()
-            response = await client.post(f"/api/v1/offices/{args.office}/tickets/", json={"service": args.service})
-            issue_lat.append(time.perf_counter() - started)
-            if response.status_code != 201:
-                issue_errors += 1
+            await issue_one(client)
+
+    async def paced(client: httpx.AsyncClient):
+        rng = random.Random(1)
+        slots = asyncio.Semaphore(args.concurrency)
+        at = time.perf_counter()
+
+        async def arrive(moment):
+            await asyncio.sleep(max(0.0, moment - time.perf_counter()))
+            async with slots:
+                await issue_one(client)
+
+        moments = []
+        for _ in range(args.n):
+            at += rng.expovariate(args.rate)
+            moments.append(at)
+        await asyncio.gather(*(arrive(m) for m in moments))
 
     async with httpx.AsyncClient(base_url=args.url, timeout=30, limits=limits) as client:
         began = time.perf_counter()
-        await asyncio.gather(*(kiosk(client) for _ in range(args.concurrency)))
-        report("issue", issue_lat, time.perf_counter() - began, issue_errors)
+        if args.rate:
+            await paced(client)
+        else:
+            await asyncio.gather(*(kiosk(client) for _ in range(args.concurrency)))
+        mode = f"issue@{args.rate:g}/s" if args.rate else "issue"
+        report(mode, issue_lat, time.perf_counter() - began, issue_errors)
 
     # Phase 2: call and finish from every counter at once until the queue is empty.
     call_lat: list[float] = []
@@ -127,6 +154,9 @@ def main() -> int:
     parser.add_argument("--user", default="operator-korocha")
     parser.add_argument("--password", default="demo-pass-2024")
     parser.add_argument("--timeout", type=float, default=300, help="stop after this many seconds")
+    parser.add_argument(
+        "--rate", type=float, default=0, help="tickets per second as a Poisson stream (default: as fast as possible)"
+    )
     args = parser.parse_args()
     require_loopback(args.url)
     return asyncio.run(run(args))

@@ -58,17 +58,12 @@ def _after_commit(func, *args, **kwargs) -> None:
 
 
 def _publish_queue(office, services) -> None:
+    """Counts to the screens; the new order of these services' queues to the phones."""
     # Imported here: tickets imports this module, so a top-level import would be circular.
     from tickets import selectors
 
-    _send_office(
-        office.pk,
-        {
-            "type": "queue.updated",
-            "waiting": selectors.waiting_counts(office),
-            "oldest": selectors.oldest_waiting(office),
-        },
-    )
+    waiting, oldest = selectors.waiting_summary(office)
+    _send_office(office.pk, {"type": "queue.updated", "waiting": waiting, "oldest": oldest})
     for service in services:
         _send(service_group(service.pk), {"type": "queue.order", **selectors.service_queue(office, service)})
 
@@ -84,7 +79,9 @@ def _publish_ticket(ticket_id: int) -> None:
 
 
 def announce_issued(ticket) -> None:
-    _after_commit(_publish_queue, ticket.office, [ticket.service])
+    # A ticket joining at the back moves nobody: only a priority ticket changes
+    # the positions of those already waiting.
+    _after_commit(_publish_queue, ticket.office, [ticket.service] if ticket.priority else [])
 
 
 def announce_called(ticket, *, recall: bool) -> None:

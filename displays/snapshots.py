@@ -106,7 +106,7 @@ def operators_snapshot(office: Office) -> dict:
         "open": summary["open"],
         "wait_norm_seconds": office.wait_norm_minutes * 60,
         "services": summary["services"],
-        "oldest": selectors.oldest_waiting(office),
+        "oldest": selectors.waiting_summary(office)[1],
         "counters": counter_rows(office),
         "today": selectors.today_stats(office),
         "at": timezone.now().isoformat(),

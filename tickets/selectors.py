@@ -22,12 +22,20 @@ def waiting_today(office: Office, now: datetime | None = None):
     return Ticket.objects.filter(office=office, local_date=office.local_date(now), status=Ticket.Status.WAITING)
 
 
-def waiting_counts(office: Office) -> dict[str, int]:
-    """Waiting tickets of today per active service code, zeros included."""
+def waiting_summary(office: Office) -> tuple[dict[str, int], dict[str, str]]:
+    """Today's waiting tickets per active service code (zeros included), and since when
+    the longest-waiting one of each service has been in its queue (ISO time)."""
     counts = dict.fromkeys(office.services.filter(active=True).values_list("code", flat=True), 0)
-    rows = waiting_today(office).values("service__code").annotate(n=Count("id")).values_list("service__code", "n")
-    counts.update(rows)
-    return counts
+    oldest = {}
+    rows = waiting_today(office).values("service__code").annotate(n=Count("id"), since=Min("queued_at"))
+    for row in rows:
+        counts[row["service__code"]] = row["n"]
+        oldest[row["service__code"]] = row["since"].isoformat()
+    return counts, oldest
+
+
+def waiting_counts(office: Office) -> dict[str, int]:
+    return waiting_summary(office)[0]
 
 
 def average_service_seconds(service: Service) -> float:
@@ -165,12 +173,6 @@ def queue_summary(office: Office, now: datetime | None = None) -> dict:
             for t in active
         ],
     }
-
-
-def oldest_waiting(office: Office) -> dict[str, str]:
-    """When the longest-waiting ticket of each service entered its queue (ISO time)."""
-    rows = waiting_today(office).values("service__code").annotate(oldest=Min("queued_at"))
-    return {row["service__code"]: row["oldest"].isoformat() for row in rows}
 
 
 def today_stats(office: Office, counter: Counter | None = None) -> dict:
