@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from offices import access
+from offices import access, kiosks
 from offices.models import Counter, Office, Service
 from tickets.models import Ticket
 
@@ -63,10 +63,11 @@ def kiosk(request, code: str):
         "timezone": office.timezone,
         "returnAfterMs": 10000,
     }
+    registered = kiosks.issuer(request, office) is not None
     return render(
         request,
         "displays/kiosk.html",
-        {"office": office, "groups": [g for g in groups if g["services"]], "config": config},
+        {"office": office, "groups": [g for g in groups if g["services"]], "config": config, "registered": registered},
     )
 
 

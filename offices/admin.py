@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
 
-from .models import Counter, Membership, Office, OfficeHours, Service
+from .models import Counter, KioskDevice, Membership, Office, OfficeHours, Service
 
 
 class OfficeHoursInline(admin.TabularInline):
@@ -38,3 +40,26 @@ class CounterAdmin(admin.ModelAdmin):
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "office", "role"]
     list_filter = ["role", "office"]
+
+
+@admin.register(KioskDevice)
+class KioskDeviceAdmin(admin.ModelAdmin):
+    list_display = ["name", "office", "paired_at", "revoked_at"]
+    list_filter = ["office"]
+    readonly_fields = ["pairing_link", "paired_at", "revoked_at", "created_at"]
+    actions = ["revoke", "renew"]
+
+    @admin.display(description="ссылка для подключения (одноразовая)")
+    def pairing_link(self, device):
+        if not device.pk or not device.pairing_code:
+            return "использована" if device.paired_at else "—"
+        return reverse("kiosk-pair", args=[device.pairing_code])
+
+    @admin.action(description="Отозвать доступ выбранных киосков")
+    def revoke(self, request, queryset):
+        queryset.update(revoked_at=timezone.now())
+
+    @admin.action(description="Выдать новую ссылку подключения")
+    def renew(self, request, queryset):
+        for device in queryset:
+            device.renew()

@@ -22,7 +22,7 @@ class ServiceOut(serializers.ModelSerializer):
         fields = ["code", "name", "prefix", "channel", "kiosk_order"]
 
 
-class CounterOut(serializers.ModelSerializer):
+class OfficeCounterOut(serializers.ModelSerializer):
     services = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     backup_services = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
@@ -33,7 +33,7 @@ class CounterOut(serializers.ModelSerializer):
 
 class OfficeOut(serializers.ModelSerializer):
     services = serializers.SerializerMethodField()
-    counters = CounterOut(many=True, read_only=True)
+    counters = OfficeCounterOut(many=True, read_only=True)
     hours = serializers.SerializerMethodField()
     open_now = serializers.SerializerMethodField()
     issuing_now = serializers.SerializerMethodField()

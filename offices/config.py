@@ -68,6 +68,8 @@ def _check_office(index: int, raw, problems: list[str]) -> None:
         value = raw.get(key, 15)
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 24 * 60:
             problems.append(f"{where}.{key}: нужно целое число минут от 0 до 1440")
+    if not isinstance(raw.get("remote_tickets", False), bool):
+        problems.append(f"{where}.remote_tickets: нужно true или false")
     hours = raw.get("hours", {})
     if not isinstance(hours, dict):
         problems.append(f"{where}.hours: ожидается словарь «день: ЧЧ:ММ-ЧЧ:ММ»")
@@ -172,6 +174,7 @@ def apply(data) -> LoadResult:
                 "wait_norm_minutes": raw.get("wait_norm_minutes", 15),
                 "stop_issuing_minutes": raw.get("stop_issuing_minutes", 15),
                 "ticker_text": raw.get("ticker_text", ""),
+                "remote_tickets": raw.get("remote_tickets", False),
             },
         )
         result.offices += 1

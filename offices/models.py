@@ -1,3 +1,4 @@
+import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,6 +29,11 @@ class Office(models.Model):
     ticker_text = models.CharField("бегущая строка на табло", max_length=500, blank=True)
     display_chime = models.BooleanField("звуковой сигнал на табло", default=True)
     display_voice = models.BooleanField("голосовое объявление на табло", default=True)
+    remote_tickets = models.BooleanField(
+        "талоны без киоска",
+        default=False,
+        help_text="Разрешить получать талоны с любого устройства (с ограничением частоты), а не только с киосков офиса",
+    )
 
     class Meta:
         verbose_name = "офис (ЦОК)"
@@ -222,3 +228,35 @@ class Membership(models.Model):
     def __str__(self) -> str:
         where = self.office.code if self.office_id else "все офисы"
         return f"{self.user} — {self.get_role_display()} ({where})"
+
+
+def _secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class KioskDevice(models.Model):
+    """A touch kiosk in an office hall. Opening its one-time pairing link stores a signed credential on it."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="kiosks", verbose_name="офис")
+    name = models.CharField("название", max_length=100, help_text="например, «Киоск у входа»")
+    pairing_code = models.CharField(max_length=64, unique=True, null=True, blank=True, default=_secret, editable=False)
+    credential = models.CharField(max_length=64, default=_secret, editable=False)
+    created_at = models.DateTimeField("создан", auto_now_add=True)
+    paired_at = models.DateTimeField("подключён", null=True, blank=True)
+    revoked_at = models.DateTimeField("отозван", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "киоск"
+        verbose_name_plural = "киоски"
+        ordering = ["office", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.office.code})"
+
+    def renew(self) -> None:
+        """A new one-time pairing link; the old credential stops working."""
+        self.pairing_code = _secret()
+        self.credential = _secret()
+        self.paired_at = None
+        self.revoked_at = None
+        self.save(update_fields=["pairing_code", "credential", "paired_at", "revoked_at"])

@@ -6,6 +6,7 @@ and the in-memory channel layer. Production sets ``DATABASE_URL`` and
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "offices",
     "tickets",
     "displays",
@@ -100,7 +102,22 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes counts failed sign-ins (page and API token) and locks out repeat offenders.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "queue_system.lockout.lockout_response"
+AXES_IPWARE_PROXY_COUNT = env_int("NUM_PROXIES", 0)
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "queue_system.urls"
 
@@ -150,8 +167,12 @@ else:
         _db.setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DB_POOL_MIN", 2),
             "max_size": env_int("DB_POOL_MAX", 20, minimum=1),
-            "timeout": 10,
+            # How long a request waits for a connection before answering 503.
+            "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
         }
+        # After a database restart the pooled connections are dead: Django then
+        # checks each one before handing it out, so service resumes by itself.
+        _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 
 # Channel layer: in-memory by default, Redis through REDIS_URL.
@@ -224,6 +245,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "queue_system.errors.exception_handler",
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # ?format= selects a report download (xlsx, csv), not a DRF renderer.
@@ -239,12 +261,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CounterStateEnum": "offices.models.Counter.State",
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+    },
 }
 
 if not DEBUG:
+    # Production sits behind a TLS-terminating proxy (see deploy/nginx.conf).
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer probes over plain HTTP
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 LOGGING = {
     "version": 1,
@@ -257,6 +289,11 @@ LOGGING = {
 # The address printed in the tickets' QR codes, as seen from a client's phone
 # (for example https://queue.example.ru). Empty: the address the kiosk uses.
 PUBLIC_URL = env_str("PUBLIC_URL", "").rstrip("/")
+
+# Tickets asked for from outside the office (no paired kiosk, no staff), when
+# an office allows them: per client address and per office. DRF rate syntax.
+REMOTE_TICKETS_PER_CLIENT = env_str("REMOTE_TICKETS_PER_CLIENT", "5/hour")
+REMOTE_TICKETS_PER_OFFICE = env_str("REMOTE_TICKETS_PER_OFFICE", "300/hour")
 
 # Estimated wait: the default service time when a service has no history yet.
 DEFAULT_SERVICE_SECONDS = env_int("DEFAULT_SERVICE_SECONDS", 300, minimum=1)

@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from .health import healthz
+
 admin.site.site_header = "Электронная очередь ЦОК"
 admin.site.site_title = "Электронная очередь"
 admin.site.index_title = "Администрирование"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("queue_system.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

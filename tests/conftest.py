@@ -12,6 +12,7 @@ from offices.models import Counter, Membership, Office, OfficeHours, Service
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = "/usr/bin/chromium"
+UNLIMITED = "100000/second"
 
 
 def _db_vendor() -> str:
@@ -67,11 +68,16 @@ def pytest_runtest_setup(item):
             pytest.skip(reason)
 
 
-def make_office(code: str = "main", *, all_day: bool = True, stop_issuing_minutes: int = 0, **fields) -> Office:
+def make_office(
+    code: str = "main", *, all_day: bool = True, stop_issuing_minutes: int = 0, remote_tickets: bool = True, **fields
+) -> Office:
+    # Test offices accept tickets from any client unless a test says otherwise;
+    # kiosk pairing and its refusals have their own tests.
     office = Office.objects.create(
         code=code,
         name=fields.pop("name", f"ЦОК {code}"),
         stop_issuing_minutes=stop_issuing_minutes,
+        remote_tickets=remote_tickets,
         **fields,
     )
     if all_day:
@@ -173,6 +179,8 @@ def pytest_configure(config):
     basehttp.WSGIServer.request_queue_size = 256
     # Hashing passwords at full strength costs ~0.3 s per user; tests create many.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tests issue hundreds of tickets from one address; the limits have their own tests.
+    settings.REMOTE_TICKETS_PER_CLIENT = settings.REMOTE_TICKETS_PER_OFFICE = UNLIMITED
 
 
 CHROMIUM_ARGS = [

@@ -36,6 +36,8 @@ class DaphneServer:
             "REDIS_URL": settings.REDIS_URL,
             "DJANGO_SETTINGS_MODULE": "queue_system.settings",
             "PYTHONUNBUFFERED": "1",
+            "REMOTE_TICKETS_PER_CLIENT": "100000/second",
+            "REMOTE_TICKETS_PER_OFFICE": "100000/second",
             **env,
         }
         self.log_path = (log_dir or Path(settings.BASE_DIR) / ".pytest_cache") / f"daphne-{self.port}.log"

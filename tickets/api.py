@@ -1,19 +1,20 @@
+from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, NotFound, PermissionDenied, Throttled
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from offices import access
+from offices import access, kiosks
 from offices.api import office_or_404
 from offices.models import Counter, Service
 
-from . import selectors, services
-from .errors import UnknownService
+from . import selectors, services, throttles
+from .errors import QueueError, UnknownService
 from .models import Ticket
 
 # Input
@@ -34,7 +35,7 @@ class TransferIn(ActionIn):
 
 
 class CounterStateIn(serializers.Serializer):
-    state = serializers.ChoiceField(choices=Counter.State.values)
+    state = serializers.ChoiceField(choices=Counter.State.choices)
 
 
 class TokenIn(serializers.Serializer):
@@ -153,6 +154,12 @@ def ticket_for_operator(request, pk: int) -> Ticket:
     return ticket
 
 
+class KioskRequired(QueueError):
+    code = "kiosk_required"
+    status = 403
+    message = "Талон можно получить в терминале электронной очереди в офисе."
+
+
 class TicketIssue(APIView):
     @extend_schema(
         request=IssueIn,
@@ -161,6 +168,18 @@ class TicketIssue(APIView):
     )
     def post(self, request, code: str):
         office = office_or_404(code)
+        who = kiosks.issuer(request, office)
+        if who is None:
+            raise KioskRequired()
+        if who == "remote":
+            for throttle in (throttles.PerClient(), throttles.PerOffice()):
+                if not throttle.allow_request(request, self):
+                    wait = throttle.wait() or 60
+                    error = Throttled(
+                        detail=f"Слишком много запросов талонов. Повторите через {max(1, round(wait / 60))} мин."
+                    )
+                    error.wait = wait  # becomes Retry-After
+                    raise error
         data = validated(IssueIn, request)
         service = Service.objects.filter(office=office, code=data["service"]).first()
         if service is None:
@@ -314,12 +333,30 @@ class OfficeTickets(APIView):
         return Response(TicketOut(tickets, many=True).data)
 
 
+class TooManyAttempts(QueueError):
+    code = "too_many_attempts"
+    status = 429
+    message = "Слишком много неудачных попыток входа. Повторите попытку позже."
+
+
 class AuthToken(APIView):
     @extend_schema(request=TokenIn, responses={200: OpenApiResponse(description='{"token": "..."}')})
     def post(self, request):
         data = validated(TokenIn, request)
-        user = authenticate(request, username=data["username"], password=data["password"])
+        try:
+            # The plain HttpRequest: django-axes counts failures per address and user name.
+            user = authenticate(request._request, username=data["username"], password=data["password"])
+        except AxesBackendPermissionDenied:
+            raise TooManyAttempts() from None
         if user is None or not user.is_active:
             raise AuthenticationFailed("Неверное имя пользователя или пароль.")
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description="Токен отозван")})
+    def delete(self, request):
+        """Revoke the token this request was made with (sign out of the API)."""
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

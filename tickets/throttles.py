@@ -1,0 +1,33 @@
+"""Rate limits for tickets taken from outside the office. The counters live in
+the cache, which is Redis when REDIS_URL is set, so they hold across processes."""
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class RemoteTicketThrottle(SimpleRateThrottle):
+    rate_setting = ""
+
+    def __init__(self):
+        # Read at request time, not at import, so that settings changes apply.
+        self.rate = getattr(settings, self.rate_setting)
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+
+    def office_code(self, view) -> str:
+        return view.kwargs["code"]
+
+
+class PerClient(RemoteTicketThrottle):
+    scope = "remote_ticket_client"
+    rate_setting = "REMOTE_TICKETS_PER_CLIENT"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": f"{self.office_code(view)}:{self.get_ident(request)}"}
+
+
+class PerOffice(RemoteTicketThrottle):
+    scope = "remote_ticket_office"
+    rate_setting = "REMOTE_TICKETS_PER_OFFICE"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.office_code(view)}
