@@ -12,9 +12,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from offices.models import KioskDevice
+from tests.conftest import add_services, make_office, token_client
 from tickets import services as svc
 from tickets.models import Ticket, TicketEvent
-from tests.conftest import add_services, make_office, token_client
 
 
 @pytest.fixture(autouse=True)
@@ -122,7 +122,9 @@ def test_failed_sign_ins_lock_out_the_api_and_the_page(django_user_model, db):
     user = django_user_model.objects.create_user(username="clerk", password="right-password")
     api = APIClient()
     wrong = {"username": "clerk", "password": "wrong"}
-    statuses = [api.post("/api/v1/auth/token/", wrong, format="json").status_code for _ in range(settings.AXES_FAILURE_LIMIT)]
+    statuses = [
+        api.post("/api/v1/auth/token/", wrong, format="json").status_code for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
     assert statuses == [401] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
     locked = api.post("/api/v1/auth/token/", {"username": "clerk", "password": "right-password"}, format="json")
     assert locked.status_code == 429
@@ -135,13 +137,18 @@ def test_failed_sign_ins_lock_out_the_api_and_the_page(django_user_model, db):
     assert "Вход временно заблокирован" in page.content.decode()
     # Another account from the same address is not locked.
     django_user_model.objects.create_user(username="other", password="pw-other-123")
-    assert api.post("/api/v1/auth/token/", {"username": "other", "password": "pw-other-123"}, format="json").status_code == 200
+    assert (
+        api.post("/api/v1/auth/token/", {"username": "other", "password": "pw-other-123"}, format="json").status_code
+        == 200
+    )
     assert user.is_active
 
 
 def test_a_token_can_be_revoked(operator):
     client = APIClient()
-    token = client.post("/api/v1/auth/token/", {"username": "op", "password": "pass-12345"}, format="json").json()["token"]
+    token = client.post("/api/v1/auth/token/", {"username": "op", "password": "pass-12345"}, format="json").json()[
+        "token"
+    ]
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/offices/main/tickets/today/").status_code == 200
     assert client.delete("/api/v1/auth/token/").status_code == 204
