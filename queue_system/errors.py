@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions
@@ -49,6 +50,8 @@ def exception_handler(exc, context):
             status=503,
             headers={"Retry-After": "30"},
         )
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body("payload_too_large", "Слишком большой запрос."), status=413)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) and "No " not in str(exc) else None)
     elif isinstance(exc, DjangoPermissionDenied):

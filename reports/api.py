@@ -1,5 +1,7 @@
 """Report endpoints: JSON by default, ``format=xlsx`` or ``format=csv`` for downloads."""
 
+import re
+
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -16,6 +18,7 @@ from tickets.errors import QueueError
 from . import exports, selectors
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
+YEAR_FORMAT = re.compile(r"[0-9]{4}")  # ASCII digits only: str.isdigit() accepts «٢٠٢٤»
 
 
 class InvalidYear(QueueError):
@@ -42,7 +45,7 @@ def parse_year(request) -> int:
     raw = request.query_params.get("year", "")
     if raw == "":
         return timezone.localdate().year
-    if not raw.isdigit() or len(raw) > 4 or not MIN_YEAR <= int(raw) <= MAX_YEAR:
+    if not YEAR_FORMAT.fullmatch(raw) or not MIN_YEAR <= int(raw) <= MAX_YEAR:
         raise InvalidYear()
     return int(raw)
 

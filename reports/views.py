@@ -10,7 +10,7 @@ from offices.models import Office
 from tickets.models import Ticket
 
 from . import selectors
-from .api import MAX_YEAR, MIN_YEAR
+from .api import MAX_YEAR, MIN_YEAR, YEAR_FORMAT
 from .models import Disclosure
 
 
@@ -52,7 +52,7 @@ def _tables(year: int, offices, company_wide: bool) -> dict:
 
 def _year(request, default: int) -> tuple[int, str]:
     raw = request.GET.get("year", "")
-    if raw.isdigit() and len(raw) <= 4 and MIN_YEAR <= int(raw) <= MAX_YEAR:
+    if YEAR_FORMAT.fullmatch(raw) and MIN_YEAR <= int(raw) <= MAX_YEAR:
         return int(raw), ""
     return default, (f"Год «{raw[:10]}» не распознан, показан {default} год." if raw else "")
 
