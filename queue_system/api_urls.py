@@ -1,4 +1,7 @@
-from django.urls import path
+from django.urls import path, re_path
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound
 
 from offices import api as offices_api
 from reports import api as reports_api
@@ -30,3 +33,14 @@ urlpatterns = [
     path("reports/personal-account/", reports_api.PersonalAccount.as_view(), name="api-report-personal-account"),
     path("reports/contact-center/", reports_api.ContactCenter.as_view(), name="api-report-contact-center"),
 ]
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+def unknown(request, rest: str = ""):
+    """Any other address under /api/v1/ answers in the standard error format, never with an HTML page."""
+    raise NotFound("Такого адреса API нет.")
+
+
+# [\s\S]: even an address with a line break in it gets the JSON answer.
+urlpatterns.append(re_path(r"^(?P<rest>[\s\S]*)$", unknown))

@@ -261,6 +261,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "queue_system.openapi.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CounterStateEnum": "offices.models.Counter.State",
         "TicketStatusEnum": "tickets.models.Ticket.Status",
