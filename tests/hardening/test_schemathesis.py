@@ -11,7 +11,15 @@ from rest_framework.authtoken.models import Token
 
 from offices.models import Membership
 
-CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance"
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+        "response_headers_conformance",
+    ]
+)
 
 
 @pytest.mark.parametrize("role", ["operator", "manager"])
