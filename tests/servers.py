@@ -113,10 +113,15 @@ class RedisServer:
 
 
 class TcpProxy:
-    """A loopback TCP proxy that can be cut: stop() drops every connection, as a dead server would."""
+    """A loopback TCP proxy that can be cut: stop() drops every connection, as a dead server would.
 
-    def __init__(self, target_port: int, port: int | None = None):
-        self.target_port = target_port
+    With several targets it balances new connections round-robin and skips a
+    target that refuses, like the nginx upstream in deploy/nginx.conf.
+    """
+
+    def __init__(self, *target_ports: int, port: int | None = None):
+        self.targets = list(target_ports)
+        self.turn = 0
         self.port = port or free_port()
         self.listener: socket.socket | None = None
         self.connections: list[socket.socket] = []
@@ -137,15 +142,23 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
-            except OSError:
+            upstream = self._connect_upstream()
+            if upstream is None:
                 client.close()
                 continue
             with self.lock:
                 self.connections += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _connect_upstream(self) -> socket.socket | None:
+        for _ in range(len(self.targets)):
+            self.turn = (self.turn + 1) % len(self.targets)
+            try:
+                return socket.create_connection(("127.0.0.1", self.targets[self.turn]), timeout=5)
+            except OSError:
+                continue
+        return None
 
     @staticmethod
     def _pump(source: socket.socket, target: socket.socket) -> None:
