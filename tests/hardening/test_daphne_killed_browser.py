@@ -58,7 +58,8 @@ def test_killing_one_process_mid_load_loses_nothing(daphne, page, django_user_mo
                 else:
                     ticket = called.json() if called.status_code == 200 else None
                 if ticket:
-                    finished = retrying(lambda: api.post(f"/api/v1/tickets/{ticket['id']}/finish/", json={}))
+                    path = f"/api/v1/tickets/{ticket['id']}/finish/"
+                    finished = retrying(lambda path=path: api.post(path, json={}))
                     if finished.status_code not in (200, 409):
                         errors.append(finished.text)
 
