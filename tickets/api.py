@@ -173,7 +173,7 @@ class TicketIssue(APIView):
             raise KioskRequired()
         if who == "remote":
             for throttle in (throttles.PerClient(), throttles.PerOffice()):
-                if not throttle.allow_request(request, self):
+                if not throttles.allow(throttle, request, self):
                     wait = throttle.wait() or 60
                     error = Throttled(
                         detail=f"Слишком много запросов талонов. Повторите через {max(1, round(wait / 60))} мин."

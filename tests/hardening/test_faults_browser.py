@@ -32,7 +32,8 @@ def test_redis_stopping_loses_no_transition_and_the_display_resynchronises(
     counter = add_counter(office, "5", [services["fl"]])
     operator = make_user(django_user_model, "fault-op", office=office, role=Membership.Role.OPERATOR)
     auth = {"Authorization": token_client(operator)._credentials["HTTP_AUTHORIZATION"]}
-    server = daphne(REDIS_URL=redis_server.url)
+    # Real rate limits here: the throttles must reach the (stopped) Redis.
+    server = daphne(REDIS_URL=redis_server.url, REMOTE_TICKETS_PER_CLIENT="100/minute")
     api = httpx.Client(base_url=server.url, headers=auth, timeout=20)
     console = ConsoleErrors(page, ignore=["WebSocket connection to", "ERR_CONNECTION_REFUSED"])
     page.goto(f"{server.url}/display/fault/?voice=0&chime=0&sync=10")
@@ -46,6 +47,9 @@ def test_redis_stopping_loses_no_transition_and_the_display_resynchronises(
     assert api.post(f"/api/v1/tickets/{first['id']}/finish/").status_code == 200
     second = api.post("/api/v1/offices/fault/tickets/", json={"service": "fl"})
     assert second.status_code == 201
+    # A remote client too: the rate limits live in Redis, and their outage must not stop the queue.
+    remote = httpx.post(f"{server.url}/api/v1/offices/fault/tickets/", json={"service": "ul"}, timeout=20)
+    assert remote.status_code == 201, remote.text
     called = api.post(f"/api/v1/counters/{counter.pk}/call-next/")
     assert called.status_code == 200 and called.json()["number"] == second.json()["number"]
     assert Ticket.objects.get(pk=first["id"]).status == "done"
