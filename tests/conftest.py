@@ -240,3 +240,12 @@ class ConsoleErrors:
     def _add(self, text):
         if not any(pattern in text for pattern in self.ignore):
             self.errors.append(text)
+
+
+def sign_in(context, server, user) -> None:
+    """Give a Playwright browser context the session of a signed-in user."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.url}])

@@ -4,11 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from reports.models import ContactCount, Disclosure
-from tests.conftest import ConsoleErrors
+from tests.conftest import ConsoleErrors, sign_in
 from tickets import services as svc
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser_tests")]
@@ -28,12 +27,6 @@ def history(office, services, counters, operator):
         measures_done="Внедрение CRM-системы\nБлагоустройство ЦОК",
         remote_hours="Контакт-центр: пн-пт 8:00-18:00",
     )
-
-
-def sign_in(context, server, user):
-    client = Client()
-    client.force_login(user)
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.url}])
 
 
 def test_the_reports_page_shows_the_tables_charts_and_downloads(daphne, context, history, django_user_model):

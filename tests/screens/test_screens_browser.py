@@ -6,11 +6,10 @@ from datetime import time
 import httpx
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.test import Client
 from playwright.sync_api import expect
 
 from offices.models import Membership, OfficeHours
-from tests.conftest import ConsoleErrors, add_counter, add_services, make_office, make_user, token_client
+from tests.conftest import ConsoleErrors, add_counter, add_services, make_office, make_user, sign_in, token_client
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser_tests")]
@@ -27,12 +26,6 @@ def site(django_user_model):
     operator = make_user(django_user_model, "site-op", office=office, role=Membership.Role.OPERATOR, first_name="Анна")
     manager = make_user(django_user_model, "site-mgr", office=office, role=Membership.Role.MANAGER)
     return office, services, counter, operator, manager
-
-
-def sign_in(context, server, user):
-    client = Client()
-    client.force_login(user)
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.url}])
 
 
 def test_one_tap_at_the_kiosk_gives_exactly_one_printed_ticket(daphne, page, site):
