@@ -215,3 +215,12 @@ async def test_screens_answer_pings_and_ignore_everything_else(office, services)
     assert await display.receive_nothing(timeout=0.3)
     assert await database_sync_to_async(Ticket.objects.count)() == 0
     await display.disconnect()
+
+
+async def test_a_socket_from_a_foreign_origin_is_refused(office):
+    communicator = WebsocketCommunicator(
+        application, "/ws/offices/main/display/", headers=[(b"origin", b"http://evil.example")]
+    )
+    connected, _ = await communicator.connect(timeout=5)
+    assert not connected
+    await communicator.disconnect()
