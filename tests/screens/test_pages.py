@@ -79,3 +79,15 @@ def test_a_company_wide_manager_sees_every_office_on_the_monitor(django_user_mod
     client.force_login(boss)
     html = client.get("/monitor/").content.decode()
     assert 'id="office-main"' in html and 'id="office-other"' in html
+
+
+def test_the_admin_manages_every_object(django_user_model, db):
+    admin_user = make_user(django_user_model, "root", is_superuser=True, is_staff=True)
+    client = Client()
+    client.force_login(admin_user)
+    for model in [
+        "offices/office", "offices/service", "offices/counter", "offices/membership", "offices/kioskdevice",
+        "tickets/ticket", "reports/disclosure", "reports/contactcount", "reports/appeal", "reports/call",
+    ]:  # fmt: skip
+        assert client.get(f"/admin/{model}/").status_code == 200, model
+    assert client.get("/admin/reports/disclosure/add/").status_code == 200
