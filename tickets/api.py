@@ -136,22 +136,37 @@ def validated(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
-def counter_for(request, pk: int) -> Counter:
+# Who may touch a counter or a ticket: operators of its office (and admins) for
+# queue work, any staff of the office for reading, opening/closing and cancelling.
+OPERATE = (access.can_operate, "Вы не работаете в окнах этого офиса.")
+STAFF = (access.is_staff_of, "Вы не работаете в этом офисе.")
+
+
+def counter_for(request, pk: int, rule=OPERATE) -> Counter:
     counter = Counter.objects.select_related("office").filter(pk=pk).first()
     if counter is None:
         raise NotFound("Окно не найдено.")
-    if not access.can_operate(request.user, counter.office):
-        raise PermissionDenied("Вы не работаете в окнах этого офиса.")
+    allowed, refusal = rule
+    if not allowed(request.user, counter.office):
+        raise PermissionDenied(refusal)
     return counter
 
 
-def ticket_for_operator(request, pk: int) -> Ticket:
+def ticket_for(request, pk: int, rule=OPERATE) -> Ticket:
     ticket = Ticket.objects.select_related("office", "service", "counter").filter(pk=pk).first()
     if ticket is None:
         raise NotFound("Талон не найден.")
-    if not access.can_operate(request.user, ticket.office):
-        raise PermissionDenied("Вы не работаете в окнах этого офиса.")
+    allowed, refusal = rule
+    if not allowed(request.user, ticket.office):
+        raise PermissionDenied(refusal)
     return ticket
+
+
+def service_of(office, code: str) -> Service:
+    service = Service.objects.filter(office=office, code=code).first()
+    if service is None:
+        raise UnknownService(f"Услуги «{code}» нет в этом офисе.")
+    return service
 
 
 class KioskRequired(QueueError):
@@ -181,9 +196,7 @@ class TicketIssue(APIView):
                     error.wait = wait  # becomes Retry-After
                     raise error
         data = validated(IssueIn, request)
-        service = Service.objects.filter(office=office, code=data["service"]).first()
-        if service is None:
-            raise UnknownService(f"Услуги «{data['service']}» нет в этом офисе.")
+        service = service_of(office, data["service"])
         ticket = services.ticket_issue(office=office, service=service, priority=data["priority"])
         return ticket_response(ticket, status.HTTP_201_CREATED)
 
@@ -226,11 +239,7 @@ class CounterState(APIView):
 
     @extend_schema(request=CounterStateIn, responses=CounterOut, summary="Открыть, закрыть окно или перерыв")
     def post(self, request, pk: int):
-        counter = Counter.objects.select_related("office").filter(pk=pk).first()
-        if counter is None:
-            raise NotFound("Окно не найдено.")
-        if not access.is_staff_of(request.user, counter.office):
-            raise PermissionDenied("Вы не работаете в этом офисе.")
+        counter = counter_for(request, pk, STAFF)
         data = validated(CounterStateIn, request)
         counter = services.counter_set_state(counter=counter, state=data["state"], user=request.user)
         return Response(CounterOut(counter).data)
@@ -241,12 +250,7 @@ class CounterDetail(APIView):
 
     @extend_schema(responses=CounterOut, summary="Окно")
     def get(self, request, pk: int):
-        counter = Counter.objects.select_related("office").filter(pk=pk).first()
-        if counter is None:
-            raise NotFound("Окно не найдено.")
-        if not access.is_staff_of(request.user, counter.office):
-            raise PermissionDenied("Вы не работаете в этом офисе.")
-        return Response(CounterOut(counter).data)
+        return Response(CounterOut(counter_for(request, pk, STAFF)).data)
 
 
 ACTIONS = {
@@ -266,7 +270,7 @@ class TicketAction(APIView):
 
     @extend_schema(request=ActionIn, responses=TicketOut)
     def post(self, request, pk: int):
-        ticket = ticket_for_operator(request, pk)
+        ticket = ticket_for(request, pk)
         data = validated(ActionIn, request)
         counter = self._counter(request, ticket, data.get("counter"))
         ticket = ACTIONS[self.action_name](ticket=ticket, operator=request.user, counter=counter)
@@ -285,12 +289,10 @@ class TicketAction(APIView):
 class TicketTransfer(TicketAction):
     @extend_schema(request=TransferIn, responses=TicketOut, summary="Перенаправить талон на другую услугу")
     def post(self, request, pk: int):
-        ticket = ticket_for_operator(request, pk)
+        ticket = ticket_for(request, pk)
         data = validated(TransferIn, request)
         counter = self._counter(request, ticket, data.get("counter"))
-        service = Service.objects.filter(office=ticket.office, code=data["service"]).first()
-        if service is None:
-            raise UnknownService(f"Услуги «{data['service']}» нет в этом офисе.")
+        service = service_of(ticket.office, data["service"])
         ticket = services.ticket_transfer(
             ticket=ticket,
             service=service,
@@ -306,11 +308,7 @@ class TicketCancel(APIView):
 
     @extend_schema(request=None, responses=TicketOut, summary="Отменить ожидающий талон")
     def post(self, request, pk: int):
-        ticket = Ticket.objects.select_related("office").filter(pk=pk).first()
-        if ticket is None:
-            raise NotFound("Талон не найден.")
-        if not access.is_staff_of(request.user, ticket.office):
-            raise PermissionDenied("Вы не работаете в этом офисе.")
+        ticket = ticket_for(request, pk, STAFF)
         return ticket_response(services.ticket_cancel(ticket=ticket, operator=request.user))
 
 
