@@ -68,11 +68,10 @@ def _publish_queue(office, services) -> None:
         _send(service_group(service.pk), {"type": "queue.order", **selectors.service_queue(office, service)})
 
 
-def _publish_ticket(ticket_id: int) -> None:
+def _publish_ticket(ticket) -> None:
+    """The ticket's new status to the phone following it (the object as committed, not read again)."""
     from tickets import selectors
-    from tickets.models import Ticket
 
-    ticket = Ticket.objects.select_related("counter", "service", "office").get(pk=ticket_id)
     message = {"type": "ticket.status", **selectors.tracking_status(ticket)}
     # service_id stays in the envelope: it lets the consumer follow a transfer.
     _send(ticket_group(ticket.token), message, service_id=ticket.service_id)
@@ -93,7 +92,7 @@ def announce_called(ticket, *, recall: bool) -> None:
         "at": ticket.called_at.isoformat(),
     }
     _after_commit(_send_office, ticket.office_id, message)
-    _after_commit(_publish_ticket, ticket.pk)
+    _after_commit(_publish_ticket, ticket)
     if not recall:
         _after_commit(_publish_queue, ticket.office, [ticket.service])
 
@@ -104,14 +103,14 @@ def announce_started(ticket) -> None:
         operators_group(ticket.office_id),
         {"type": "ticket.started", "ticket": ticket.number, "counter": ticket.counter.number},
     )
-    _after_commit(_publish_ticket, ticket.pk)
+    _after_commit(_publish_ticket, ticket)
 
 
 def announce_cleared(ticket, *, counter_number: str, status: str, requeued_from=None) -> None:
     """The ticket left its counter; ``requeued_from`` is the service it left when it went back to a queue."""
     message = {"type": "ticket.cleared", "ticket": ticket.number, "counter": counter_number, "status": status}
     _after_commit(_send_office, ticket.office_id, message)
-    _after_commit(_publish_ticket, ticket.pk)
+    _after_commit(_publish_ticket, ticket)
     if requeued_from is not None:
         services = [ticket.service] if requeued_from.pk == ticket.service_id else [requeued_from, ticket.service]
         _after_commit(_publish_queue, ticket.office, services)
@@ -119,7 +118,7 @@ def announce_cleared(ticket, *, counter_number: str, status: str, requeued_from=
 
 def announce_left_queue(ticket) -> None:
     """A waiting ticket was cancelled or expired."""
-    _after_commit(_publish_ticket, ticket.pk)
+    _after_commit(_publish_ticket, ticket)
     _after_commit(_publish_queue, ticket.office, [ticket.service])
 
 
