@@ -132,5 +132,5 @@ def disclosure(request, year: int):
 
 
 def _paired_halves(months: list, previous: list) -> list[tuple]:
-    pairs = list(zip(months, previous, strict=True))
-    return [(pairs[i], pairs[i + 6]) for i in range(6)]
+    """Each month beside last year's, in the two half-year columns."""
+    return _halves(list(zip(months, previous, strict=True)))
