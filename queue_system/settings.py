@@ -102,9 +102,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "queue_system.middleware.DatabaseUnavailableMiddleware",
-    # Last, as django-axes asks: it turns a locked-out sign-in into its lockout page.
+    # django-axes asks to come last: it turns a locked-out sign-in into its lockout page.
+    # Only this process_exception hook sits inside it.
     "axes.middleware.AxesMiddleware",
+    # Innermost and sync-only, so that every middleware above runs in sync mode: see its docstring.
+    "queue_system.middleware.DatabaseUnavailableMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [

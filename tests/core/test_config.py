@@ -176,3 +176,18 @@ def test_production_needs_a_secret_key():
         cwd=settings.BASE_DIR,
     )
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_under_asgi_a_request_crosses_into_the_sync_thread_once(caplog, settings):
+    # Django logs every point where it adapts the chain between sync and async
+    # (only with DEBUG). A middleware that ran async between sync ones would add
+    # two thread hops per hook and per request.
+    from django.core.handlers.asgi import ASGIHandler
+
+    settings.DEBUG = True
+    with caplog.at_level("DEBUG", logger="django.request"):
+        ASGIHandler()
+    adapted = [r.getMessage() for r in caplog.records if "handler adapted" in r.getMessage()]
+    assert adapted == [
+        "Asynchronous handler adapted for middleware queue_system.middleware.DatabaseUnavailableMiddleware."
+    ]
