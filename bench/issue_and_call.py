@@ -8,6 +8,11 @@ and the run is bounded by N and by --timeout.
     .venv/bin/python bench/issue_and_call.py --url http://127.0.0.1:8000 -n 1000 -c 20
 
 Prints throughput and p50/p99 latency for issuing and for calling.
+
+Tickets are issued the way staff issue them (the operator's token), so that the
+rate limit on remote tickets does not apply. The client is aiohttp: httpx
+spends ~3 ms of CPU per request, which on two cores caps a closed loop of 20
+clients at ~300 requests/s with p99 ~300 ms against a server that does nothing.
 """
 
 import argparse
@@ -19,7 +24,7 @@ import sys
 import time
 from urllib.parse import urlparse
 
-import httpx
+import aiohttp
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -48,22 +53,34 @@ def require_loopback(url: str) -> None:
     sys.exit(f"refusing to send load to {host}: only loopback addresses are allowed")
 
 
+def session(args, connections: int) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        base_url=args.url,
+        timeout=aiohttp.ClientTimeout(total=30),
+        connector=aiohttp.TCPConnector(limit=connections),
+    )
+
+
+async def post(client: aiohttp.ClientSession, path: str, body: dict | None = None, **kwargs) -> tuple[int, dict]:
+    async with client.post(path, json=body, **kwargs) as response:
+        data = await response.json() if response.status != 204 else {}
+        return response.status, data
+
+
 async def run(args) -> int:
-    async with httpx.AsyncClient(base_url=args.url, timeout=30) as client:
-        token = (
-            await client.post("/api/v1/auth/token/", json={"username": args.user, "password": args.password})
-        ).json()
+    async with session(args, 1) as client:
+        _, token = await post(client, "/api/v1/auth/token/", {"username": args.user, "password": args.password})
         if "token" not in token:
             sys.exit(f"cannot sign in as {args.user}: {token}")
         auth = {"Authorization": f"Token {token['token']}"}
-        office = (await client.get(f"/api/v1/offices/{args.office}/")).json()
+        async with client.get(f"/api/v1/offices/{args.office}/") as response:
+            office = await response.json()
         counters = [c for c in office["counters"] if args.service in c["services"] + c["backup_services"]]
         if not counters:
             sys.exit(f"no counter of {args.office} serves {args.service}")
         for counter in counters:
-            await client.post(f"/api/v1/counters/{counter['id']}/state/", json={"state": "open"}, headers=auth)
+            await post(client, f"/api/v1/counters/{counter['id']}/state/", {"state": "open"}, headers=auth)
 
-    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     deadline = time.monotonic() + args.timeout
 
     # Phase 1: issue. Closed loop by default: each client sends its next
@@ -74,21 +91,23 @@ async def run(args) -> int:
     issue_errors = 0
     remaining = iter(range(args.n))
 
-    async def issue_one(client: httpx.AsyncClient):
+    async def issue_one(client: aiohttp.ClientSession):
         nonlocal issue_errors
         started = time.perf_counter()
-        response = await client.post(f"/api/v1/offices/{args.office}/tickets/", json={"service": args.service})
+        status, _ = await post(
+            client, f"/api/v1/offices/{args.office}/tickets/", {"service": args.service}, headers=auth
+        )
         issue_lat.append(time.perf_counter() - started)
-        if response.status_code != 201:
+        if status != 201:
             issue_errors += 1
 
-    async def kiosk(client: httpx.AsyncClient):
+    async def kiosk(client: aiohttp.ClientSession):
         for _ in remaining:
             if time.monotonic() > deadline:
                 return
             await issue_one(client)
 
-    async def paced(client: httpx.AsyncClient):
+    async def paced(client: aiohttp.ClientSession):
         rng = random.Random(1)
         slots = asyncio.Semaphore(args.concurrency)
         at = time.perf_counter()
@@ -104,7 +123,7 @@ async def run(args) -> int:
             moments.append(at)
         await asyncio.gather(*(arrive(m) for m in moments))
 
-    async with httpx.AsyncClient(base_url=args.url, timeout=30, limits=limits) as client:
+    async with session(args, args.concurrency) as client:
         began = time.perf_counter()
         if args.rate:
             await paced(client)
@@ -118,25 +137,23 @@ async def run(args) -> int:
     call_errors = 0
     called = 0
 
-    async def operator(client: httpx.AsyncClient, counter: dict):
+    async def operator(client: aiohttp.ClientSession, counter: dict):
         nonlocal call_errors, called
         while time.monotonic() < deadline:
             started = time.perf_counter()
-            response = await client.post(f"/api/v1/counters/{counter['id']}/call-next/", headers=auth)
+            status, ticket = await post(client, f"/api/v1/counters/{counter['id']}/call-next/", headers=auth)
             call_lat.append(time.perf_counter() - started)
-            if response.status_code == 204:
+            if status == 204:
                 return
-            if response.status_code != 200:
+            if status != 200:
                 call_errors += 1
                 continue
             called += 1
-            ticket = response.json()
-            await client.post(f"/api/v1/tickets/{ticket['id']}/finish/", json={"counter": counter["id"]}, headers=auth)
+            await post(client, f"/api/v1/tickets/{ticket['id']}/finish/", {"counter": counter["id"]}, headers=auth)
 
     # One connection per counter: a shared pool smaller than the number of
     # counters would let one counter starve the others.
-    call_limits = httpx.Limits(max_connections=len(counters), max_keepalive_connections=len(counters))
-    async with httpx.AsyncClient(base_url=args.url, timeout=30, limits=call_limits) as client:
+    async with session(args, len(counters)) as client:
         began = time.perf_counter()
         await asyncio.gather(*(operator(client, c) for c in counters))
         report("call", call_lat, time.perf_counter() - began, call_errors)
