@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -21,3 +22,9 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Everything loaded by now lives as long as the process. Freezing it takes it out
+# of the cyclic garbage collector's full passes, which otherwise scan it all and
+# stall every request in flight: p99 of a no-op view at 20 concurrent clients
+# drops from ~100 ms to ~45 ms (bench/daphne_floor.py).
+gc.freeze()
