@@ -13,9 +13,10 @@ import hashlib
 import io
 import secrets
 from collections import Counter as Tally
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -26,6 +27,8 @@ from offices.models import Counter, Office, Service
 from tickets.models import Ticket
 
 from .models import REMOTE_CHANNELS, Appeal, Call, ContactCount
+
+T = TypeVar("T")
 
 REMOTE_KEYS = {key for key, _ in REMOTE_CHANNELS}
 IN_PERSON_KEYS = set(Service.Channel.values)
@@ -79,6 +82,23 @@ def read_rows(stream: Iterable[str], columns: list[str]) -> Iterator[tuple[int, 
             yield reader.line_num, None
         else:
             yield reader.line_num, row
+
+
+def parsed_rows(
+    rows: Iterable[tuple[int, dict | None]], parse: Callable[[dict], T], errors: list[str]
+) -> Iterator[tuple[int, T]]:
+    """(line, parse(row)) for every good row of read_rows; a row with the wrong number
+    of columns, or one that parse rejects with BadLine, is added to errors instead."""
+    for line, raw in rows:
+        if raw is None:
+            errors.append(f"line {line}: неверное число столбцов")
+            continue
+        try:
+            value = parse(raw)
+        except BadLine as error:
+            errors.append(f"line {line}: {error}")
+            continue
+        yield line, value
 
 
 def _progress(rows: Iterable, total: int | None, show: bool):
@@ -190,15 +210,8 @@ def import_tickets(
     lookups = _Lookups()
     result = ImportResult()
     rows: dict[tuple, tuple] = {}
-    for line, raw in _progress(read_rows(stream, TICKET_COLUMNS), total, progress):
-        if raw is None:
-            result.errors.append(f"line {line}: неверное число столбцов")
-            continue
-        try:
-            values = _ticket_row(raw, lookups)
-        except BadLine as error:
-            result.errors.append(f"line {line}: {error}")
-            continue
+    lines = _progress(read_rows(stream, TICKET_COLUMNS), total, progress)
+    for line, values in parsed_rows(lines, lambda raw: _ticket_row(raw, lookups), result.errors):
         key = (values[0], values[3], values[2])
         if key in rows:
             if _same_ticket(rows[key], values):
@@ -248,22 +261,11 @@ def _write_tickets(rows: list[tuple], progress: bool) -> None:
 def import_contacts(stream: Iterable[str], *, partial: bool = False) -> ImportResult:
     result = ImportResult()
     rows: dict[tuple[date, str], int] = {}
-    for line, raw in read_rows(stream, ["month", "channel", "count"]):
-        if raw is None:
-            result.errors.append(f"line {line}: неверное число столбцов")
-            continue
-        try:
-            month = _parse_month(raw["month"])
-            channel = raw["channel"].strip()
-            if channel in IN_PERSON_KEYS:
-                raise BadLine(f"канал «{channel}» — очное обслуживание считается по талонам и не импортируется")
-            if channel not in REMOTE_KEYS:
-                raise BadLine(f"неизвестный канал «{channel}», допустимы {', '.join(sorted(REMOTE_KEYS))}")
-            count = _parse_count(raw["count"])
-            if (month, channel) in rows:
-                raise BadLine(f"{month:%Y-%m} {channel} уже указан в файле")
-        except BadLine as error:
-            result.errors.append(f"line {line}: {error}")
+    for line, (month, channel, count) in parsed_rows(
+        read_rows(stream, ["month", "channel", "count"]), _contact_row, result.errors
+    ):
+        if (month, channel) in rows:
+            result.errors.append(f"line {line}: {month:%Y-%m} {channel} уже указан в файле")
             continue
         rows[(month, channel)] = count
     _finish(result.errors, len(rows), partial)
@@ -280,6 +282,16 @@ def import_contacts(stream: Iterable[str], *, partial: bool = False) -> ImportRe
             else:
                 result.skipped += 1
     return result
+
+
+def _contact_row(raw: dict) -> tuple[date, str, int]:
+    month = _parse_month(raw["month"])
+    channel = raw["channel"].strip()
+    if channel in IN_PERSON_KEYS:
+        raise BadLine(f"канал «{channel}» — очное обслуживание считается по талонам и не импортируется")
+    if channel not in REMOTE_KEYS:
+        raise BadLine(f"неизвестный канал «{channel}», допустимы {', '.join(sorted(REMOTE_KEYS))}")
+    return month, channel, _parse_count(raw["count"])
 
 
 def _parse_month(value: str) -> date:
@@ -333,25 +345,12 @@ def _insert_new(model, objects: list, result: ImportResult) -> None:
 
 def import_appeals(stream: Iterable[str], *, partial: bool = False) -> ImportResult:
     result = ImportResult()
-    parsed = []
-    for line, raw in read_rows(stream, ["channel", "received_at", "answered_at"]):
-        if raw is None:
-            result.errors.append(f"line {line}: неверное число столбцов")
-            continue
-        try:
-            channel = raw["channel"].strip()
-            if channel not in REMOTE_KEYS:
-                raise BadLine(f"неизвестный канал «{channel}»")
-            received = parse_time(raw["received_at"], "received_at")
-            answered = parse_time(raw["answered_at"], "answered_at", required=False)
-            if answered is not None and answered < received:
-                raise BadLine("answered_at раньше received_at")
-        except BadLine as error:
-            result.errors.append(f"line {line}: {error}")
-            continue
-        parsed.append(
-            (line, (channel, received.isoformat(), answered.isoformat() if answered else ""), received, answered)
+    parsed = [
+        (line, (channel, received.isoformat(), answered.isoformat() if answered else ""), received, answered)
+        for line, (channel, received, answered) in parsed_rows(
+            read_rows(stream, ["channel", "received_at", "answered_at"]), _appeal_row, result.errors
         )
+    ]
     _finish(result.errors, len(parsed), partial)
     keys = dict(_line_keys([(line, values) for line, values, _, _ in parsed]))
     objects = [
@@ -369,26 +368,31 @@ def import_appeals(stream: Iterable[str], *, partial: bool = False) -> ImportRes
     return result
 
 
+def _appeal_row(raw: dict) -> tuple[str, datetime, datetime | None]:
+    channel = raw["channel"].strip()
+    if channel not in REMOTE_KEYS:
+        raise BadLine(f"неизвестный канал «{channel}»")
+    received = parse_time(raw["received_at"], "received_at")
+    answered = parse_time(raw["answered_at"], "answered_at", required=False)
+    if answered is not None and answered < received:
+        raise BadLine("answered_at раньше received_at")
+    return channel, received, answered
+
+
 def import_calls(stream: Iterable[str], *, partial: bool = False) -> ImportResult:
     result = ImportResult()
-    parsed = []
-    for line, raw in read_rows(stream, ["started_at", "answered_at", "ended_at"]):
-        if raw is None:
-            result.errors.append(f"line {line}: неверное число столбцов")
-            continue
-        try:
-            started = parse_time(raw["started_at"], "started_at")
-            answered = parse_time(raw["answered_at"], "answered_at", required=False)
-            ended = parse_time(raw["ended_at"], "ended_at")
-            if answered is not None and not started <= answered <= ended:
-                raise BadLine("нужно started_at ≤ answered_at ≤ ended_at")
-            if ended < started:
-                raise BadLine("ended_at раньше started_at")
-        except BadLine as error:
-            result.errors.append(f"line {line}: {error}")
-            continue
-        values = (started.isoformat(), answered.isoformat() if answered else "", ended.isoformat())
-        parsed.append((line, values, started, answered, ended))
+    parsed = [
+        (
+            line,
+            (started.isoformat(), answered.isoformat() if answered else "", ended.isoformat()),
+            started,
+            answered,
+            ended,
+        )
+        for line, (started, answered, ended) in parsed_rows(
+            read_rows(stream, ["started_at", "answered_at", "ended_at"]), _call_row, result.errors
+        )
+    ]
     _finish(result.errors, len(parsed), partial)
     keys = dict(_line_keys([(line, values) for line, values, *_ in parsed]))
     objects = [
@@ -405,6 +409,17 @@ def import_calls(stream: Iterable[str], *, partial: bool = False) -> ImportResul
     ]
     _insert_new(Call, objects, result)
     return result
+
+
+def _call_row(raw: dict) -> tuple[datetime, datetime | None, datetime]:
+    started = parse_time(raw["started_at"], "started_at")
+    answered = parse_time(raw["answered_at"], "answered_at", required=False)
+    ended = parse_time(raw["ended_at"], "ended_at")
+    if answered is not None and not started <= answered <= ended:
+        raise BadLine("нужно started_at ≤ answered_at ≤ ended_at")
+    if ended < started:
+        raise BadLine("ended_at раньше started_at")
+    return started, answered, ended
 
 
 def open_text(path) -> io.TextIOWrapper:
