@@ -14,7 +14,6 @@ an endpoint of the product does comes on top of these figures.
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,11 @@ from pathlib import Path
 
 import aiohttp
 from issue_and_call import report
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import free_port  # noqa: E402
 
 BODY = b'{"id": 1, "number": "\xd0\x90001", "position": 0}'
 
@@ -33,12 +37,6 @@ async def application(scope, receive, send):
         pass
     await send({"type": "http.response.start", "status": 201, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": BODY})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 20) -> None:
@@ -83,11 +81,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    here = Path(__file__).resolve().parent
     env = {
         **os.environ,
         # Run from the project, bench last: bench/reports.py would shadow the reports app.
-        "PYTHONPATH": str(here),
+        "PYTHONPATH": str(ROOT / "bench"),
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "floor-benchmark-" + "x" * 40,
         "SECURE_SSL_REDIRECT": "0",
@@ -96,7 +93,7 @@ def main() -> int:
         port = free_port()
         url = f"http://127.0.0.1:{port}/"
         command = [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), app]
-        server = subprocess.Popen(command, cwd=here.parent, env=env)
+        server = subprocess.Popen(command, cwd=ROOT, env=env)
         try:
             asyncio.run(wait_until_up(url, server))
             for _ in range(args.rounds):
