@@ -1,3 +1,5 @@
+"""The displays app: the screens (hall display, kiosk, operator workplace, monitor, tracking) and their consumers."""
+
 from django.apps import AppConfig
 
 

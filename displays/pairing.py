@@ -1,3 +1,5 @@
+"""The one-time link that pairs a kiosk device with its office."""
+
 from django.shortcuts import redirect, render
 
 from offices import kiosks

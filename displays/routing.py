@@ -1,3 +1,5 @@
+"""WebSocket addresses of the screens."""
+
 from django.urls import path
 
 from . import consumers

@@ -1,3 +1,5 @@
+"""Addresses of the server-rendered screens and of sign-in."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import path
 

@@ -1,3 +1,5 @@
+"""Admin of the office configuration: offices with hours and services, counters, roles, kiosks."""
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone

@@ -1,3 +1,5 @@
+"""The offices app: offices, hours, services, counters, staff roles and kiosks; the base every other app builds on."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""Offices, their hours, services and counters, staff memberships and paired kiosks."""
+
 import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

@@ -1,3 +1,5 @@
+"""Every /api/v1/ address with its URL name; anything else under /api/v1/ is a JSON 404."""
+
 from django.urls import path, re_path
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view

@@ -1,3 +1,5 @@
+"""Top-level addresses: admin, API, schema, reports and the screens."""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView

@@ -1,3 +1,5 @@
+"""Admin of the disclosure texts and of the imported channel data."""
+
 from django.contrib import admin
 
 from .models import Appeal, Call, ContactCount, Disclosure

@@ -1,3 +1,5 @@
+"""The reports app: monthly report selectors, report API and pages, CSV imports of history."""
+
 from django.apps import AppConfig
 
 

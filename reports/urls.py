@@ -1,3 +1,5 @@
+"""Addresses of the managers' report pages."""
+
 from django.urls import path
 
 from . import views

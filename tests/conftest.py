@@ -1,17 +1,18 @@
+"""Fixtures shared by the whole suite, and the rule that backend-specific tests fail instead of skipping in CI."""
+
 import os
 import shutil
 import socket
-from datetime import time
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from offices.models import Counter, Membership, Office, OfficeHours, Service
+from offices.models import Counter, Membership, Office, Service
+
+from .helpers import CHROMIUM, CHROMIUM_ARGS, add_counter, add_services, make_office, make_user, token_client
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-CHROMIUM = "/usr/bin/chromium"
 UNLIMITED = "100000/second"
 
 
@@ -68,45 +69,6 @@ def pytest_runtest_setup(item):
             pytest.skip(reason)
 
 
-def make_office(
-    code: str = "main", *, all_day: bool = True, stop_issuing_minutes: int = 0, remote_tickets: bool = True, **fields
-) -> Office:
-    # Test offices accept tickets from any client unless a test says otherwise;
-    # kiosk pairing and its refusals have their own tests.
-    office = Office.objects.create(
-        code=code,
-        name=fields.pop("name", f"ЦОК {code}"),
-        stop_issuing_minutes=stop_issuing_minutes,
-        remote_tickets=remote_tickets,
-        **fields,
-    )
-    if all_day:
-        for weekday in range(7):
-            OfficeHours.objects.create(office=office, weekday=weekday, opens=time(0, 0), closes=time(0, 0))
-    return office
-
-
-def add_services(office: Office) -> dict[str, Service]:
-    return {
-        "fl": Service.objects.create(
-            office=office, code="fl", name="Физические лица", prefix="А", channel="individuals", kiosk_order=1
-        ),
-        "ul": Service.objects.create(
-            office=office, code="ul", name="Юридические лица", prefix="Б", channel="legal_entities", kiosk_order=2
-        ),
-        "cash": Service.objects.create(
-            office=office, code="cash", name="Касса", prefix="К", channel="cashier", kiosk_order=3
-        ),
-    }
-
-
-def add_counter(office: Office, number: str, services, backup=(), state=Counter.State.OPEN) -> Counter:
-    counter = Counter.objects.create(office=office, number=number, state=state)
-    counter.services.set(services)
-    counter.backup_services.set(backup)
-    return counter
-
-
 @pytest.fixture
 def office(db) -> Office:
     return make_office("main")
@@ -124,13 +86,6 @@ def counters(office, services) -> dict[str, Counter]:
         "2": add_counter(office, "2", [services["ul"]]),
         "3": add_counter(office, "3", [services["cash"]]),
     }
-
-
-def make_user(django_user_model, username: str, *, office: Office | None = None, role: str | None = None, **extra):
-    user = django_user_model.objects.create_user(username=username, password="pass-12345", **extra)
-    if role:
-        Membership.objects.create(user=user, office=office, role=role)
-    return user
 
 
 @pytest.fixture
@@ -155,12 +110,6 @@ def manager(django_user_model, office):
     return make_user(django_user_model, "mgr", office=office, role=Membership.Role.MANAGER)
 
 
-def token_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
 @pytest.fixture
 def anon() -> APIClient:
     return APIClient()
@@ -181,18 +130,6 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests issue hundreds of tickets from one address; the limits have their own tests.
     settings.REMOTE_TICKETS_PER_CLIENT = settings.REMOTE_TICKETS_PER_OFFICE = UNLIMITED
-
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--autoplay-policy=no-user-gesture-required",
-]
 
 
 @pytest.fixture(scope="session")
@@ -225,27 +162,3 @@ def daphne(allow_orm_in_browser_tests, transactional_db, tmp_path):
     yield start
     for server in started:
         server.stop()
-
-
-class ConsoleErrors:
-    """Collects console errors and page exceptions of a Playwright page."""
-
-    def __init__(self, page, ignore=()):
-        self.errors = []
-        self.ignore = list(ignore)
-        page.on("console", lambda msg: msg.type == "error" and self._add(msg.text))
-        page.on("pageerror", lambda exc: self._add(f"pageerror: {exc}"))
-        page.on("response", lambda r: r.status >= 400 and self._add(f"HTTP {r.status} {r.url}"))
-
-    def _add(self, text):
-        if not any(pattern in text for pattern in self.ignore):
-            self.errors.append(text)
-
-
-def sign_in(context, server, user) -> None:
-    """Give a Playwright browser context the session of a signed-in user."""
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.url}])

@@ -1,3 +1,5 @@
+"""Admin of tickets with their read-only event log."""
+
 from django.contrib import admin
 
 from .models import Ticket, TicketEvent

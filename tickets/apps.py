@@ -1,3 +1,5 @@
+"""The tickets app: the queue itself -- tickets, transitions, services, read model, API and the event publisher."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""Tickets with their transitions, the append-only event log and the daily number sequence."""
+
 import secrets
 from datetime import datetime
 

@@ -1,3 +1,5 @@
+"""Number formats of the published report tables."""
+
 from decimal import Decimal
 
 from django import template
@@ -33,8 +35,3 @@ def change(value, previous):
     percent = (Decimal(str(value)) - Decimal(str(previous))) / Decimal(str(previous)) * 100
     sign = "+" if percent > 0 else "−" if percent < 0 else "±"
     return f"{sign}{abs(percent):.1f}\u00a0%".replace(".", ",")
-
-
-@register.filter
-def at(sequence, index):
-    return sequence[index]

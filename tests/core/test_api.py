@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from offices.models import Counter, Membership
-from tests.conftest import make_user, token_client
+from tests.helpers import make_user, token_client
 from tickets.models import Ticket, TicketEvent
 
 
@@ -173,7 +173,7 @@ def test_bad_requests_get_the_right_status_and_code_and_change_nothing(
 
 
 def test_a_closed_office_refuses_tickets_with_office_closed(anon, db):
-    from tests.conftest import add_services, make_office
+    from tests.helpers import add_services, make_office
 
     office = make_office("shut", all_day=False)
     add_services(office)

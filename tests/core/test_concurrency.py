@@ -14,7 +14,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from offices.models import Membership
-from tests.conftest import add_counter, add_services, make_office, make_user, token_client
+from tests.helpers import add_counter, add_services, make_office, make_user, token_client
 from tickets import services as svc
 from tickets.models import Ticket, TicketEvent
 

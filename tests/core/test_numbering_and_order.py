@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from offices.models import OfficeHours
-from tests.conftest import add_services, make_office
+from tests.helpers import add_services, make_office
 from tickets import services as svc
 from tickets.errors import OfficeClosed, ServiceInactive
 from tickets.models import DailySequence, Ticket

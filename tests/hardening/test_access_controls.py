@@ -12,7 +12,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from offices.models import KioskDevice
-from tests.conftest import add_services, make_office, token_client
+from tests.helpers import add_services, make_office, token_client
 from tickets import services as svc
 from tickets.models import Ticket, TicketEvent
 
@@ -87,7 +87,7 @@ def test_a_forged_or_foreign_kiosk_cookie_is_refused(closed_to_remote):
 
 
 def test_staff_may_always_issue_on_a_clients_behalf(closed_to_remote, django_user_model):
-    from tests.conftest import make_user
+    from tests.helpers import make_user
 
     operator = make_user(django_user_model, "hall-op", office=closed_to_remote, role="operator")
     response = token_client(operator).post("/api/v1/offices/hall/tickets/", {"service": "fl"}, format="json")

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from tests.conftest import token_client
+from tests.helpers import token_client
 from tickets.models import Ticket
 
 URL = "/api/v1/offices/main/tickets/"

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from offices.models import Membership
-from tests.conftest import add_counter, add_services, make_office, make_user, token_client
+from tests.helpers import add_counter, add_services, make_office, make_user, token_client
 from tests.servers import TcpProxy
 from tickets.models import Ticket, TicketEvent
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from offices.models import Membership
-from tests.conftest import ConsoleErrors, add_counter, add_services, make_office, make_user, token_client
+from tests.helpers import ConsoleErrors, add_counter, add_services, make_office, make_user, token_client
 from tests.servers import RedisServer
 from tickets.models import Ticket
 

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from offices.models import KioskDevice, Membership
 from queue_system.asgi import application
-from tests.conftest import add_counter, add_services, make_office, make_user, token_client
+from tests.helpers import add_counter, add_services, make_office, make_user, token_client
 from tickets import services as svc
 
 ACTORS = ["anonymous", "kiosk", "operator", "operator_other", "manager", "manager_other", "company_manager", "admin"]

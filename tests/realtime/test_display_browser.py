@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from offices.models import Membership
-from tests.conftest import ConsoleErrors, add_counter, add_services, make_office, make_user, token_client
+from tests.helpers import ConsoleErrors, add_counter, add_services, make_office, make_user, token_client
 from tickets import services as svc
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser_tests")]

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from offices.models import Membership
 from reports.models import ContactCount
-from tests.conftest import make_user, token_client
+from tests.helpers import make_user, token_client
 from tickets import services as svc
 
 ENDPOINTS = ["service-times", "channels", "personal-account", "contact-center"]

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from reports.models import ContactCount, Disclosure
-from tests.conftest import ConsoleErrors, sign_in
+from tests.helpers import ConsoleErrors, sign_in
 from tickets import services as svc
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser_tests")]
@@ -30,7 +30,7 @@ def history(office, services, counters, operator):
 
 
 def test_the_reports_page_shows_the_tables_charts_and_downloads(daphne, context, history, django_user_model):
-    from tests.conftest import make_user
+    from tests.helpers import make_user
 
     boss = make_user(django_user_model, "boss", role="manager")
     server = daphne()

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from tests.conftest import make_user
+from tests.helpers import make_user
 from tickets import services as svc
 
 PLACEHOLDERS = re.compile(r"\{\{|\{%|%\(|\bNone\b|\bTODO\b|\bundefined\b")

@@ -9,7 +9,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from playwright.sync_api import expect
 
 from offices.models import Membership, OfficeHours
-from tests.conftest import ConsoleErrors, add_counter, add_services, make_office, make_user, sign_in, token_client
+from tests.helpers import ConsoleErrors, add_counter, add_services, make_office, make_user, sign_in, token_client
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser_tests")]

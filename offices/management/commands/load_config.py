@@ -1,3 +1,5 @@
+"""manage.py load_config: offices, hours, services and counters from a YAML file."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError

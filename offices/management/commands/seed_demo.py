@@ -1,3 +1,5 @@
+"""manage.py seed_demo: the demo offices and users."""
+
 from pathlib import Path
 
 from django.conf import settings

@@ -1,3 +1,5 @@
+"""manage.py welcome: the addresses of a running system's pages."""
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 

@@ -1,3 +1,5 @@
+"""The shared base of the CSV import commands."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError

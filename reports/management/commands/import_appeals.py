@@ -1,3 +1,5 @@
+"""manage.py import_appeals: personal-account appeals from CSV."""
+
 from reports import imports
 
 from ._import import ImportCommand

@@ -1,3 +1,5 @@
+"""manage.py import_calls: contact-centre calls from CSV."""
+
 from reports import imports
 
 from ._import import ImportCommand

@@ -1,3 +1,5 @@
+"""manage.py import_contacts: monthly contact counts per channel from CSV."""
+
 from reports import imports
 
 from ._import import ImportCommand

@@ -1,3 +1,5 @@
+"""manage.py import_tickets: tickets of a previous queue system from CSV."""
+
 from reports import imports
 
 from ._import import ImportCommand

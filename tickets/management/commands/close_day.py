@@ -1,3 +1,5 @@
+"""manage.py close_day: expire the unfinished tickets of past days."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from offices.models import Office
