@@ -1,7 +1,7 @@
 """WebSocket consumers: thin and read-only.
 
 Each joins its groups, accepts, and sends a full snapshot; handlers only
-forward what displays/broadcast.py sends. Whatever a client sends is ignored,
+forward what tickets/broadcast.py sends. Whatever a client sends is ignored,
 except a {"type": "ping"} heartbeat, answered with {"type": "pong"}.
 """
 
@@ -14,10 +14,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from offices import access
 from offices.models import Office
-from tickets import selectors
+from tickets import broadcast, selectors
 from tickets.models import Ticket
 
-from . import broadcast, snapshots
+from . import snapshots
 
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_FORBIDDEN = 4403

@@ -5,9 +5,9 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from displays import broadcast
 from offices.models import Counter, Office, Service
 
+from . import broadcast
 from .errors import CounterBusy, CounterNotOpen, InvalidTransition, OfficeClosed, ServiceInactive, UnknownService
 from .models import DailySequence, Ticket, TicketEvent
 from .selectors import CALL_ORDER

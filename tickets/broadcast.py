@@ -19,6 +19,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from . import selectors
+
 logger = logging.getLogger(__name__)
 
 
@@ -59,9 +61,6 @@ def _after_commit(func, *args, **kwargs) -> None:
 
 def _publish_queue(office, services) -> None:
     """Counts to the screens; the new order of these services' queues to the phones."""
-    # Imported here: tickets imports this module, so a top-level import would be circular.
-    from tickets import selectors
-
     waiting, oldest = selectors.waiting_summary(office)
     _send_office(office.pk, {"type": "queue.updated", "waiting": waiting, "oldest": oldest})
     for service in services:
@@ -70,8 +69,6 @@ def _publish_queue(office, services) -> None:
 
 def _publish_ticket(ticket) -> None:
     """The ticket's new status to the phone following it (the object as committed, not read again)."""
-    from tickets import selectors
-
     message = {"type": "ticket.status", **selectors.tracking_status(ticket)}
     # service_id stays in the envelope: it lets the consumer follow a transfer.
     _send(ticket_group(ticket.token), message, service_id=ticket.service_id)
