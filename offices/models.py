@@ -192,6 +192,11 @@ class Counter(models.Model):
     )
     state_changed_at = models.DateTimeField("состояние изменено", null=True, blank=True)
 
+    # What the operator's workplace shows and offers in each state of an idle
+    # counter (with a ticket at the counter, the ticket's actions apply).
+    STATE_LABELS = {State.OPEN: "Окно открыто", State.BREAK: "Перерыв", State.CLOSED: "Окно закрыто"}
+    ACTIONS = {State.CLOSED: ("open",), State.BREAK: ("resume", "close"), State.OPEN: ("call", "break", "close")}
+
     class Meta:
         verbose_name = "окно"
         verbose_name_plural = "окна"
@@ -203,6 +208,14 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"Окно {self.number} ({self.office.code})"
+
+    @property
+    def state_label(self) -> str:
+        return self.STATE_LABELS[self.state]
+
+    @property
+    def operator_name(self) -> str | None:
+        return (self.operator.get_full_name() or self.operator.username) if self.operator else None
 
 
 class Membership(models.Model):

@@ -1,27 +1,95 @@
 """The one module that sends to the channel layer.
 
-Services call ``announce_*`` inside their transaction; every send is deferred
-with ``transaction.on_commit`` so that a rolled-back transition never reaches a
-screen. A failed send (Redis down) is logged and dropped: the transition has
-committed already, and screens resynchronise from their snapshot on reconnect.
+Services call ``announce`` (or ``announce_counter``) inside their transaction;
+every send is deferred with ``transaction.on_commit`` so that a rolled-back
+transition never reaches a screen. A failed send (Redis down) is logged and
+dropped: the transition has committed already, and screens resynchronise from
+their snapshot on reconnect.
 
 Groups: ``office-<id>-display`` (hall displays), ``office-<id>-operators``
 (operator screens and the monitor), ``ticket-<token>`` (a client's phone) and
 ``service-<id>`` (the order of one service's queue, which tracking consumers
 turn into their own ticket's position). A transition costs a fixed number of
-sends, however long the queue. Every message has a ``type``.
+sends, however long the queue. Every message is one of the ``TypedDict``s
+below, told apart by its ``type``.
 """
 
 import logging
+from dataclasses import dataclass
 from functools import partial
+from typing import Literal, TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from offices.models import Counter, Service
+
 from . import selectors
+from .models import Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
+
+
+# Payloads
+
+
+class TicketCalled(TypedDict):
+    type: Literal["ticket.called"]
+    ticket: str
+    counter: str
+    recall: bool
+    at: str
+
+
+class TicketStarted(TypedDict):
+    type: Literal["ticket.started"]
+    ticket: str
+    counter: str
+
+
+class TicketCleared(TypedDict):
+    type: Literal["ticket.cleared"]
+    ticket: str
+    counter: str
+    status: str
+
+
+class QueueUpdated(TypedDict):
+    type: Literal["queue.updated"]
+    waiting: dict[str, int]
+    oldest: dict[str, str]
+
+
+class QueueOrder(TypedDict):
+    type: Literal["queue.order"]
+    service: str
+    numbers: list[str]
+    per_client_seconds: float
+    counters: int
+
+
+class TicketStatus(TypedDict):
+    type: Literal["ticket.status"]
+    number: str
+    status: str
+    position: int | None
+    estimated_wait_seconds: int | None
+    counter: str | None
+
+
+class CounterUpdated(TypedDict):
+    type: Literal["counter.updated"]
+    counter: str
+    id: int
+    state: str
+    operator: str | None
+
+
+Message = TicketCalled | TicketStarted | TicketCleared | QueueUpdated | QueueOrder | TicketStatus | CounterUpdated
+
+
+# Groups
 
 
 def display_group(office_id: int) -> str:
@@ -38,6 +106,9 @@ def ticket_group(token: str) -> str:
 
 def service_group(service_id: int) -> str:
     return f"service-{service_id}"
+
+
+# Sending
 
 
 def _send(group: str, message: dict, **envelope) -> None:
@@ -62,69 +133,98 @@ def _after_commit(func, *args, **kwargs) -> None:
 def _publish_queue(office, services) -> None:
     """Counts to the screens; the new order of these services' queues to the phones."""
     waiting, oldest = selectors.waiting_summary(office)
-    _send_office(office.pk, {"type": "queue.updated", "waiting": waiting, "oldest": oldest})
+    _send_office(office.pk, QueueUpdated(type="queue.updated", waiting=waiting, oldest=oldest))
     for service in services:
-        _send(service_group(service.pk), {"type": "queue.order", **selectors.service_queue(office, service)})
+        _send(service_group(service.pk), QueueOrder(type="queue.order", **selectors.service_queue(office, service)))
 
 
-def _publish_ticket(ticket) -> None:
+def _publish_ticket(ticket: Ticket) -> None:
     """The ticket's new status to the phone following it (the object as committed, not read again)."""
-    message = {"type": "ticket.status", **selectors.tracking_status(ticket)}
+    message = TicketStatus(type="ticket.status", **selectors.tracking_status(ticket))
     # service_id stays in the envelope: it lets the consumer follow a transfer.
     _send(ticket_group(ticket.token), message, service_id=ticket.service_id)
 
 
-def announce_issued(ticket) -> None:
-    # A ticket joining at the back moves nobody: only a priority ticket changes
-    # the positions of those already waiting.
-    _after_commit(_publish_queue, ticket.office, [ticket.service] if ticket.priority else [])
+# Announcing
 
 
-def announce_called(ticket, *, recall: bool) -> None:
-    message = {
-        "type": "ticket.called",
-        "ticket": ticket.number,
-        "counter": ticket.counter.number,
-        "recall": recall,
-        "at": ticket.called_at.isoformat(),
-    }
-    _after_commit(_send_office, ticket.office_id, message)
-    _after_commit(_publish_ticket, ticket)
-    if not recall:
+@dataclass(frozen=True)
+class Before:
+    """What a transition changes and an announcement still needs: taken before the transition."""
+
+    status: str
+    counter_number: str
+    service: Service
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> "Before":
+        return cls(ticket.status, ticket.counter.number if ticket.counter_id else "", ticket.service)
+
+
+# The status a screen is told when a ticket leaves its counter.
+CLEARED_STATUS = {
+    TicketEvent.Type.FINISHED: "done",
+    TicketEvent.Type.NO_SHOW: "no_show",
+    TicketEvent.Type.TRANSFERRED: "transferred",
+    TicketEvent.Type.POSTPONED: "postponed",
+    TicketEvent.Type.EXPIRED: "expired",
+}
+
+
+def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None = None) -> None:
+    """Tell every screen concerned about one committed transition of ``ticket``.
+
+    ``before`` is required for the transitions that end a stay at a counter or
+    in a queue (finish, no-show, transfer, postpone, cancel, expire).
+    """
+    if event == TicketEvent.Type.ISSUED:
+        # A ticket joining at the back moves nobody: only a priority ticket
+        # changes the positions of those already waiting.
+        _after_commit(_publish_queue, ticket.office, [ticket.service] if ticket.priority else [])
+        return
+    if event in (TicketEvent.Type.CALLED, TicketEvent.Type.RECALLED):
+        recall = event == TicketEvent.Type.RECALLED
+        message = TicketCalled(
+            type="ticket.called",
+            ticket=ticket.number,
+            counter=ticket.counter.number,
+            recall=recall,
+            at=ticket.called_at.isoformat(),
+        )
+        _after_commit(_send_office, ticket.office_id, message)
+        _after_commit(_publish_ticket, ticket)
+        if not recall:
+            _after_commit(_publish_queue, ticket.office, [ticket.service])
+        return
+    if event == TicketEvent.Type.STARTED:
+        message = TicketStarted(type="ticket.started", ticket=ticket.number, counter=ticket.counter.number)
+        _after_commit(_send, operators_group(ticket.office_id), message)
+        _after_commit(_publish_ticket, ticket)
+        return
+    assert before is not None, f"announcing {event} needs the ticket's state before it"
+    if before.status == Ticket.Status.WAITING:
+        # Left a queue (cancelled or expired while waiting): only the queue changed.
+        _after_commit(_publish_ticket, ticket)
         _after_commit(_publish_queue, ticket.office, [ticket.service])
-
-
-def announce_started(ticket) -> None:
-    _after_commit(
-        _send,
-        operators_group(ticket.office_id),
-        {"type": "ticket.started", "ticket": ticket.number, "counter": ticket.counter.number},
+        return
+    message = TicketCleared(
+        type="ticket.cleared", ticket=ticket.number, counter=before.counter_number, status=CLEARED_STATUS[event]
     )
-    _after_commit(_publish_ticket, ticket)
-
-
-def announce_cleared(ticket, *, counter_number: str, status: str, requeued_from=None) -> None:
-    """The ticket left its counter; ``requeued_from`` is the service it left when it went back to a queue."""
-    message = {"type": "ticket.cleared", "ticket": ticket.number, "counter": counter_number, "status": status}
     _after_commit(_send_office, ticket.office_id, message)
     _after_commit(_publish_ticket, ticket)
-    if requeued_from is not None:
-        services = [ticket.service] if requeued_from.pk == ticket.service_id else [requeued_from, ticket.service]
+    if ticket.status == Ticket.Status.WAITING:
+        # Back in a queue (transfer, postpone): the queue it left and the one it joined.
+        left = before.service
+        services = [ticket.service] if left.pk == ticket.service_id else [left, ticket.service]
         _after_commit(_publish_queue, ticket.office, services)
 
 
-def announce_left_queue(ticket) -> None:
-    """A waiting ticket was cancelled or expired."""
-    _after_commit(_publish_ticket, ticket)
-    _after_commit(_publish_queue, ticket.office, [ticket.service])
-
-
-def announce_counter(counter) -> None:
-    message = {
-        "type": "counter.updated",
-        "counter": counter.number,
-        "id": counter.pk,
-        "state": counter.state,
-        "operator": counter.operator.get_full_name() or counter.operator.username if counter.operator else None,
-    }
+def announce_counter(counter: Counter) -> None:
+    message = CounterUpdated(
+        type="counter.updated",
+        counter=counter.number,
+        id=counter.pk,
+        state=counter.state,
+        operator=counter.operator_name,
+    )
     _after_commit(_send, operators_group(counter.office_id), message)

@@ -1,7 +1,7 @@
 """Tickets with their transitions, the append-only event log and the daily number sequence."""
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
@@ -14,6 +14,31 @@ from .errors import InvalidTransition
 
 def new_token() -> str:
     return secrets.token_urlsafe(16)
+
+
+# The order in which waiting tickets are called: a transfer to the front first,
+# then priority (льготная категория), then the longest in the queue.
+CALL_ORDER = ("-front", "-priority", "queued_at", "id")
+
+
+class TicketQuerySet(models.QuerySet):
+    """The few ways the queue is read; every "today's waiting tickets" goes through here."""
+
+    def waiting_today(self, office: Office, now: datetime | None = None) -> "TicketQuerySet":
+        return self.waiting_on(office, office.local_date(now))
+
+    def waiting_on(self, office: Office, day: date) -> "TicketQuerySet":
+        return self.filter(office=office, local_date=day, status=Ticket.Status.WAITING)
+
+    def active(self) -> "TicketQuerySet":
+        """Called or being served: the tickets that hold a counter."""
+        return self.filter(status__in=Ticket.ACTIVE)
+
+    def at_counter(self, counter: Counter) -> "TicketQuerySet":
+        return self.active().filter(counter=counter)
+
+    def in_call_order(self) -> "TicketQuerySet":
+        return self.order_by(*CALL_ORDER)
 
 
 class DailySequence(models.Model):
@@ -43,6 +68,13 @@ class Ticket(models.Model):
 
     ACTIVE = (Status.CALLED, Status.SERVING)
     UNFINISHED = (Status.WAITING, Status.CALLED, Status.SERVING)
+    # The API actions each status allows, as the transitions below check them;
+    # sent with the ticket so that screens do not restate the table.
+    ACTIONS = {
+        Status.WAITING: ("cancel",),
+        Status.CALLED: ("recall", "start", "finish", "no-show", "transfer", "postpone"),
+        Status.SERVING: ("finish", "transfer"),
+    }
 
     office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="tickets")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets")
@@ -68,6 +100,8 @@ class Ticket(models.Model):
     token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
     # Tickets of a previous queue system, loaded by import_tickets: they have no event log.
     imported = models.BooleanField("импортирован", default=False)
+
+    objects = TicketQuerySet.as_manager()
 
     class Meta:
         verbose_name = "талон"
@@ -100,6 +134,10 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return self.ACTIONS.get(self.status, ())
 
     # Transitions. Each checks the current state, sets every field it owns,
     # saves only those fields and appends one event. The caller holds a row

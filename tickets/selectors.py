@@ -1,6 +1,13 @@
-"""Read-only queries over the live queue: positions, estimates, counts."""
+"""Read-only queries over the live queue: the office's queue with positions, estimates, counts.
 
-from datetime import datetime
+``office_queue`` is the one read model of who waits in which order: one
+ordered query, and a ticket's position is its index among the waiting tickets
+of its service -- the same index a phone takes in the ``queue.order`` list.
+Everything else that shows a position or an estimate reads it from there.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import Avg, Count, Min, Q
@@ -8,18 +15,114 @@ from django.utils import timezone
 
 from offices.models import Counter, Office, Service
 
-from .models import Ticket
+from .models import CALL_ORDER, Ticket
 
-# The order in which waiting tickets are called: a transfer to the front first,
-# then priority (льготная категория), then the longest in the queue.
-CALL_ORDER = ("-front", "-priority", "queued_at", "id")
+__all__ = ["CALL_ORDER", "OfficeQueue", "office_queue"]
 
 # How many of a service's latest finished tickets feed the estimate.
 ESTIMATE_SAMPLE = 20
 
 
-def waiting_today(office: Office, now: datetime | None = None):
-    return Ticket.objects.filter(office=office, local_date=office.local_date(now), status=Ticket.Status.WAITING)
+def estimate(ahead: int, per_client_seconds: float, counters: int) -> int:
+    """Estimated wait for a client with ``ahead`` people before them in the service's queue.
+
+    estimate = ahead × S / max(C, 1), where S is the mean service time of the
+    service's last 20 finished tickets (DEFAULT_SERVICE_SECONDS without
+    history) and C the number of open counters that serve the service as main
+    or backup. It assumes the counters work in parallel on this queue.
+    """
+    return round(ahead * per_client_seconds / max(counters, 1))
+
+
+def average_service_seconds(service_id: int) -> float:
+    recent = list(
+        Ticket.objects.filter(service_id=service_id, status=Ticket.Status.DONE)
+        .order_by("-finished_at")
+        .values_list("service_seconds", flat=True)[:ESTIMATE_SAMPLE]
+    )
+    if not recent:
+        return float(settings.DEFAULT_SERVICE_SECONDS)
+    return sum(recent) / len(recent)
+
+
+def open_counters_by_service(office_id: int) -> dict[int, int]:
+    """How many open counters serve each service of the office, as main or backup (two queries)."""
+    serving: dict[int, set[int]] = {}
+    for relation in (Counter.services.through, Counter.backup_services.through):
+        rows = relation.objects.filter(counter__office_id=office_id, counter__state=Counter.State.OPEN)
+        for service_id, counter_id in rows.values_list("service_id", "counter_id"):
+            serving.setdefault(service_id, set()).add(counter_id)
+    return {service_id: len(counters) for service_id, counters in serving.items()}
+
+
+@dataclass
+class WaitingTicket:
+    id: int
+    number: str
+    service_id: int
+    queued_at: datetime
+
+
+@dataclass
+class OfficeQueue:
+    """Today's waiting tickets of an office, per service in call order."""
+
+    office: Office
+    by_service: dict[int, list[WaitingTicket]]
+    positions: dict[int, int]
+    # Estimate inputs, read on first use and kept on this object only.
+    _per_client: dict[int, float] = field(default_factory=dict, repr=False)
+    _counters: dict[int, int] | None = field(default=None, repr=False)
+
+    def numbers(self, service_id: int) -> list[str]:
+        return [t.number for t in self.by_service.get(service_id, [])]
+
+    def waiting(self, service_id: int) -> int:
+        return len(self.by_service.get(service_id, []))
+
+    def oldest(self, service_id: int) -> datetime | None:
+        tickets = self.by_service.get(service_id)
+        return min(t.queued_at for t in tickets) if tickets else None
+
+    def position(self, ticket: Ticket) -> int | None:
+        """How many waiting tickets of the same service will be called before this one."""
+        if ticket.status != Ticket.Status.WAITING:
+            return None
+        return self.positions.get(ticket.pk)
+
+    def per_client_seconds(self, service_id: int) -> float:
+        if service_id not in self._per_client:
+            self._per_client[service_id] = average_service_seconds(service_id)
+        return self._per_client[service_id]
+
+    def counters(self, service_id: int) -> int:
+        if self._counters is None:
+            self._counters = open_counters_by_service(self.office.pk)
+        return self._counters.get(service_id, 0)
+
+    def estimate(self, service_id: int, ahead: int) -> int:
+        return estimate(ahead, self.per_client_seconds(service_id), self.counters(service_id))
+
+    def estimated_wait(self, ticket: Ticket) -> int | None:
+        ahead = self.position(ticket)
+        return None if ahead is None else self.estimate(ticket.service_id, ahead)
+
+
+def office_queue(
+    office: Office, now: datetime | None = None, *, service_id: int | None = None, day: date | None = None
+) -> OfficeQueue:
+    """The office's queue today (or on ``day``) from one ordered query; only one service's, when given."""
+    tickets = Ticket.objects.waiting_on(office, day or office.local_date(now))
+    if service_id is not None:
+        tickets = tickets.filter(service_id=service_id)
+    by_service: dict[int, list[WaitingTicket]] = {}
+    positions: dict[int, int] = {}
+    for row in tickets.in_call_order().values_list("id", "number", "service_id", "queued_at"):
+        ticket = WaitingTicket(*row)
+        line = by_service.setdefault(ticket.service_id, [])
+        positions[ticket.id] = len(line)
+        line.append(ticket)
+    return OfficeQueue(office=office, by_service=by_service, positions=positions)
 
 
 def waiting_summary(office: Office) -> tuple[dict[str, int], dict[str, str]]:
@@ -27,7 +130,7 @@ def waiting_summary(office: Office) -> tuple[dict[str, int], dict[str, str]]:
     the longest-waiting one of each service has been in its queue (ISO time)."""
     counts = dict.fromkeys(office.services.filter(active=True).values_list("code", flat=True), 0)
     oldest = {}
-    rows = waiting_today(office).values("service__code").annotate(n=Count("id"), since=Min("queued_at"))
+    rows = Ticket.objects.waiting_today(office).values("service__code").annotate(n=Count("id"), since=Min("queued_at"))
     for row in rows:
         counts[row["service__code"]] = row["n"]
         oldest[row["service__code"]] = row["since"].isoformat()
@@ -38,109 +141,45 @@ def waiting_counts(office: Office) -> dict[str, int]:
     return waiting_summary(office)[0]
 
 
-def average_service_seconds(service: Service) -> float:
-    # Memoised on the instance: one request asks for it for the response and
-    # again for the broadcast.
-    if not hasattr(service, "_average_service_seconds"):
-        service._average_service_seconds = _average_service_seconds(service)
-    return service._average_service_seconds
-
-
-def _average_service_seconds(service: Service) -> float:
-    recent = list(
-        Ticket.objects.filter(service=service, status=Ticket.Status.DONE)
-        .order_by("-finished_at")
-        .values_list("service_seconds", flat=True)[:ESTIMATE_SAMPLE]
-    )
-    if not recent:
-        return float(settings.DEFAULT_SERVICE_SECONDS)
-    return sum(recent) / len(recent)
-
-
-def open_counters_serving(service: Service) -> int:
-    if not hasattr(service, "_open_counters"):
-        service._open_counters = _open_counters_serving(service)
-    return service._open_counters
-
-
-def _open_counters_serving(service: Service) -> int:
-    return (
-        Counter.objects.filter(office_id=service.office_id, state=Counter.State.OPEN)
-        .filter(Q(services=service) | Q(backup_services=service))
-        .distinct()
-        .count()
-    )
-
-
-def estimate_wait_seconds(service: Service, ahead: int) -> int:
-    """Estimated wait for a client with ``ahead`` people before them in the service's queue.
-
-    estimate = ahead × S / max(C, 1), where S is the mean service time of the
-    service's last 20 finished tickets (DEFAULT_SERVICE_SECONDS without
-    history) and C the number of open counters that serve the service as main
-    or backup. It assumes the counters work in parallel on this queue.
-    """
-    return estimate(ahead, average_service_seconds(service), open_counters_serving(service))
-
-
-def estimate(ahead: int, per_client_seconds: float, counters: int) -> int:
-    return round(ahead * per_client_seconds / max(counters, 1))
-
-
 def position(ticket: Ticket) -> int | None:
-    """How many waiting tickets of the same service will be called before this one (CALL_ORDER)."""
+    """How many waiting tickets of the same service will be called before this one."""
     if ticket.status != Ticket.Status.WAITING:
         return None
-    earlier = Q(queued_at__lt=ticket.queued_at) | Q(queued_at=ticket.queued_at, id__lt=ticket.pk)
-    ahead = Q(front=ticket.front, priority=ticket.priority) & earlier
-    if not ticket.priority:
-        ahead |= Q(front=ticket.front, priority=True)
-    if not ticket.front:
-        ahead |= Q(front=True)
-    return (
-        Ticket.objects.filter(
-            office_id=ticket.office_id,
-            local_date=ticket.local_date,
-            status=Ticket.Status.WAITING,
-            service_id=ticket.service_id,
-        )
-        .filter(ahead)
-        .count()
-    )
+    return office_queue(ticket.office, service_id=ticket.service_id, day=ticket.local_date).position(ticket)
 
 
-def tracking_status(ticket: Ticket) -> dict:
-    ahead = position(ticket)
+def tracking_status(ticket: Ticket, queue: OfficeQueue | None = None) -> dict:
+    """What a phone shows for its ticket; ``queue`` when the caller has the office's queue already."""
+    if queue is None and ticket.status == Ticket.Status.WAITING:
+        queue = office_queue(ticket.office, service_id=ticket.service_id, day=ticket.local_date)
+    ahead = queue.position(ticket) if queue is not None else None
     return {
         "number": ticket.number,
         "status": ticket.status,
         "position": ahead,
-        "estimated_wait_seconds": (estimate_wait_seconds(ticket.service, ahead) if ahead is not None else None),
+        "estimated_wait_seconds": queue.estimate(ticket.service_id, ahead) if ahead is not None else None,
         "counter": ticket.counter.number if ticket.counter_id and ticket.status in Ticket.ACTIVE else None,
     }
 
 
 def service_queue(office: Office, service: Service) -> dict:
     """One service's queue in call order, with what a phone needs to estimate its own wait."""
-    numbers = list(waiting_today(office).filter(service=service).order_by(*CALL_ORDER).values_list("number", flat=True))
+    queue = office_queue(office, service_id=service.pk)
     return {
         "service": service.code,
-        "numbers": numbers,
-        "per_client_seconds": average_service_seconds(service),
-        "counters": open_counters_serving(service),
+        "numbers": queue.numbers(service.pk),
+        "per_client_seconds": queue.per_client_seconds(service.pk),
+        "counters": queue.counters(service.pk),
     }
 
 
 def queue_summary(office: Office, now: datetime | None = None) -> dict:
     now = now or timezone.now()
-    stats = {
-        row["service_id"]: row
-        for row in waiting_today(office, now).values("service_id").annotate(n=Count("id"), oldest=Min("queued_at"))
-    }
+    queue = office_queue(office, now)
     services = []
     for service in office.services.filter(active=True):
-        row = stats.get(service.pk)
-        waiting = row["n"] if row else 0
+        waiting = queue.waiting(service.pk)
+        oldest = queue.oldest(service.pk)
         services.append(
             {
                 "code": service.code,
@@ -148,15 +187,11 @@ def queue_summary(office: Office, now: datetime | None = None) -> dict:
                 "prefix": service.prefix,
                 "channel": service.channel,
                 "waiting": waiting,
-                "longest_wait_seconds": round((now - row["oldest"]).total_seconds()) if row else 0,
-                "estimated_wait_seconds": estimate_wait_seconds(service, waiting),
+                "longest_wait_seconds": round((now - oldest).total_seconds()) if oldest else 0,
+                "estimated_wait_seconds": queue.estimate(service.pk, waiting),
             }
         )
-    active = (
-        Ticket.objects.filter(office=office, status__in=Ticket.ACTIVE)
-        .select_related("service", "counter")
-        .order_by("called_at")
-    )
+    active = Ticket.objects.filter(office=office).active().select_related("service", "counter").order_by("called_at")
     return {
         "office": office.code,
         "open": office.is_open(now),

@@ -1,4 +1,8 @@
-"""Ticket and counter operations: each one transaction, one transition, one broadcast."""
+"""Ticket and counter operations: each one transaction, one transition, one announcement.
+
+Every service calls its transition by name (``ticket.finish`` in
+``ticket_finish``) and hands the event type to ``broadcast.announce``.
+"""
 
 from datetime import datetime
 
@@ -10,7 +14,6 @@ from offices.models import Counter, Office, Service
 from . import broadcast
 from .errors import CounterBusy, CounterNotOpen, InvalidTransition, OfficeClosed, ServiceInactive, UnknownService
 from .models import DailySequence, Ticket, TicketEvent
-from .selectors import CALL_ORDER
 
 
 def _office_closed_message(office: Office, now: datetime) -> str:
@@ -60,7 +63,7 @@ def ticket_issue(*, office: Office, service: Service, priority: bool = False, no
         queued_at=now,
     )
     ticket._log(TicketEvent.Type.ISSUED, now, priority=priority)
-    broadcast.announce_issued(ticket)
+    broadcast.announce(ticket, TicketEvent.Type.ISSUED)
     return ticket
 
 
@@ -80,12 +83,9 @@ def ticket_call_next(*, counter: Counter, operator, now: datetime | None = None)
     counter = Counter.objects.select_for_update().select_related("office").get(pk=counter.pk)
     if counter.state != Counter.State.OPEN:
         raise CounterNotOpen()
-    if Ticket.objects.filter(counter=counter, status__in=Ticket.ACTIVE).exists():
+    if Ticket.objects.at_counter(counter).exists():
         raise CounterBusy()
-    office = counter.office
-    queue = Ticket.objects.filter(
-        office=office, local_date=office.local_date(now), status=Ticket.Status.WAITING
-    ).order_by(*CALL_ORDER)
+    queue = Ticket.objects.waiting_today(counter.office, now).in_call_order()
     ticket = None
     for services in (counter.services.all(), counter.backup_services.all()):
         ticket = queue.filter(service__in=services).select_for_update(skip_locked=True).first()
@@ -94,7 +94,7 @@ def ticket_call_next(*, counter: Counter, operator, now: datetime | None = None)
     if ticket is None:
         return None
     ticket.call(counter=counter, operator=operator, at=now)
-    broadcast.announce_called(ticket, recall=False)
+    broadcast.announce(ticket, TicketEvent.Type.CALLED)
     return ticket
 
 
@@ -102,7 +102,7 @@ def ticket_call_next(*, counter: Counter, operator, now: datetime | None = None)
 def ticket_recall(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
     ticket.recall(operator=operator, counter=counter, at=now or timezone.now())
-    broadcast.announce_called(ticket, recall=True)
+    broadcast.announce(ticket, TicketEvent.Type.RECALLED)
     return ticket
 
 
@@ -110,37 +110,35 @@ def ticket_recall(*, ticket: Ticket, operator, counter: Counter | None = None, n
 def ticket_start(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
     ticket.start(operator=operator, counter=counter, at=now or timezone.now())
-    broadcast.announce_started(ticket)
-    return ticket
-
-
-def _leave_counter(ticket: Ticket, action, **kwargs) -> Ticket:
-    """Run a transition that takes the ticket away from its counter, then announce it."""
-    ticket = _lock_ticket(ticket)
-    counter_number = ticket.counter.number if ticket.counter_id else ""
-    left_service = ticket.service
-    getattr(ticket, action)(**kwargs)
-    status = {"transfer": "transferred", "postpone": "postponed"}.get(action, ticket.status)
-    requeued = ticket.status == Ticket.Status.WAITING
-    broadcast.announce_cleared(
-        ticket, counter_number=counter_number, status=status, requeued_from=left_service if requeued else None
-    )
+    broadcast.announce(ticket, TicketEvent.Type.STARTED)
     return ticket
 
 
 @transaction.atomic
 def ticket_finish(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
-    return _leave_counter(ticket, "finish", operator=operator, counter=counter, at=now or timezone.now())
+    ticket = _lock_ticket(ticket)
+    before = broadcast.Before.of(ticket)
+    ticket.finish(operator=operator, counter=counter, at=now or timezone.now())
+    broadcast.announce(ticket, TicketEvent.Type.FINISHED, before=before)
+    return ticket
 
 
 @transaction.atomic
 def ticket_no_show(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
-    return _leave_counter(ticket, "mark_no_show", operator=operator, counter=counter, at=now or timezone.now())
+    ticket = _lock_ticket(ticket)
+    before = broadcast.Before.of(ticket)
+    ticket.mark_no_show(operator=operator, counter=counter, at=now or timezone.now())
+    broadcast.announce(ticket, TicketEvent.Type.NO_SHOW, before=before)
+    return ticket
 
 
 @transaction.atomic
 def ticket_postpone(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
-    return _leave_counter(ticket, "postpone", operator=operator, counter=counter, at=now or timezone.now())
+    ticket = _lock_ticket(ticket)
+    before = broadcast.Before.of(ticket)
+    ticket.postpone(operator=operator, counter=counter, at=now or timezone.now())
+    broadcast.announce(ticket, TicketEvent.Type.POSTPONED, before=before)
+    return ticket
 
 
 @transaction.atomic
@@ -157,22 +155,19 @@ def ticket_transfer(
         raise UnknownService()
     if not service.active:
         raise ServiceInactive()
-    return _leave_counter(
-        ticket,
-        "transfer",
-        service=service,
-        to_front=to_front,
-        operator=operator,
-        counter=counter,
-        at=now or timezone.now(),
-    )
+    ticket = _lock_ticket(ticket)
+    before = broadcast.Before.of(ticket)
+    ticket.transfer(service=service, to_front=to_front, operator=operator, counter=counter, at=now or timezone.now())
+    broadcast.announce(ticket, TicketEvent.Type.TRANSFERRED, before=before)
+    return ticket
 
 
 @transaction.atomic
 def ticket_cancel(*, ticket: Ticket, operator=None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
+    before = broadcast.Before.of(ticket)
     ticket.cancel(operator=operator, at=now or timezone.now())
-    broadcast.announce_left_queue(ticket)
+    broadcast.announce(ticket, TicketEvent.Type.CANCELLED, before=before)
     return ticket
 
 
@@ -181,7 +176,7 @@ def counter_set_state(*, counter: Counter, state: str, user, now: datetime | Non
     counter = Counter.objects.select_for_update().get(pk=counter.pk)
     if state not in Counter.State.values:
         raise InvalidTransition("Неизвестное состояние окна.")
-    if state != Counter.State.OPEN and Ticket.objects.filter(counter=counter, status__in=Ticket.ACTIVE).exists():
+    if state != Counter.State.OPEN and Ticket.objects.at_counter(counter).exists():
         raise CounterBusy("Сначала завершите работу с текущим клиентом.")
     if counter.state == state:
         return counter
@@ -211,12 +206,8 @@ def close_day(*, now: datetime | None = None, office: Office | None = None, incl
             stale = Ticket.objects.select_for_update().filter(office=current, status__in=Ticket.UNFINISHED)
             stale = stale.filter(local_date__lte=today) if include_today else stale.filter(local_date__lt=today)
             for ticket in stale:
-                was_waiting = ticket.status == Ticket.Status.WAITING
-                counter_number = ticket.counter.number if ticket.counter_id else ""
+                before = broadcast.Before.of(ticket)
                 ticket.expire(at=now)
-                if was_waiting:
-                    broadcast.announce_left_queue(ticket)
-                else:
-                    broadcast.announce_cleared(ticket, counter_number=counter_number, status="expired")
+                broadcast.announce(ticket, TicketEvent.Type.EXPIRED, before=before)
                 expired += 1
     return expired
