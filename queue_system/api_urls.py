@@ -5,31 +5,30 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
 
-from offices import api as offices_api
 from reports import api as reports_api
-from tickets import api as tickets_api
+from tickets.api import AuthToken, CounterViewSet, OfficeViewSet, TicketTrack, TicketViewSet
+from tickets.errors import UNKNOWN_API_ADDRESS
 
+# Explicit wiring: every path and URL name stays as published, and each
+# address names the method that serves it.
 urlpatterns = [
-    path("offices/", offices_api.OfficeList.as_view(), name="api-offices"),
-    path("offices/<slug:code>/", offices_api.OfficeDetail.as_view(), name="api-office"),
-    path("offices/<slug:code>/queue/", offices_api.OfficeQueue.as_view(), name="api-office-queue"),
-    path("offices/<slug:code>/tickets/", tickets_api.TicketIssue.as_view(), name="api-ticket-issue"),
-    path("offices/<slug:code>/tickets/today/", tickets_api.OfficeTickets.as_view(), name="api-office-tickets"),
-    path("counters/<int:pk>/", tickets_api.CounterDetail.as_view(), name="api-counter"),
-    path("counters/<int:pk>/call-next/", tickets_api.CounterCallNext.as_view(), name="api-counter-call-next"),
-    path("counters/<int:pk>/state/", tickets_api.CounterState.as_view(), name="api-counter-state"),
-    path("tickets/<int:pk>/transfer/", tickets_api.TicketTransfer.as_view(), name="api-ticket-transfer"),
-    path("tickets/<int:pk>/cancel/", tickets_api.TicketCancel.as_view(), name="api-ticket-cancel"),
-    *[
-        path(
-            f"tickets/<int:pk>/{action}/",
-            tickets_api.TicketAction.as_view(action_name=action),
-            name=f"api-ticket-{action}",
-        )
-        for action in tickets_api.ACTIONS
-    ],
-    path("tickets/<str:token>/", tickets_api.TicketTrack.as_view(), name="api-ticket-track"),
-    path("auth/token/", tickets_api.AuthToken.as_view(), name="api-auth-token"),
+    path("offices/", OfficeViewSet.as_view({"get": "list"}), name="api-offices"),
+    path("offices/<slug:code>/", OfficeViewSet.as_view({"get": "retrieve"}), name="api-office"),
+    path("offices/<slug:code>/queue/", OfficeViewSet.as_view({"get": "queue"}), name="api-office-queue"),
+    path("offices/<slug:code>/tickets/", OfficeViewSet.as_view({"post": "issue"}), name="api-ticket-issue"),
+    path("offices/<slug:code>/tickets/today/", TicketViewSet.as_view({"get": "today"}), name="api-office-tickets"),
+    path("counters/<int:pk>/", CounterViewSet.as_view({"get": "retrieve"}), name="api-counter"),
+    path("counters/<int:pk>/call-next/", CounterViewSet.as_view({"post": "call_next"}), name="api-counter-call-next"),
+    path("counters/<int:pk>/state/", CounterViewSet.as_view({"post": "state"}), name="api-counter-state"),
+    path("tickets/<int:pk>/transfer/", TicketViewSet.as_view({"post": "transfer"}), name="api-ticket-transfer"),
+    path("tickets/<int:pk>/cancel/", TicketViewSet.as_view({"post": "cancel"}), name="api-ticket-cancel"),
+    path("tickets/<int:pk>/recall/", TicketViewSet.as_view({"post": "recall"}), name="api-ticket-recall"),
+    path("tickets/<int:pk>/start/", TicketViewSet.as_view({"post": "start"}), name="api-ticket-start"),
+    path("tickets/<int:pk>/finish/", TicketViewSet.as_view({"post": "finish"}), name="api-ticket-finish"),
+    path("tickets/<int:pk>/no-show/", TicketViewSet.as_view({"post": "no_show"}), name="api-ticket-no-show"),
+    path("tickets/<int:pk>/postpone/", TicketViewSet.as_view({"post": "postpone"}), name="api-ticket-postpone"),
+    path("tickets/<str:token>/", TicketTrack.as_view(), name="api-ticket-track"),
+    path("auth/token/", AuthToken.as_view(), name="api-auth-token"),
     path("reports/service-times/", reports_api.ServiceTimes.as_view(), name="api-report-service-times"),
     path("reports/channels/", reports_api.Channels.as_view(), name="api-report-channels"),
     path("reports/personal-account/", reports_api.PersonalAccount.as_view(), name="api-report-personal-account"),
@@ -41,7 +40,7 @@ urlpatterns = [
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
 def unknown(request, rest: str = ""):
     """Any other address under /api/v1/ answers in the standard error format, never with an HTML page."""
-    raise NotFound("Такого адреса API нет.")
+    raise NotFound(UNKNOWN_API_ADDRESS)
 
 
 # [\s\S]: even an address with a line break in it gets the JSON answer.

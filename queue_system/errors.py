@@ -10,20 +10,9 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tickets.errors import QueueError
+from tickets.errors import MESSAGES, PAYLOAD_TOO_LARGE, SERVICE_UNAVAILABLE, QueueError
 
 logger = logging.getLogger(__name__)
-
-MESSAGES = {
-    "not_authenticated": "Требуется вход в систему.",
-    "authentication_failed": "Неверные учётные данные.",
-    "permission_denied": "Недостаточно прав для этого действия.",
-    "not_found": "Не найдено.",
-    "parse_error": "Тело запроса не является корректным JSON.",
-    "unsupported_media_type": "Неподдерживаемый тип содержимого. Отправляйте application/json.",
-    "method_not_allowed": "Метод не поддерживается.",
-    "throttled": "Слишком много запросов. Повторите попытку позже.",
-}
 
 
 def error_body(code: str, message: str, **extra) -> dict:
@@ -46,16 +35,17 @@ def exception_handler(exc, context):
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.error("database unavailable: %s", exc)
         return Response(
-            error_body("service_unavailable", "Сервис временно недоступен. Повторите попытку через минуту."),
+            error_body("service_unavailable", SERVICE_UNAVAILABLE),
             status=503,
             headers={"Retry-After": "30"},
         )
     if isinstance(exc, RequestDataTooBig):
-        return Response(error_body("payload_too_large", "Слишком большой запрос."), status=413)
+        return Response(error_body("payload_too_large", PAYLOAD_TOO_LARGE), status=413)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) and "No " not in str(exc) else None)
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # The refusal of offices/access.py, in the standard format.
+        exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

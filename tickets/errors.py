@@ -1,8 +1,37 @@
-"""Domain errors with their stable codes, HTTP statuses and Russian messages.
+"""Every error the product answers with: stable codes, HTTP statuses and Russian messages.
 
-Services raise these; the API's exception handler turns them into
-``{"error": {"code", "message"}}``. Tests compare against the same constants.
+Services and views raise the ``QueueError`` subclasses; the API's exception
+handler (queue_system/errors.py) turns them into ``{"error": {"code",
+"message"}}``, and the report pages render the same message. The texts of the
+generic refusals (not found, not signed in, ...) are here too, so that tests
+and the API use the same constants. Who-may-act-where refusals belong to their
+rules, in offices/access.py.
 """
+
+# Generic answers, by DRF error code.
+MESSAGES = {
+    "not_authenticated": "Требуется вход в систему.",
+    "authentication_failed": "Неверные учётные данные.",
+    "permission_denied": "Недостаточно прав для этого действия.",
+    "not_found": "Не найдено.",
+    "parse_error": "Тело запроса не является корректным JSON.",
+    "unsupported_media_type": "Неподдерживаемый тип содержимого. Отправляйте application/json.",
+    "method_not_allowed": "Метод не поддерживается.",
+    "throttled": "Слишком много запросов. Повторите попытку позже.",
+}
+SERVICE_UNAVAILABLE = "Сервис временно недоступен. Повторите попытку через минуту."
+PAYLOAD_TOO_LARGE = "Слишком большой запрос."
+UNKNOWN_API_ADDRESS = "Такого адреса API нет."
+OFFICE_NOT_FOUND = "Офис не найден."
+COUNTER_NOT_FOUND = "Окно не найдено."
+TICKET_NOT_FOUND = "Талон не найден."
+BAD_CREDENTIALS = "Неверное имя пользователя или пароль."
+# Report years the product answers for.
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def too_many_tickets(wait_seconds: float) -> str:
+    return f"Слишком много запросов талонов. Повторите через {max(1, round(wait_seconds / 60))} мин."
 
 
 class QueueError(Exception):
@@ -19,6 +48,9 @@ class InvalidTransition(QueueError):
     code = "invalid_transition"
     status = 409
     message = "Это действие недоступно для талона в текущем состоянии."
+    AT_OTHER_COUNTER = "Талон вызван к другому окну."
+    OTHER_OFFICE = "Перенаправить можно только на услугу этого же офиса."
+    UNKNOWN_COUNTER_STATE = "Неизвестное состояние окна."
 
 
 class OfficeClosed(QueueError):
@@ -26,11 +58,23 @@ class OfficeClosed(QueueError):
     status = 409
     message = "Офис сейчас не выдаёт талоны."
 
+    @classmethod
+    def at(cls, office, now) -> "OfficeClosed":
+        """Why ``office`` does not issue at ``now``: closing soon, or closed (with its hours)."""
+        if office.is_open(now):
+            return cls(
+                f"Выдача талонов прекращается за {office.stop_issuing_minutes} мин. до закрытия офиса. "
+                "Приходите, пожалуйста, в следующий рабочий день."
+            )
+        hours = ", ".join(f"{d['label']} {d['hours']}" for d in office.hours_display() if d["hours"])
+        return cls(f"Офис сейчас закрыт. Часы работы: {hours or 'не заданы'}.")
+
 
 class CounterBusy(QueueError):
     code = "counter_busy"
     status = 409
     message = "У окна уже есть вызванный или обслуживаемый клиент."
+    STILL_SERVING = "Сначала завершите работу с текущим клиентом."
 
 
 class CounterNotOpen(QueueError):
@@ -49,3 +93,31 @@ class ServiceInactive(QueueError):
     code = "service_inactive"
     status = 400
     message = "Эта услуга сейчас недоступна."
+
+
+class KioskRequired(QueueError):
+    code = "kiosk_required"
+    status = 403
+    message = "Талон можно получить в терминале электронной очереди в офисе."
+
+
+class TooManyAttempts(QueueError):
+    code = "too_many_attempts"
+    status = 429
+    message = "Слишком много неудачных попыток входа. Повторите попытку позже."
+
+
+class InvalidYear(QueueError):
+    code = "invalid_year"
+    message = f"Укажите год числом от {MIN_YEAR} до {MAX_YEAR}."
+
+
+class InvalidChannel(QueueError):
+    code = "invalid_channel"
+    message = "Канал должен быть одним из: individuals, legal_entities, cashier."
+    UNKNOWN_APPEAL_CHANNEL = "Неизвестный канал обращений."
+
+
+class InvalidFormat(QueueError):
+    code = "invalid_format"
+    message = "Формат должен быть json, xlsx или csv."

@@ -147,7 +147,7 @@ class Ticket(models.Model):
         if self.status not in statuses:
             raise InvalidTransition()
         if counter is not None and self.counter_id != counter.pk:
-            raise InvalidTransition("Талон вызван к другому окну.")
+            raise InvalidTransition(InvalidTransition.AT_OTHER_COUNTER)
 
     def _log(self, kind: str, at: datetime, *, operator=None, counter_id=None, **data) -> "TicketEvent":
         return TicketEvent.objects.create(
@@ -208,7 +208,7 @@ class Ticket(models.Model):
     ) -> None:
         self._require(self.Status.CALLED, self.Status.SERVING, counter=counter)
         if service.office_id != self.office_id:
-            raise InvalidTransition("Перенаправить можно только на услугу этого же офиса.")
+            raise InvalidTransition(InvalidTransition.OTHER_OFFICE)
         from_service = self.service.code
         from_counter = self.counter_id
         if self.status == self.Status.SERVING:

@@ -16,16 +16,6 @@ from .errors import CounterBusy, CounterNotOpen, InvalidTransition, OfficeClosed
 from .models import DailySequence, Ticket, TicketEvent
 
 
-def _office_closed_message(office: Office, now: datetime) -> str:
-    if office.is_open(now):
-        return (
-            f"Выдача талонов прекращается за {office.stop_issuing_minutes} мин. до закрытия офиса. "
-            "Приходите, пожалуйста, в следующий рабочий день."
-        )
-    hours = ", ".join(f"{d['label']} {d['hours']}" for d in office.hours_display() if d["hours"])
-    return f"Офис сейчас закрыт. Часы работы: {hours or 'не заданы'}."
-
-
 def _next_number(*, office: Office, prefix: str, day) -> int:
     # One upsert creates today's row or increments it, and returns the value.
     # The row stays locked until commit, so concurrent issues queue up here
@@ -50,7 +40,7 @@ def ticket_issue(*, office: Office, service: Service, priority: bool = False, no
     if not service.active:
         raise ServiceInactive()
     if not office.is_issuing(now):
-        raise OfficeClosed(_office_closed_message(office, now))
+        raise OfficeClosed.at(office, now)
     day = office.local_date(now)
     seq = _next_number(office=office, prefix=service.prefix, day=day)
     ticket = Ticket.objects.create(
@@ -175,9 +165,9 @@ def ticket_cancel(*, ticket: Ticket, operator=None, now: datetime | None = None)
 def counter_set_state(*, counter: Counter, state: str, user, now: datetime | None = None) -> Counter:
     counter = Counter.objects.select_for_update().get(pk=counter.pk)
     if state not in Counter.State.values:
-        raise InvalidTransition("Неизвестное состояние окна.")
+        raise InvalidTransition(InvalidTransition.UNKNOWN_COUNTER_STATE)
     if state != Counter.State.OPEN and Ticket.objects.at_counter(counter).exists():
-        raise CounterBusy("Сначала завершите работу с текущим клиентом.")
+        raise CounterBusy(CounterBusy.STILL_SERVING)
     if counter.state == state:
         return counter
     counter.state = state

@@ -1,0 +1,236 @@
+"""Every serializer of the queue API: input, and output of offices, counters, tickets and the queue.
+
+Output serializers read positions and estimates from the ``queue`` in their
+context (an ``OfficeQueue``), never by querying per object.
+"""
+
+from rest_framework import serializers
+
+from offices.models import Counter, Office, Service
+
+from . import selectors
+from .models import Ticket
+
+# Input
+
+
+class IssueIn(serializers.Serializer):
+    service = serializers.CharField(max_length=50)
+    priority = serializers.BooleanField(default=False)
+
+
+class ActionIn(serializers.Serializer):
+    counter = serializers.IntegerField(required=False, help_text="Окно, от имени которого действует оператор")
+
+
+class TransferIn(ActionIn):
+    service = serializers.CharField(max_length=50)
+    position = serializers.ChoiceField(choices=["front", "back"], default="back")
+
+
+class CounterStateIn(serializers.Serializer):
+    state = serializers.ChoiceField(choices=Counter.State.choices)
+
+
+class TokenIn(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+# Offices
+
+
+class ServiceOut(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["code", "name", "prefix", "channel", "kiosk_order"]
+
+
+class OfficeCounterOut(serializers.ModelSerializer):
+    services = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    backup_services = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Counter
+        fields = ["id", "number", "state", "services", "backup_services"]
+
+
+class OfficeOut(serializers.ModelSerializer):
+    services = serializers.SerializerMethodField()
+    counters = OfficeCounterOut(many=True, read_only=True)
+    hours = serializers.SerializerMethodField()
+    open_now = serializers.SerializerMethodField()
+    issuing_now = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Office
+        fields = [
+            "code",
+            "name",
+            "address",
+            "timezone",
+            "wait_norm_minutes",
+            "stop_issuing_minutes",
+            "hours",
+            "open_now",
+            "issuing_now",
+            "services",
+            "counters",
+        ]
+
+    def get_services(self, office) -> list[dict]:
+        return ServiceOut(office.services.filter(active=True), many=True).data
+
+    def get_hours(self, office) -> dict[str, str]:
+        return office.hours_as_dict()
+
+    def get_open_now(self, office) -> bool:
+        return office.is_open()
+
+    def get_issuing_now(self, office) -> bool:
+        return office.is_issuing()
+
+
+# Tickets
+
+
+class TicketOut(serializers.ModelSerializer):
+    service = serializers.CharField(source="service.code")
+    service_name = serializers.CharField(source="service.name")
+    status_label = serializers.CharField(source="get_status_display")
+    actions = serializers.ListField(child=serializers.CharField(), help_text="Доступные действия с талоном")
+    counter = serializers.SerializerMethodField()
+    position = serializers.SerializerMethodField()
+    estimated_wait_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "token",
+            "number",
+            "service",
+            "service_name",
+            "status",
+            "status_label",
+            "actions",
+            "priority",
+            "issued_at",
+            "called_at",
+            "started_at",
+            "finished_at",
+            "recall_count",
+            "counter",
+            "position",
+            "estimated_wait_seconds",
+        ]
+
+    def _queue(self, ticket) -> selectors.OfficeQueue | None:
+        """The office's queue from the context, read once when the caller did not pass it."""
+        if ticket.status != Ticket.Status.WAITING:
+            return None
+        if "queue" not in self.context:
+            self.context["queue"] = selectors.office_queue(ticket.office, day=ticket.local_date)
+        return self.context["queue"]
+
+    def get_counter(self, ticket) -> str | None:
+        return ticket.counter.number if ticket.counter_id else None
+
+    def get_position(self, ticket) -> int | None:
+        queue = self._queue(ticket)
+        return queue.position(ticket) if queue else None
+
+    def get_estimated_wait_seconds(self, ticket) -> int | None:
+        queue = self._queue(ticket)
+        return queue.estimated_wait(ticket) if queue else None
+
+
+class TrackingOut(serializers.Serializer):
+    """Public view of a ticket: no ids beyond the token, no personal data."""
+
+    number = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    office = serializers.CharField()
+    service = serializers.CharField()
+    position = serializers.IntegerField(allow_null=True)
+    estimated_wait_seconds = serializers.IntegerField(allow_null=True)
+    counter = serializers.CharField(allow_null=True)
+    issued_at = serializers.DateTimeField()
+
+
+# Counters
+
+
+class CounterOut(serializers.ModelSerializer):
+    services = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    backup_services = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    office = serializers.CharField(source="office.code")
+    status_label = serializers.CharField(source="state_label")
+    actions = serializers.SerializerMethodField(help_text="Что оператор может сделать в окне сейчас")
+    ticket = serializers.SerializerMethodField(help_text="Вызванный или обслуживаемый талон")
+    today = serializers.SerializerMethodField(help_text="Обслужено сегодня в этом окне")
+
+    class Meta:
+        model = Counter
+        fields = [
+            "id",
+            "office",
+            "number",
+            "state",
+            "status_label",
+            "actions",
+            "services",
+            "backup_services",
+            "ticket",
+            "today",
+        ]
+
+    def _ticket(self, counter) -> Ticket | None:
+        cache = self.context.setdefault("active_tickets", {})
+        if counter.pk not in cache:
+            cache[counter.pk] = (
+                Ticket.objects.at_counter(counter).select_related("service", "counter", "office").first()
+            )
+        return cache[counter.pk]
+
+    def get_actions(self, counter) -> list[str]:
+        # With a ticket at the counter, the ticket's actions are what the operator can do.
+        ticket = self._ticket(counter)
+        return list(ticket.actions if ticket else Counter.ACTIONS[counter.state])
+
+    def get_ticket(self, counter) -> dict | None:
+        ticket = self._ticket(counter)
+        return TicketOut(ticket).data if ticket else None
+
+    def get_today(self, counter) -> dict:
+        return selectors.today_stats(counter.office, counter)
+
+
+# The office's queue now
+
+
+class QueueServiceOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    channel = serializers.CharField()
+    waiting = serializers.IntegerField()
+    longest_wait_seconds = serializers.IntegerField()
+    estimated_wait_seconds = serializers.IntegerField()
+
+
+class QueueActiveOut(serializers.Serializer):
+    ticket = serializers.CharField()
+    service = serializers.CharField()
+    status = serializers.CharField()
+    counter = serializers.CharField()
+    called_at = serializers.DateTimeField()
+
+
+class QueueOut(serializers.Serializer):
+    office = serializers.CharField()
+    open = serializers.BooleanField()
+    issuing = serializers.BooleanField()
+    services = QueueServiceOut(many=True)
+    active = QueueActiveOut(many=True)
