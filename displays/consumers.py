@@ -10,11 +10,13 @@ import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 
 from offices import access
 from offices.models import Office
 from tickets import broadcast, selectors
+from tickets.errors import MESSAGES, OFFICE_NOT_FOUND, TICKET_NOT_FOUND
 from tickets.models import Ticket
 
 from . import snapshots
@@ -79,42 +81,48 @@ class ScreenConsumer(AsyncJsonWebsocketConsumer):
 
 
 @database_sync_to_async
-def _office(code: str) -> Office | None:
-    return Office.objects.filter(code=code).prefetch_related("hours").first()
+def _office_id(code: str) -> int | None:
+    return Office.objects.filter(code=code).values_list("pk", flat=True).first()
 
 
 class DisplayConsumer(ScreenConsumer):
+    # Only the office's id is kept: every snapshot reads the office afresh, so
+    # an admin's edit of hours or ticker shows at the next snapshot.
     async def connect(self):
-        office = await _office(self.scope["url_route"]["kwargs"]["code"])
-        if office is None:
-            return await self.refuse(CLOSE_NOT_FOUND, "not_found", "Офис не найден.")
-        self.office = office
-        await self.join(broadcast.display_group(office.pk))
+        self.office_id = await _office_id(self.scope["url_route"]["kwargs"]["code"])
+        if self.office_id is None:
+            return await self.refuse(CLOSE_NOT_FOUND, "not_found", OFFICE_NOT_FOUND)
+        await self.join(broadcast.display_group(self.office_id))
         await self.accept()
         await self.send_json(await self.snapshot())
 
     async def snapshot(self) -> dict:
-        return await database_sync_to_async(snapshots.display_snapshot)(self.office)
+        return await database_sync_to_async(snapshots.display_snapshot)(self.office_id)
 
 
 class OperatorsConsumer(ScreenConsumer):
     async def connect(self):
-        office = await _office(self.scope["url_route"]["kwargs"]["code"])
-        if office is None:
-            return await self.refuse(CLOSE_NOT_FOUND, "not_found", "Офис не найден.")
+        self.office_id = await _office_id(self.scope["url_route"]["kwargs"]["code"])
+        if self.office_id is None:
+            return await self.refuse(CLOSE_NOT_FOUND, "not_found", OFFICE_NOT_FOUND)
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            return await self.refuse(CLOSE_NOT_SIGNED_IN, "not_authenticated", "Требуется вход в систему.")
+            return await self.refuse(CLOSE_NOT_SIGNED_IN, "not_authenticated", MESSAGES["not_authenticated"])
         # Membership is re-checked on every connect: a revoked operator loses access at the next reconnect.
-        if not await database_sync_to_async(access.is_staff_of)(user, office):
-            return await self.refuse(CLOSE_FORBIDDEN, "permission_denied", "Вы не работаете в этом офисе.")
-        self.office = office
-        await self.join(broadcast.operators_group(office.pk))
+        try:
+            await database_sync_to_async(_require_staff)(user, self.office_id)
+        except PermissionDenied as refusal:
+            return await self.refuse(CLOSE_FORBIDDEN, "permission_denied", str(refusal))
+        await self.join(broadcast.operators_group(self.office_id))
         await self.accept()
         await self.send_json(await self.snapshot())
 
     async def snapshot(self) -> dict:
-        return await database_sync_to_async(snapshots.operators_snapshot)(self.office)
+        return await database_sync_to_async(snapshots.operators_snapshot)(self.office_id)
+
+
+def _require_staff(user, office_id: int) -> None:
+    access.require_staff(user, Office.objects.get(pk=office_id))
 
 
 @database_sync_to_async
@@ -131,7 +139,7 @@ class TicketConsumer(ScreenConsumer):
     async def connect(self):
         state = await _ticket_state(self.scope["url_route"]["kwargs"]["token"])
         if state is None:
-            return await self.refuse(CLOSE_NOT_FOUND, "not_found", "Талон не найден.")
+            return await self.refuse(CLOSE_NOT_FOUND, "not_found", TICKET_NOT_FOUND)
         ticket, snapshot = state
         self.token = ticket.token
         self.number = ticket.number

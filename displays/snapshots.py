@@ -1,11 +1,16 @@
-"""Full current state sent to a screen when it connects (and reconnects)."""
+"""Full current state of a screen: sent when it connects, reconnects or asks, and pushed after an office is edited.
+
+Each snapshot is built from the database by the office's id (or the ticket's
+token), so it always reflects committed state, with a number of queries that
+does not grow with the queue.
+"""
 
 from datetime import datetime, time
 
 from django.utils import timezone
 
 from offices.models import Counter, Office
-from tickets import selectors
+from tickets import broadcast, selectors
 from tickets.models import Ticket, TicketEvent
 
 LAST_CALLS = 10
@@ -45,7 +50,12 @@ def last_calls(office: Office) -> list[dict]:
     return calls
 
 
-def display_snapshot(office: Office) -> dict:
+def _office(office_id: int) -> Office:
+    return Office.objects.prefetch_related("hours").get(pk=office_id)
+
+
+def display_snapshot(office_id: int) -> dict:
+    office = _office(office_id)
     return {
         "type": "snapshot",
         "office": {
@@ -65,10 +75,7 @@ def display_snapshot(office: Office) -> dict:
 
 
 def counter_rows(office: Office) -> list[dict]:
-    active = {
-        t.counter_id: t
-        for t in Ticket.objects.filter(office=office, status__in=Ticket.ACTIVE).select_related("service")
-    }
+    active = {t.counter_id: t for t in Ticket.objects.filter(office=office).active().select_related("service")}
     rows = []
     for counter in Counter.objects.filter(office=office).select_related("operator").prefetch_related("services"):
         ticket = active.get(counter.pk)
@@ -77,9 +84,7 @@ def counter_rows(office: Office) -> list[dict]:
                 "id": counter.pk,
                 "number": counter.number,
                 "state": counter.state,
-                "operator": (counter.operator.get_full_name() or counter.operator.username)
-                if counter.operator
-                else None,
+                "operator": counter.operator_name,
                 "services": [s.code for s in counter.services.all()],
                 "ticket": (
                     {
@@ -98,7 +103,8 @@ def counter_rows(office: Office) -> list[dict]:
     return rows
 
 
-def operators_snapshot(office: Office) -> dict:
+def operators_snapshot(office_id: int) -> dict:
+    office = _office(office_id)
     summary = selectors.queue_summary(office)
     return {
         "type": "snapshot",
@@ -114,9 +120,15 @@ def operators_snapshot(office: Office) -> dict:
 
 
 def ticket_snapshot(ticket: Ticket) -> dict:
+    """The phone's snapshot of a ticket loaded with its office, service and counter."""
     return {
         "type": "snapshot",
         **selectors.tracking_status(ticket),
         "service": ticket.service.name,
         "office": ticket.office.name,
     }
+
+
+def push_office(office_id: int) -> None:
+    """Send the office's screens a fresh snapshot (after an admin edit of its hours, ticker or sound)."""
+    broadcast.publish_snapshots(office_id, display=display_snapshot(office_id), operators=operators_snapshot(office_id))

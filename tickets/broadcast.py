@@ -219,6 +219,12 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
         _after_commit(_publish_queue, ticket.office, services)
 
 
+def publish_snapshots(office_id: int, *, display: dict, operators: dict) -> None:
+    """Replace what the office's screens show (built by displays/snapshots.py); call it after commit."""
+    _send(display_group(office_id), display)
+    _send(operators_group(office_id), operators)
+
+
 def announce_counter(counter: Counter) -> None:
     message = CounterUpdated(
         type="counter.updated",

@@ -1,0 +1,86 @@
+"""One read model of the queue: positions from office_queue, and reads whose cost does not grow with the queue."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from displays import snapshots
+from tests.helpers import token_client
+from tickets import selectors
+from tickets import services as svc
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+# Generous bounds: what matters is that they hold for any number of tickets.
+TODAY_LIST_MAX_QUERIES = 16
+SNAPSHOT_MAX_QUERIES = 20
+
+
+def issue(office, services, n: int) -> None:
+    codes = ["fl", "ul", "cash"]
+    for i in range(n):
+        svc.ticket_issue(office=office, service=services[codes[i % 3]], priority=i % 7 == 0)
+
+
+def queries(func) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        func()
+    return len(captured)
+
+
+def test_the_today_list_costs_the_same_for_10_and_200_tickets(
+    office, services, counters, operator, django_assert_max_num_queries
+):
+    client = token_client(operator)
+    client.get("/api/v1/offices/main/tickets/today/")  # the token and session machinery, once
+
+    def today():
+        response = client.get("/api/v1/offices/main/tickets/today/")
+        assert response.status_code == 200
+        return response.json()
+
+    issue(office, services, 10)
+    svc.ticket_call_next(counter=counters["1"], operator=operator)
+    assert len(today()) == 10
+    ten = queries(today)
+    issue(office, services, 190)
+    assert len(today()) == 200
+    with django_assert_max_num_queries(TODAY_LIST_MAX_QUERIES):
+        listed = today()
+    assert queries(today) == ten
+    # Positions in the list are the call order within each service.
+    waiting = [t for t in listed if t["status"] == "waiting"]
+    for code in ("fl", "ul", "cash"):
+        assert [t["position"] for t in waiting if t["service"] == code] == list(
+            range(sum(t["service"] == code for t in waiting))
+        )
+
+
+@pytest.mark.parametrize("build", [snapshots.display_snapshot, snapshots.operators_snapshot])
+def test_a_screen_snapshot_costs_the_same_for_10_and_200_tickets(
+    office, services, counters, operator, build, django_assert_max_num_queries
+):
+    issue(office, services, 10)
+    svc.ticket_call_next(counter=counters["1"], operator=operator)
+    ten = queries(lambda: build(office.pk))
+    issue(office, services, 190)
+    svc.ticket_call_next(counter=counters["2"], operator=operator)
+    svc.ticket_finish(ticket=Ticket.objects.get(counter=counters["1"], status="called"), operator=operator)
+    with django_assert_max_num_queries(SNAPSHOT_MAX_QUERIES):
+        build(office.pk)
+    assert queries(lambda: build(office.pk)) == ten
+
+
+def test_the_office_queue_orders_front_then_priority_then_arrival(office, services, counters, operator):
+    plain = svc.ticket_issue(office=office, service=services["fl"])
+    vip = svc.ticket_issue(office=office, service=services["fl"], priority=True)
+    moved = svc.ticket_issue(office=office, service=services["ul"])
+    svc.ticket_call_next(counter=counters["2"], operator=operator)
+    moved = svc.ticket_transfer(ticket=moved, service=services["fl"], to_front=True, operator=operator)
+    queue = selectors.office_queue(office)
+    assert queue.numbers(services["fl"].pk) == [moved.number, vip.number, plain.number]
+    plain.refresh_from_db()
+    assert [queue.position(t) for t in (moved, vip, plain)] == [0, 1, 2]
+    # The phone's own answer for a ticket agrees with the list.
+    assert selectors.tracking_status(plain)["position"] == 2
