@@ -36,9 +36,7 @@ def requirements(path: Path) -> list[tuple[str, Requirement]]:
 
 def pins(path: Path) -> dict[str, str]:
     return {
-        canonicalize_name(match[1]): match[2]
-        for line in path.read_text().splitlines()
-        if (match := PIN.match(line))
+        canonicalize_name(match[1]): match[2] for line in path.read_text().splitlines() if (match := PIN.match(line))
     }
 
 

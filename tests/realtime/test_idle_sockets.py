@@ -26,9 +26,7 @@ def next_of_type(socket, message_type: str, timeout: float = 10) -> dict:
             return message
 
 
-def test_idle_display_operator_and_phone_sockets_survive_65_seconds_and_get_the_next_event(
-    daphne, django_user_model
-):
+def test_idle_display_operator_and_phone_sockets_survive_65_seconds_and_get_the_next_event(daphne, django_user_model):
     office = make_office("idle")
     services = add_services(office)
     counter = add_counter(office, "4", [services["fl"]])
