@@ -6,7 +6,6 @@ import io
 import segno
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
@@ -97,8 +96,7 @@ def operator_home(request):
 @ensure_csrf_cookie
 def operator_workplace(request, counter_id: int):
     counter = get_object_or_404(Counter.objects.select_related("office"), pk=counter_id)
-    if not access.can_operate(request.user, counter.office):
-        raise PermissionDenied(_("Вы не работаете в окнах этого офиса."))
+    access.require_operator(request.user, counter.office)
     office = counter.office
     config = {
         "counter": counter.pk,
@@ -113,9 +111,7 @@ def operator_workplace(request, counter_id: int):
 
 @login_required
 def monitor(request):
-    offices = list(access.manager_offices(request.user))
-    if not offices:
-        raise PermissionDenied(_("Монитор доступен только руководителям."))
+    offices = list(access.require_manager(request.user, refusal=access.MONITOR_FOR_MANAGERS))
     config = {
         "offices": [
             {"code": o.code, "name": o.name, "socket": f"/ws/offices/{o.code}/operators/", "norm": o.wait_norm_minutes}

@@ -1,40 +1,18 @@
 """Report endpoints: JSON by default, ``format=xlsx`` or ``format=csv`` for downloads."""
 
-import re
-
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from offices import access
-from offices.models import Office, Service
-from tickets.errors import QueueError
+from offices.models import Service
+from tickets.errors import InvalidChannel, InvalidFormat
 
 from . import exports, selectors
-
-MIN_YEAR, MAX_YEAR = 2000, 2100
-YEAR_FORMAT = re.compile(r"[0-9]{4}")  # ASCII digits only: str.isdigit() accepts «٢٠٢٤»
-
-
-class InvalidYear(QueueError):
-    code = "invalid_year"
-    message = f"Укажите год числом от {MIN_YEAR} до {MAX_YEAR}."
-
-
-class InvalidChannel(QueueError):
-    code = "invalid_channel"
-    message = "Канал должен быть одним из: individuals, legal_entities, cashier."
-
-
-class InvalidFormat(QueueError):
-    code = "invalid_format"
-    message = "Формат должен быть json, xlsx или csv."
-
+from .params import ReportScope, parse_year
 
 YEAR = OpenApiParameter("year", OpenApiTypes.INT, description="год отчёта")
 OFFICE = OpenApiParameter("office", OpenApiTypes.STR, description="код офиса; без него — все доступные офисы")
@@ -48,37 +26,14 @@ REPORT_RESPONSES = {
 }
 
 
-def parse_year(request) -> int:
-    raw = request.query_params.get("year", "")
-    if raw == "":
-        return timezone.localdate().year
-    if not YEAR_FORMAT.fullmatch(raw) or not MIN_YEAR <= int(raw) <= MAX_YEAR:
-        raise InvalidYear()
-    return int(raw)
-
-
 class ReportView(APIView):
     permission_classes = [IsAuthenticated]
     name = ""
     sheet = ""
 
-    def scope(self, request):
-        """(year, office or None, offices to cover or None for all, whether it is the whole company)."""
-        year = parse_year(request)
-        allowed = access.manager_offices(request.user)
-        if not allowed.exists():
-            raise PermissionDenied("Отчёты доступны только руководителям.")
-        code = request.query_params.get("office", "")
-        if code:
-            office = Office.objects.filter(code=code[:50]).first()
-            if office is None:
-                raise NotFound("Офис не найден.")
-            if not allowed.filter(pk=office.pk).exists():
-                raise PermissionDenied("Отчёты этого офиса вам недоступны.")
-            return year, office, Office.objects.filter(pk=office.pk), False
-        if access.is_company_wide(request.user):
-            return year, None, None, True
-        return year, None, allowed, False
+    def scope(self, request) -> tuple[int, ReportScope]:
+        year = parse_year(request.query_params.get("year", ""), timezone.localdate().year)
+        return year, ReportScope.of(request.user, request.query_params.get("office", ""))
 
     def respond(self, request, data: dict, tables) -> HttpResponse:
         kind = request.query_params.get("format", "json")
@@ -108,15 +63,15 @@ class ServiceTimes(ReportView):
         summary="Среднее время ожидания и обслуживания по месяцам",
     )
     def get(self, request):
-        year, office, offices, _ = self.scope(request)
+        year, scope = self.scope(request)
         channel = request.query_params.get("channel") or None
         if channel is not None and channel not in Service.Channel.values:
             raise InvalidChannel()
         data = {
             "year": year,
-            "office": office.code if office else None,
+            "office": scope.office.code if scope.office else None,
             "channel": channel,
-            **selectors.service_times(year, offices, channel),
+            **selectors.service_times(year, scope.offices, channel),
         }
         return self.respond(request, data, exports.service_times_tables)
 
@@ -126,11 +81,11 @@ class Channels(ReportView):
 
     @extend_schema(parameters=[YEAR, OFFICE, FORMAT], responses=REPORT_RESPONSES, summary="Обращения по каналам")
     def get(self, request):
-        year, office, offices, company_wide = self.scope(request)
+        year, scope = self.scope(request)
         data = {
             "year": year,
-            "office": office.code if office else None,
-            "rows": selectors.channels(year, offices, company_wide=company_wide),
+            "office": scope.office.code if scope.office else None,
+            "rows": selectors.channels(year, scope.offices, company_wide=scope.company_wide),
         }
         return self.respond(request, data, exports.channels_tables)
 
@@ -144,10 +99,10 @@ class PersonalAccount(ReportView):
         summary="Время ответа в Личном кабинете",
     )
     def get(self, request):
-        year, *_ = self.scope(request)
+        year, _ = self.scope(request)
         channel = request.query_params.get("channel") or "personal_account"
         if channel not in selectors.CHANNEL_LABELS:
-            raise InvalidChannel("Неизвестный канал обращений.")
+            raise InvalidChannel(InvalidChannel.UNKNOWN_APPEAL_CHANNEL)
         return self.respond(request, selectors.personal_account(year, channel), exports.personal_account_tables)
 
 
@@ -156,5 +111,5 @@ class ContactCenter(ReportView):
 
     @extend_schema(parameters=[YEAR, FORMAT], responses=REPORT_RESPONSES, summary="Контакт-центр: ожидание и разговор")
     def get(self, request):
-        year, *_ = self.scope(request)
+        year, _ = self.scope(request)
         return self.respond(request, selectors.contact_center(year), exports.contact_center_tables)

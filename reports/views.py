@@ -1,17 +1,15 @@
 """The managers' report pages: the published tables, with charts and downloads."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
 
-from offices import access
-from offices.models import Office
+from tickets.errors import InvalidYear
 from tickets.models import Ticket
 
 from . import selectors
-from .api import MAX_YEAR, MIN_YEAR, YEAR_FORMAT
 from .models import Disclosure
+from .params import ReportScope, parse_year
 
 
 def _years() -> list[int]:
@@ -19,17 +17,6 @@ def _years() -> list[int]:
     current = timezone.localdate().year
     start = first.year if first else current
     return list(range(current, start - 1, -1))
-
-
-def _scope(request, code: str):
-    allowed = access.manager_offices(request.user)
-    if not allowed.exists():
-        raise PermissionDenied("Отчёты доступны только руководителям.")
-    company_wide = access.is_company_wide(request.user)
-    office = allowed.filter(code=code).first() if code else None
-    if office is not None:
-        return office, Office.objects.filter(pk=office.pk), False, allowed
-    return None, (None if company_wide else allowed), company_wide, allowed
 
 
 def _halves(months: list) -> list[tuple]:
@@ -50,22 +37,22 @@ def _tables(year: int, offices, company_wide: bool) -> dict:
     }
 
 
-def _year(request, default: int) -> tuple[int, str]:
-    raw = request.GET.get("year", "")
-    if YEAR_FORMAT.fullmatch(raw) and MIN_YEAR <= int(raw) <= MAX_YEAR:
-        return int(raw), ""
-    return default, (f"Год «{raw[:10]}» не распознан, показан {default} год." if raw else "")
+def _bad_year(request, error: InvalidYear):
+    return render(request, "400.html", {"message": error.message}, status=400)
 
 
 @login_required
 def reports(request):
     years = _years()
-    year, warning = _year(request, years[0])
+    try:
+        year = parse_year(request.GET.get("year", ""), years[0])
+    except InvalidYear as error:
+        return _bad_year(request, error)
     code = request.GET.get("office", "")
-    office, offices, company_wide, allowed = _scope(request, code)
-    if code and office is None:
-        warning = "Этот офис вам недоступен или не существует, показаны все ваши офисы."
-    tables = _tables(year, offices, company_wide)
+    scope = ReportScope.of(request.user, code, strict=False)
+    office, company_wide = scope.office, scope.company_wide
+    warning = "Этот офис вам недоступен или не существует, показаны все ваши офисы." if code and office is None else ""
+    tables = _tables(year, scope.offices, company_wide)
     chart = {
         "months": selectors.MONTHS,
         "wait": [m["avg_wait_seconds"] for m in tables["times"]["months"]],
@@ -87,7 +74,7 @@ def reports(request):
             "year": year,
             "years": years,
             "office": office,
-            "offices": allowed,
+            "offices": scope.allowed,
             "company_wide": company_wide,
             "warning": warning,
             "query": query,
@@ -99,11 +86,14 @@ def reports(request):
 
 @login_required
 def disclosure(request, year: int):
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise PermissionDenied("Неверный год.")
-    _, offices, company_wide, _ = _scope(request, "")
-    current = _tables(year, offices, company_wide)
-    previous = _tables(year - 1, offices, company_wide)
+    try:
+        year = parse_year(str(year), year)
+    except InvalidYear as error:
+        return _bad_year(request, error)
+    scope = ReportScope.of(request.user)
+    company_wide = scope.company_wide
+    current = _tables(year, scope.offices, company_wide)
+    previous = _tables(year - 1, scope.offices, company_wide)
     text = Disclosure.objects.filter(year=year).first() or Disclosure(year=year)
     previous_channels = {row["key"]: row for row in previous["channels"]}
     return render(
