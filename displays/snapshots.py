@@ -43,6 +43,8 @@ def last_calls(office: Office) -> list[dict]:
                 "counter": event.counter.number,
                 "called_at": event.at.isoformat(),
                 "active": ticket.status in Ticket.ACTIVE and ticket.counter_id == event.counter_id,
+                # Still being called there: a display back from an outage announces such a recent call it missed.
+                "calling": ticket.status == Ticket.Status.CALLED and ticket.counter_id == event.counter_id,
             }
         )
         if len(calls) == LAST_CALLS:
@@ -55,9 +57,15 @@ def _office(office_id: int) -> Office:
 
 
 def display_snapshot(office_id: int) -> dict:
+    # The number first, the state after: a message committed in between is
+    # then both in the state and numbered above the snapshot, so the screen
+    # applies it twice (harmless) rather than never.
+    seq = broadcast.current_seq(broadcast.display_group(office_id))
     office = _office(office_id)
     return {
         "type": "snapshot",
+        "seq": seq,
+        "now": timezone.now().isoformat(),
         "office": {
             "code": office.code,
             "name": office.name,
@@ -104,10 +112,12 @@ def counter_rows(office: Office) -> list[dict]:
 
 
 def operators_snapshot(office_id: int) -> dict:
+    seq = broadcast.current_seq(broadcast.operators_group(office_id))  # first: see display_snapshot
     office = _office(office_id)
     summary = selectors.queue_summary(office)
     return {
         "type": "snapshot",
+        "seq": seq,
         "office": {"code": office.code, "name": office.name},
         "open": summary["open"],
         "wait_norm_seconds": office.wait_norm_minutes * 60,

@@ -9,7 +9,7 @@ from django.test import Client
 from websockets.sync.client import connect
 
 from offices.models import Membership
-from tests.conftest import add_counter, add_services, make_office, make_user, token_client
+from tests.helpers import add_counter, add_services, make_office, make_user, token_client
 
 pytestmark = pytest.mark.redis
 
