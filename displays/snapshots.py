@@ -92,6 +92,7 @@ def counter_rows(office: Office) -> list[dict]:
                 "id": counter.pk,
                 "number": counter.number,
                 "state": counter.state,
+                "status_label": counter.get_state_display(),
                 "operator": counter.operator_name,
                 "services": [s.code for s in counter.services.all()],
                 "ticket": (

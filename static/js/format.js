@@ -1,4 +1,4 @@
-/* Russian formatting shared by the screens. */
+/* Helpers shared by every page: Russian formatting, durations, HTML escaping, the CSRF token. */
 (function () {
   "use strict";
   function plural(n, one, few, many) {
@@ -25,8 +25,18 @@
     const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
     return (h ? h + ":" + String(m).padStart(2, "0") : String(m)) + ":" + String(s).padStart(2, "0");
   }
+  // H:MM:SS whatever the length, as in the published report tables; "—" for no value.
+  function hms(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = Math.round(seconds % 60);
+    return h + ":" + String(m).padStart(2, "0") + ":" + String(s).padStart(2, "0");
+  }
   function escapeHtml(text) {
     return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
   }
-  window.fmt = { plural, waitText, peopleText, clock, escapeHtml };
+  function csrf() {
+    const match = document.cookie.match(/csrftoken=([^;]+)/);
+    return match ? match[1] : "";
+  }
+  window.fmt = { plural, waitText, peopleText, clock, hms, escapeHtml, csrf };
 })();

@@ -47,6 +47,7 @@
     });
   }
   const el = (id) => document.getElementById(id);
+  const escapeHtml = fmt.escapeHtml;
 
   function render() {
     const now = Date.now();
@@ -68,10 +69,6 @@
       el("closed-hours").innerHTML = state.office.hours
         .map((d) => `<li>${d.label}: ${d.hours ? d.hours.replace("-", "–") : "выходной"}</li>`).join("");
     }
-  }
-
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
   }
 
   function onMessage(message) {

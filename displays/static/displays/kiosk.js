@@ -9,11 +9,6 @@
   let returnTimer = null;
   let office = { open: true, issuing: true, hours: [] };
 
-  function csrf() {
-    const match = document.cookie.match(/csrftoken=([^;]+)/);
-    return match ? match[1] : "";
-  }
-
   function showError(text) {
     el("error").textContent = text;
     el("error").hidden = !text;
@@ -91,7 +86,7 @@
     try {
       const response = await fetch(config.issueUrl, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": fmt.csrf() },
         credentials: "same-origin",
         body: JSON.stringify({ service, priority }),
       });

@@ -2,7 +2,6 @@
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("monitor-config").textContent);
-  const STATES = { open: "открыто", break: "перерыв", closed: "закрыто" };
   const SYNC_EVERY_MS = 10000; // the server answers a sync at most this often
 
   config.offices.forEach((office) => {
@@ -26,7 +25,7 @@
       field("over-norm").textContent = today.over_norm_share === null ? "—" : Math.round(today.over_norm_share * 100) + "%";
       field("served").textContent = today.served;
       field("counters").innerHTML = state.counters.map((c) =>
-        `<tr class="state-${c.state}"><td>${fmt.escapeHtml(c.number)}</td><td>${STATES[c.state] || c.state}</td>` +
+        `<tr class="state-${c.state}"><td>${fmt.escapeHtml(c.number)}</td><td>${fmt.escapeHtml(c.status_label.toLowerCase())}</td>` +
         `<td>${c.operator ? fmt.escapeHtml(c.operator) : "—"}</td><td>${c.ticket ? fmt.escapeHtml(c.ticket.number) : "—"}</td></tr>`
       ).join("");
     }

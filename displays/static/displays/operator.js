@@ -3,23 +3,10 @@
   "use strict";
   const config = JSON.parse(document.getElementById("operator-config").textContent);
   const el = (id) => document.getElementById(id);
-  const STATE_LABELS = { open: "Окно открыто", break: "Перерыв", closed: "Окно закрыто" };
-  const STATUS_LABELS = { called: "вызван", serving: "обслуживается" };
-  const ALLOWED = {
-    closed: ["open"],
-    break: ["resume", "close"],
-    open: ["call", "break", "close"],
-    called: ["recall", "start", "finish", "no-show", "transfer", "postpone"],
-    serving: ["finish", "transfer"],
-  };
+  // Labels and the actions allowed now come with the counter from the server (status_label, actions).
   let counter = null;
   let queue = { services: [], oldest: {} };
   let pending = false;
-
-  function csrf() {
-    const match = document.cookie.match(/csrftoken=([^;]+)/);
-    return match ? match[1] : "";
-  }
 
   function say(text, kind) {
     const box = el("message");
@@ -32,7 +19,7 @@
     const response = await fetch(config.api + path, {
       method,
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": fmt.csrf() },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const data = response.status === 204 ? null : await response.json().catch(() => null);
@@ -58,13 +45,13 @@
   function render() {
     const current = phase();
     el("operator").dataset.state = current;
-    el("state-badge").textContent = counter ? STATE_LABELS[counter.state] : "";
+    el("state-badge").textContent = counter ? counter.status_label : "";
     el("state-badge").className = "badge " + (counter ? counter.state : "");
     const ticket = counter && counter.ticket;
     el("cur-number").textContent = ticket ? ticket.number : "—";
     el("cur-service").textContent = ticket ? ticket.service_name : "";
-    el("cur-status").textContent = ticket ? STATUS_LABELS[ticket.status] || "" : "";
-    const allowed = ALLOWED[current] || [];
+    el("cur-status").textContent = ticket ? ticket.status_label.toLowerCase() : "";
+    const allowed = counter ? counter.actions : [];
     document.querySelectorAll("[data-action]").forEach((b) => {
       const action = b.dataset.action;
       b.disabled = pending || !allowed.includes(action);

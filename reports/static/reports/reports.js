@@ -2,11 +2,7 @@
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("chart-data").textContent);
-  const hms = (s) => {
-    if (s === null || s === undefined) return "—";
-    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.round(s % 60);
-    return `${h}:${String(m).padStart(2, "0")}:${String(sec).padStart(2, "0")}`;
-  };
+  const hms = fmt.hms;
   const palette = ["#0047ab", "#f5a000", "#0a6b2d", "#a40000", "#6b3fa0"];
   Chart.defaults.font.family = '"DejaVu Sans", Arial, sans-serif';
   Chart.defaults.animation = false;
