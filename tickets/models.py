@@ -196,7 +196,7 @@ class Ticket(models.Model):
         self.save(update_fields=["status", "started_at", "finished_at", "service_seconds"])
         self._log(TicketEvent.Type.FINISHED, at, operator=operator)
 
-    def mark_no_show(self, *, operator, at: datetime, counter: Counter | None = None) -> None:
+    def no_show(self, *, operator, at: datetime, counter: Counter | None = None) -> None:
         self._require(self.Status.CALLED, counter=counter)
         self.status = self.Status.NO_SHOW
         self.finished_at = at

@@ -117,7 +117,7 @@ def ticket_finish(*, ticket: Ticket, operator, counter: Counter | None = None, n
 def ticket_no_show(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
-    ticket.mark_no_show(operator=operator, counter=counter, at=now or timezone.now())
+    ticket.no_show(operator=operator, counter=counter, at=now or timezone.now())
     broadcast.announce(ticket, TicketEvent.Type.NO_SHOW, before=before)
     return ticket
 
