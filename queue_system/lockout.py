@@ -3,12 +3,12 @@
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from .errors import error_body
+from tickets.errors import TooManyAttempts
 
-MESSAGE = "Слишком много неудачных попыток входа. Повторите попытку позже."
+from .errors import error_body
 
 
 def lockout_response(request, original_response=None, credentials=None):
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("too_many_attempts", MESSAGE), status=429)
+        return JsonResponse(error_body(TooManyAttempts.code, TooManyAttempts.message), status=TooManyAttempts.status)
     return render(request, "registration/locked_out.html", status=429)

@@ -56,7 +56,7 @@ def office_or_404(code: str) -> Office:
 def service_of(office, code: str) -> Service:
     service = Service.objects.filter(office=office, code=code).first()
     if service is None:
-        raise UnknownService(f"Услуги «{code}» нет в этом офисе.")
+        raise UnknownService.named(code)
     return service
 
 

@@ -88,6 +88,10 @@ class UnknownService(QueueError):
     status = 400
     message = "Такой услуги нет в этом офисе."
 
+    @classmethod
+    def named(cls, code: str) -> "UnknownService":
+        return cls(f"Услуги «{code}» нет в этом офисе.")
+
 
 class ServiceInactive(QueueError):
     code = "service_inactive"
