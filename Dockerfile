@@ -2,7 +2,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.txt
 # The processes run as an unprivileged user; collectstatic (the migrate
 # service) writes into /app/staticfiles, a volume nginx reads.
 RUN useradd --system --uid 10001 --home-dir /app queue \
