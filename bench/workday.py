@@ -43,6 +43,7 @@ import sys
 import tempfile
 import time
 from collections import Counter as Tally
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +79,7 @@ OPEN, LUNCH, BACK, CLOSE = 8 * 60, 12 * 60, 13 * 60 + 30, 17 * 60  # minutes sin
 ARRIVALS = [(OPEN, 10 * 60, 12), (10 * 60, LUNCH, 30), (LUNCH, BACK, 6), (BACK, CLOSE, 40)]
 FINAL = {"done", "no_show", "cancelled", "expired"}
 HEARTBEAT, SILENCE = 10, 30  # seconds, as static/js/live.js
+WALK_UP_SECONDS = 5  # real seconds at least between a call and the client at the counter
 
 
 class Day:
@@ -116,7 +118,9 @@ class Stats:
         self.connected: list[str] = []  # when each socket opened, for the displays
         self.server_closed: list[str] = []
         self.silent: list[str] = []
-        self.display_logs: dict[str, list] = {}  # display name -> [(ticket, counter, recall)]
+        self.display_logs: dict[str, list] = {}  # display name -> [(ticket, counter, called at)] announced
+        self.resyncs = Tally()  # why displays asked for a fresh snapshot
+        self.call_latency: list[float] = []  # seconds from a call's commit time to a display
         self.display_waiting: dict[str, dict] = {}
 
 
@@ -180,6 +184,122 @@ def processes(topology: Topology) -> dict[str, int]:
     return named
 
 
+class Page:
+    """What a screen's page does with its socket (static/js/live.js), minus drawing."""
+
+    def opened(self) -> None:
+        pass
+
+    def received(self, message: dict) -> list[dict]:
+        """Handle a message; returns what the page sends back."""
+        return []
+
+    def tick(self, now: float) -> list[dict]:
+        return []
+
+
+class DisplayPage(Page):
+    """The hall display: numbered messages with resync, and each call announced once (display.js).
+
+    ``announced`` is the display's log: (ticket, counter, called at) of every
+    call it announced, the calls it caught up on after an outage included.
+    """
+
+    MISSED_CALL_SECONDS = 60
+    SYNC_EVERY = 60  # display.js asks for a snapshot every minute
+    SYNC_ANSWER_SECONDS = 15
+
+    def __init__(self, stats: "Stats", name: str):
+        self.stats, self.name = stats, name
+        self.announced_keys: set = set()
+        self.announced = stats.display_logs.setdefault(name, [])
+        self.snapshots = 0
+        self.resyncs = Tally()
+        self.seq = self.snapshot_seq = self.behind = None
+        self.sync_asked = self.last_sync = 0.0
+
+    def opened(self) -> None:
+        self.seq = self.snapshot_seq = self.behind = None
+        self.sync_asked = 0.0
+
+    def announce(self, ticket: str, counter: str, at: str) -> None:
+        key = (ticket, counter, datetime.fromisoformat(at))
+        if key not in self.announced_keys:
+            self.announced_keys.add(key)
+            self.announced.append(key)
+
+    def resync(self, reason: str) -> list[dict]:
+        if time.monotonic() - self.sync_asked < self.SYNC_ANSWER_SECONDS:
+            return []
+        self.sync_asked = time.monotonic()
+        self.resyncs[reason] += 1
+        return [{"type": "sync"}]
+
+    def received(self, message: dict) -> list[dict]:
+        replies = []
+        seq = message.get("seq")
+        if message["type"] == "pong":
+            if isinstance(seq, int) and self.seq is not None:
+                if seq < self.seq:
+                    replies += self.resync("reset")
+                elif seq > self.seq:
+                    if self.behind is not None and self.seq < self.behind:
+                        self.behind = None
+                        replies += self.resync("behind")
+                    else:
+                        self.behind = seq
+                else:
+                    self.behind = None
+            return replies
+        if message["type"] == "snapshot":
+            self.sync_asked = 0.0
+            if isinstance(seq, int):
+                self.seq = self.snapshot_seq = seq
+                self.behind = None
+        elif isinstance(seq, int) and self.seq is not None:
+            if seq > self.seq:
+                if seq > self.seq + 1:
+                    replies += self.resync("gap")
+                self.seq = seq
+            else:
+                if seq < self.seq:
+                    replies += self.resync("reset")
+                if not (seq < self.seq and seq > self.snapshot_seq):
+                    return replies  # the snapshot covers it
+        if "waiting" in message:
+            self.stats.display_waiting[self.name] = message["waiting"]
+        if message["type"] == "snapshot":
+            self.snapshots += 1
+            now = datetime.fromisoformat(message["now"])
+            for call in reversed(message["calls"]):
+                key = (call["ticket"], call["counter"], datetime.fromisoformat(call["called_at"]))
+                recent = call["calling"] and (now - key[2]).total_seconds() < self.MISSED_CALL_SECONDS
+                if self.snapshots == 1 or not recent:
+                    self.announced_keys.add(key)  # on screen already, or too old to call out
+                else:
+                    self.announce(call["ticket"], call["counter"], call["called_at"])
+        elif message["type"] == "ticket.called":
+            self.announce(message["ticket"], message["counter"], message["at"])
+            self.stats.call_latency.append(time.time() - datetime.fromisoformat(message["at"]).timestamp())
+        return replies
+
+    def tick(self, now: float) -> list[dict]:
+        if now - self.last_sync >= self.SYNC_EVERY:
+            self.last_sync = now
+            return [{"type": "sync"}]
+        return []
+
+
+class PhonePage(Page):
+    def __init__(self, gone: asyncio.Event):
+        self.gone = gone
+
+    def received(self, message: dict) -> list[dict]:
+        if message.get("status") in FINAL:
+            asyncio.get_running_loop().call_later(1, self.gone.set)
+        return []
+
+
 class World:
     def __init__(self, topology: Topology, day: Day, stats: Stats, rng: random.Random):
         self.topology, self.day, self.stats, self.rng = topology, day, stats, rng
@@ -208,7 +328,7 @@ class World:
             return response
         return None
 
-    async def hold(self, kind: str, name: str, path: str, n: int, leave: asyncio.Event, handle, headers=None) -> bool:
+    async def hold(self, kind: str, name: str, path: str, n: int, leave: asyncio.Event, page: Page, headers=None):
         """One socket, as a page holds it: ping every 10 s, dead after 30 s of silence.
 
         Returns True when the client left (``leave`` was set), False when the
@@ -226,6 +346,7 @@ class World:
                 self.stats.opened[kind] += 1
                 if kind == "display":
                     self.stats.connected.append(f"{name} at {self.day.label()}")
+                page.opened()
                 loop = asyncio.get_running_loop()
                 heard = pinged = loop.time()
                 while not leave.is_set():
@@ -236,12 +357,15 @@ class World:
                         if now - heard > SILENCE:
                             self.stats.silent.append(f"[{self.day.label()}] {name}")
                             return False
+                        replies = page.tick(now)
                         if now - pinged >= HEARTBEAT:
-                            await socket.send(json.dumps({"type": "ping"}))
+                            replies.append({"type": "ping"})
                             pinged = now
-                        continue
-                    heard = loop.time()
-                    handle(json.loads(raw))
+                    else:
+                        heard = loop.time()
+                        replies = page.received(json.loads(raw))
+                    for reply in replies:
+                        await socket.send(json.dumps(reply))
                 return True
         except websockets.ConnectionClosed as exc:
             code = exc.rcvd.code if exc.rcvd else None
@@ -251,33 +375,29 @@ class World:
             self.stats.server_closed.append(f"[{self.day.label()}] {name}: could not connect: {exc!r}")
             return False
 
-    async def keep(self, kind: str, name: str, path: str, n: int, leave: asyncio.Event, handle, headers=None):
+    async def keep(self, kind: str, name: str, path: str, n: int, leave: asyncio.Event, page: Page, headers=None):
         """Hold a socket until ``leave``, reconnecting after a second when it is lost, as the pages do."""
-        while not await self.hold(kind, name, path, n, leave, handle, headers):
+        while not await self.hold(kind, name, path, n, leave, page, headers):
             await asyncio.sleep(1)
 
     # People and screens
 
     async def display(self, code: str, number: int, n: int, off_over_lunch: bool, end: asyncio.Event):
         name = f"display {code}/{number}"
-        log = self.stats.display_logs.setdefault(name, [])
-
-        def handle(message):
-            if message["type"] == "ticket.called":
-                log.append((message["ticket"], message["counter"], message["recall"]))
-            if "waiting" in message:
-                self.stats.display_waiting[name] = message["waiting"]
-
         path = f"/ws/offices/{code}/display/"
         if off_over_lunch:
-            # Switched off by the cleaner at ten past twelve, on again at twenty past one.
+            # Switched off by the cleaner at ten past twelve, on again at twenty past one: a new page load.
             lunch = asyncio.Event()
             asyncio.get_running_loop().call_later(
                 max(0.0, (LUNCH + 10 - self.day.now()) * 60 / self.day.speed), lunch.set
             )
-            await self.keep("display", name, path, n, lunch, handle)
+            morning = DisplayPage(self.stats, name)
+            await self.keep("display", name, path, n, lunch, morning)
+            self.stats.resyncs.update(morning.resyncs)
             await self.day.until(BACK - 10)
-        await self.keep("display", name, path, n, end, handle)
+        page = DisplayPage(self.stats, name)
+        await self.keep("display", name, path, n, end, page)
+        self.stats.resyncs.update(page.resyncs)
 
     async def operator_screen(self, who: dict, n: int, session: str, end_of_shift: asyncio.Event):
         """The operator's page: open from the start of the shift, closed over lunch, reloaded now and then."""
@@ -291,7 +411,7 @@ class World:
                 # A reload after 30 to 150 minutes, or at the end of this half of the day.
                 minutes = min(self.rng.uniform(30, 150), stop - self.day.now())
                 asyncio.get_running_loop().call_later(max(0.0, minutes * 60 / self.day.speed), leave.set)
-                await self.keep("operator screen", name, path, n, leave, lambda message: None, headers)
+                await self.keep("operator screen", name, path, n, leave, Page(), headers)
 
     async def phone(self, ticket: dict, end: asyncio.Event):
         """A client's phone follows the ticket; the screen locks and wakes up; it leaves once served."""
@@ -300,11 +420,7 @@ class World:
         path = f"/ws/tickets/{ticket['token']}/"
         loop = asyncio.get_running_loop()
         gone = asyncio.Event()  # served, or the day is over
-
-        def handle(message):
-            if message.get("status") in FINAL:
-                loop.call_later(1, gone.set)
-
+        page = PhonePage(gone)
         watcher = asyncio.ensure_future(end.wait())
         watcher.add_done_callback(lambda _: gone.set())
         try:
@@ -314,7 +430,7 @@ class World:
                 relay.add_done_callback(lambda _, leave=leave: leave.set())
                 if self.rng.random() < 0.3:  # the screen locks after a while
                     loop.call_later(self.rng.uniform(2, 20) * 60 / self.day.speed, leave.set)
-                await self.keep("phone", name, path, n, leave, handle)
+                await self.keep("phone", name, path, n, leave, page)
                 relay.cancel()
                 try:  # locked, until the client looks again
                     await asyncio.wait_for(gone.wait(), timeout=self.rng.uniform(2, 15) * 60 / self.day.speed)
@@ -380,7 +496,9 @@ class World:
         self.stats.transitions["call"] += 1
         path = f"/api/v1/tickets/{ticket['id']}"
         body = {"counter": counter}
-        await self.day.sleep(self.rng.uniform(0.5, 1.5))  # the client walks up
+        # The client walks up once the display has called the number out; the
+        # chime and the voice take a few real seconds however fast the day runs.
+        await asyncio.sleep(max(WALK_UP_SECONDS, self.rng.uniform(0.5, 1.5) * 60 / self.day.speed))
         roll = self.rng.random()
         if roll < 0.05:
             await self.request(client, "POST", f"{path}/recall/", json=body)
@@ -459,8 +577,10 @@ async def run_day(topology: Topology, operators: list[dict], minutes: float, rss
     workers = [asyncio.create_task(world.operator(who, 9 + i, shifts[i])) for i, who in enumerate(operators)]
 
     async def progress():
-        while not screens_done.is_set():
+        while True:
             await day.sleep(60)
+            if screens_done.is_set():
+                return
             rss_now = {name: rss_kib(pid) // 1024 for name, pid in names.items()}
             print(f"[{day.label()}] {len(stats.issued)} issued, {stats.transitions['call']} calls, "
                   f"{sum(1 for p in phones if not p.done())} phones on, RSS MiB {rss_now}, "
@@ -482,13 +602,12 @@ async def run_day(topology: Topology, operators: list[dict], minutes: float, rss
 
 def announcements(stats: Stats, day: Day) -> tuple[int, int, int, list[str]]:
     """Calls each display should have announced (the database's called/recalled events) against its log."""
-    expected_by_office, when = {}, {}
+    expected_by_office = {}
     for code in OFFICES:
         events = TicketEvent.objects.filter(
             ticket__office__code=code, ticket__in=stats.issued, type__in=["called", "recalled"]
-        ).values_list("ticket__number", "counter__number", "type", "at")
-        expected_by_office[code] = Tally((number, counter, kind == "recalled") for number, counter, kind, _ in events)
-        when.update({(number, counter, kind == "recalled"): at for number, counter, kind, at in events})
+        ).values_list("ticket__number", "counter__number", "at")
+        expected_by_office[code] = Tally(events)
     missed = doubled = total = 0
     examples = []
     for name, log in stats.display_logs.items():
@@ -498,8 +617,8 @@ def announcements(stats: Stats, day: Day) -> tuple[int, int, int, list[str]]:
         lost, extra = expected - got, got - expected
         missed += sum(lost.values())
         doubled += sum(extra.values())
-        examples += [f"{name} missed {call} at {day.label(when[call].timestamp())}" for call in list(lost)[:2]]
-        examples += [f"{name} doubled {call}" for call in list(extra)[:2]]
+        examples += [f"{name} missed {t} to {c} at {day.label(at.timestamp())}" for t, c, at in list(lost)[:2]]
+        examples += [f"{name} doubled {t} to {c} at {day.label(at.timestamp())}" for t, c, at in list(extra)[:2]]
     return total, missed, doubled, examples
 
 
@@ -532,6 +651,12 @@ def main() -> int:
         redis.stop()
 
     print("displays connected:", "; ".join(stats.connected))
+    print("displays asked for a snapshot after:", dict(stats.resyncs) or "nothing (only the page's minutely sync)")
+    if stats.call_latency:
+        lat = sorted(stats.call_latency)
+        p50, p99 = lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+        print(f"call to display: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms "
+              f"({len(lat)} live messages)")  # fmt: skip
     print(f"\nthe day: {len(stats.issued)} tickets issued in {stats.elapsed / 60:.1f} min, {stats.requests} requests, "
           f"transitions {dict(stats.transitions)}, sockets opened {dict(stats.opened)}")  # fmt: skip
     total, missed, doubled, examples = announcements(stats, stats.day)
