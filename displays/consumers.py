@@ -9,7 +9,7 @@ import json
 import time
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 
 from offices import access
@@ -38,7 +38,7 @@ class ScreenConsumer(AsyncJsonWebsocketConsumer):
     async def decode_json(cls, text_data):
         try:
             return json.loads(text_data)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):  # '[' × 1000 fits in 1 KB
             return None
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
@@ -76,6 +76,13 @@ class ScreenConsumer(AsyncJsonWebsocketConsumer):
 
     async def forward(self, event):
         await self.send_json(event["message"])
+
+
+class RefusedConsumer(AsyncWebsocketConsumer):
+    """An unknown path: closing before accept makes Daphne answer the handshake with 403."""
+
+    async def connect(self):
+        await self.close()
 
 
 @database_sync_to_async

@@ -17,3 +17,8 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("", include("displays.urls")),
 ]
+
+handler400 = "queue_system.errors.bad_request"
+handler403 = "queue_system.errors.permission_denied"
+handler404 = "queue_system.errors.page_not_found"
+handler500 = "queue_system.errors.server_error"

@@ -224,3 +224,29 @@ async def test_a_socket_from_a_foreign_origin_is_refused(office):
     connected, _ = await communicator.connect(timeout=5)
     assert not connected
     await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ws/x/",
+        "/ws/offices/../admin/display/",
+        "/ws/tickets/%00/",
+        "/ws/tickets/\x00/",
+        "/ws/offices/main/display/?a=%00",
+    ],
+)
+async def test_an_unknown_or_hostile_socket_path_is_refused_before_accept(office, path):
+    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN])
+    connected, _ = await communicator.connect(timeout=5)
+    assert not connected  # Daphne answers the handshake with 403
+    await communicator.disconnect()
+
+
+async def test_a_deeply_nested_message_is_ignored_like_any_garbage(office, services):
+    communicator = await connect("/ws/offices/main/display/")
+    await receive_type(communicator, "snapshot")
+    await communicator.send_to(text_data="[" * 1000)
+    await communicator.send_json_to({"type": "ping"})
+    assert (await receive_type(communicator, "pong"))["type"] == "pong"
+    await communicator.disconnect()
