@@ -49,3 +49,9 @@ class ServiceInactive(QueueError):
     code = "service_inactive"
     status = 400
     message = "Эта услуга сейчас недоступна."
+
+
+class NumberingExhausted(QueueError):
+    code = "numbering_exhausted"
+    status = 409
+    message = "Все номера талонов этой услуги на сегодня заняты. Обратитесь к администратору."
