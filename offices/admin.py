@@ -52,7 +52,11 @@ class KioskDeviceAdmin(admin.ModelAdmin):
     @admin.display(description="ссылка для подключения (одноразовая)")
     def pairing_link(self, device):
         if not device.pk or not device.pairing_code:
-            return "использована" if device.paired_at else "—"
+            return "—"
+        if device.paired_at:
+            return "использована"
+        if timezone.now() >= device.pairing_expires_at():
+            return "срок действия истёк: выдайте новую ссылку"
         return reverse("kiosk-pair", args=[device.pairing_code])
 
     @admin.action(description="Отозвать доступ выбранных киосков")

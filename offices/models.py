@@ -242,6 +242,9 @@ class KioskDevice(models.Model):
     pairing_code = models.CharField(max_length=64, unique=True, null=True, blank=True, default=_secret, editable=False)
     credential = models.CharField(max_length=64, default=_secret, editable=False)
     created_at = models.DateTimeField("создан", auto_now_add=True)
+    # When the current pairing link was made: it expires KIOSK_PAIRING_HOURS later.
+    # After use the code stays, so that a second visit can be told «already used».
+    pairing_created_at = models.DateTimeField("ссылка создана", default=timezone.now)
     paired_at = models.DateTimeField("подключён", null=True, blank=True)
     revoked_at = models.DateTimeField("отозван", null=True, blank=True)
 
@@ -256,7 +259,11 @@ class KioskDevice(models.Model):
     def renew(self) -> None:
         """A new one-time pairing link; the old credential stops working."""
         self.pairing_code = _secret()
+        self.pairing_created_at = timezone.now()
         self.credential = _secret()
         self.paired_at = None
         self.revoked_at = None
-        self.save(update_fields=["pairing_code", "credential", "paired_at", "revoked_at"])
+        self.save(update_fields=["pairing_code", "pairing_created_at", "credential", "paired_at", "revoked_at"])
+
+    def pairing_expires_at(self) -> datetime:
+        return self.pairing_created_at + timedelta(hours=settings.KIOSK_PAIRING_HOURS)

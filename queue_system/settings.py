@@ -303,5 +303,8 @@ PUBLIC_URL = env_str("PUBLIC_URL", "").rstrip("/")
 REMOTE_TICKETS_PER_CLIENT = env_str("REMOTE_TICKETS_PER_CLIENT", "5/hour")
 REMOTE_TICKETS_PER_OFFICE = env_str("REMOTE_TICKETS_PER_OFFICE", "300/hour")
 
+# A kiosk pairing link works once, within this many hours of being made.
+KIOSK_PAIRING_HOURS = env_int("KIOSK_PAIRING_HOURS", 24, minimum=1)
+
 # Estimated wait: the default service time when a service has no history yet.
 DEFAULT_SERVICE_SECONDS = env_int("DEFAULT_SERVICE_SECONDS", 300, minimum=1)

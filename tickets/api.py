@@ -175,6 +175,12 @@ class KioskRequired(QueueError):
     message = "Талон можно получить в терминале электронной очереди в офисе."
 
 
+class PriorityNotAllowed(QueueError):
+    code = "priority_not_allowed"
+    status = 403
+    message = "Льготный талон выдаётся только в терминале офиса или сотрудником."
+
+
 class TicketIssue(APIView):
     @extend_schema(
         request=IssueIn,
@@ -196,6 +202,9 @@ class TicketIssue(APIView):
                     error.wait = wait  # becomes Retry-After
                     raise error
         data = validated(IssueIn, request)
+        if data["priority"] and who == "remote":
+            # Priority is granted by someone in the hall: the kiosk's button or staff.
+            raise PriorityNotAllowed()
         service = service_of(office, data["service"])
         ticket = services.ticket_issue(office=office, service=service, priority=data["priority"])
         return ticket_response(ticket, status.HTTP_201_CREATED)
