@@ -4,17 +4,20 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench clean compose-check
+.PHONY: run test lint format bench clean compose-check lock lock-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# Installs only from the locks: every package pinned and hashed, nothing resolved here.
+PIP_INSTALL := $(BIN)/pip install --disable-pip-version-check -q --require-hashes --no-deps
+
 $(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
 ## make run: install, migrate, load the demo, start Daphne on $(HOST):$(PORT)
@@ -39,6 +42,17 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/issue_and_call.py
+
+## make lock: recompile requirements*.txt from requirements*.in (the whole tree, pinned, with hashes)
+PIP_COMPILE := $(BIN)/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: $(VENV)/.installed-dev
+	$(PIP_COMPILE) -o requirements.txt requirements.in
+	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
+
+## make lock-check: offline, fail when a lock no longer matches its .in file or the installed tree is broken
+lock-check: $(VENV)/.installed-dev
+	$(BIN)/python tools/check_lock.py
+	$(BIN)/pip check
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test_db.sqlite3 staticfiles

@@ -10,13 +10,26 @@ Groups: ``office-<id>-display`` (hall displays), ``office-<id>-operators``
 ``service-<id>`` (the order of one service's queue, which tracking consumers
 turn into their own ticket's position). A transition costs a fixed number of
 sends, however long the queue. Every message has a ``type``.
+
+Every message to an office's display or operators group carries ``seq``, a
+number that grows by one per message to that group, and snapshots carry the
+current one. A screen
+that sees a gap, or a number lower than the last (the counter was reset),
+asks for a fresh snapshot; so does one whose ``pong`` shows it fell behind.
+The numbers come from a Redis counter (a process-local one with the in-memory
+layer), never from a database lock on the issue or call path.
 """
 
+import itertools
 import logging
-from functools import partial
+import threading
+from collections import defaultdict
+from functools import cache, partial
 
+import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -48,9 +61,53 @@ def _send(group: str, message: dict, **envelope) -> None:
         logger.warning("broadcast lost: %s to %s", message.get("type"), group, exc_info=True)
 
 
+def _seq_key(group: str) -> str:
+    return f"queue:seq:{group}"
+
+
+@cache
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+# The in-memory layer lives in one process, so its numbers can too.
+_local_seq: defaultdict[str, itertools.count] = defaultdict(lambda: itertools.count(1))
+_local_last: dict[str, int] = {}
+_local_lock = threading.Lock()
+
+
+def _next_seq(group: str) -> int:
+    if settings.REDIS_URL:
+        return int(_redis().incr(_seq_key(group)))
+    with _local_lock:
+        _local_last[group] = next(_local_seq[group])
+        return _local_last[group]
+
+
+def current_seq(group: str) -> int:
+    """The ``seq`` of the group's latest message: a snapshot built after reading it covers that message."""
+    if settings.REDIS_URL:
+        return int(_redis().get(_seq_key(group)) or 0)
+    with _local_lock:
+        return _local_last.get(group, 0)
+
+
+def _send_numbered(group: str, message: dict) -> None:
+    try:
+        seq = _next_seq(group)
+    except redis.RedisError:
+        logger.warning("broadcast lost: %s to %s", message.get("type"), group, exc_info=True)
+        return
+    _send(group, {**message, "seq": seq})
+
+
 def _send_office(office_id: int, message: dict) -> None:
-    _send(display_group(office_id), message)
-    _send(operators_group(office_id), message)
+    _send_numbered(display_group(office_id), message)
+    _send_numbered(operators_group(office_id), message)
+
+
+def _send_operators(office_id: int, message: dict) -> None:
+    _send_numbered(operators_group(office_id), message)
 
 
 def _after_commit(func, *args, **kwargs) -> None:
@@ -98,11 +155,8 @@ def announce_called(ticket, *, recall: bool) -> None:
 
 
 def announce_started(ticket) -> None:
-    _after_commit(
-        _send,
-        operators_group(ticket.office_id),
-        {"type": "ticket.started", "ticket": ticket.number, "counter": ticket.counter.number},
-    )
+    message = {"type": "ticket.started", "ticket": ticket.number, "counter": ticket.counter.number}
+    _after_commit(_send_operators, ticket.office_id, message)
     _after_commit(_publish_ticket, ticket)
 
 
@@ -130,4 +184,4 @@ def announce_counter(counter) -> None:
         "state": counter.state,
         "operator": counter.operator.get_full_name() or counter.operator.username if counter.operator else None,
     }
-    _after_commit(_send, operators_group(counter.office_id), message)
+    _after_commit(_send_operators, counter.office_id, message)

@@ -2,12 +2,17 @@
 
 Each joins its groups, accepts, and sends a full snapshot; handlers only
 forward what displays/broadcast.py sends. Whatever a client sends is ignored,
-except a {"type": "ping"} heartbeat, answered with {"type": "pong"}.
+except a {"type": "ping"} heartbeat, answered with {"type": "pong"} (with the
+group's current ``seq`` on office screens), and a {"type": "sync"} request
+for a fresh snapshot.
 """
 
+import asyncio
 import json
+import logging
 import time
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
@@ -25,10 +30,17 @@ CLOSE_NOT_FOUND = 4404
 # A screen may ask for a fresh snapshot (the office opening or closing is a
 # change of time, not an event), but not more often than this.
 SYNC_INTERVAL_SECONDS = 10
+CLOSE_LAYER_DOWN = 1011
+
+logger = logging.getLogger(__name__)
 
 
 class ScreenConsumer(AsyncJsonWebsocketConsumer):
     groups_to_join: list[str]
+    # The group whose numbered messages this screen follows (office screens only).
+    sequenced_group: str | None = None
+    last_sync = 0.0
+    pending_sync: asyncio.Task | None = None
 
     @classmethod
     async def encode_json(cls, content):
@@ -50,12 +62,44 @@ class ScreenConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict):
             return
         if content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
+            await self.heartbeat()
         elif content.get("type") == "sync":
-            now = time.monotonic()
-            if now - getattr(self, "last_sync", 0) >= SYNC_INTERVAL_SECONDS:
-                self.last_sync = now
-                await self.send_json(await self.snapshot())
+            await self.sync()
+
+    async def heartbeat(self) -> None:
+        # Re-joining is idempotent, and it repairs membership that Redis lost
+        # (a restart without persistence, or group_expiry) while this socket
+        # stayed open: otherwise the screen would wait for events forever.
+        try:
+            for group in getattr(self, "joined", []):
+                await self.channel_layer.group_add(group, self.channel_name)
+            pong = {"type": "pong"}
+            if self.sequenced_group:
+                pong["seq"] = await sync_to_async(broadcast.current_seq)(self.sequenced_group)
+        except Exception:
+            # The layer is unreachable: drop the socket so that the screen
+            # reconnects, and resynchronises, once it is back.
+            logger.warning("screen heartbeat failed, closing", exc_info=True)
+            await self.close(code=CLOSE_LAYER_DOWN)
+            return
+        await self.send_json(pong)
+
+    async def sync(self) -> None:
+        """A fresh snapshot now, or once the interval has passed; a request is never dropped."""
+        if self.pending_sync is not None:
+            return
+        wait = self.last_sync + SYNC_INTERVAL_SECONDS - time.monotonic()
+        if wait <= 0:
+            self.last_sync = time.monotonic()
+            await self.send_json(await self.snapshot())
+            return
+
+        async def later():
+            await asyncio.sleep(wait)
+            self.pending_sync = None
+            await self.sync()
+
+        self.pending_sync = asyncio.ensure_future(later())
 
     async def snapshot(self) -> dict:
         raise NotImplementedError
@@ -71,6 +115,8 @@ class ScreenConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code):
+        if self.pending_sync is not None:
+            self.pending_sync.cancel()
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -96,7 +142,8 @@ class DisplayConsumer(ScreenConsumer):
         if office is None:
             return await self.refuse(CLOSE_NOT_FOUND, "not_found", "Офис не найден.")
         self.office = office
-        await self.join(broadcast.display_group(office.pk))
+        self.sequenced_group = broadcast.display_group(office.pk)
+        await self.join(self.sequenced_group)
         await self.accept()
         await self.send_json(await self.snapshot())
 
@@ -116,7 +163,8 @@ class OperatorsConsumer(ScreenConsumer):
         if not await database_sync_to_async(access.is_staff_of)(user, office):
             return await self.refuse(CLOSE_FORBIDDEN, "permission_denied", "Вы не работаете в этом офисе.")
         self.office = office
-        await self.join(broadcast.operators_group(office.pk))
+        self.sequenced_group = broadcast.operators_group(office.pk)
+        await self.join(self.sequenced_group)
         await self.accept()
         await self.send_json(await self.snapshot())
 

@@ -8,6 +8,8 @@ from offices.models import Counter, Office
 from tickets import selectors
 from tickets.models import Ticket, TicketEvent
 
+from . import broadcast
+
 LAST_CALLS = 10
 
 
@@ -38,6 +40,8 @@ def last_calls(office: Office) -> list[dict]:
                 "counter": event.counter.number,
                 "called_at": event.at.isoformat(),
                 "active": ticket.status in Ticket.ACTIVE and ticket.counter_id == event.counter_id,
+                # Still being called there: a display back from an outage announces such a recent call it missed.
+                "calling": ticket.status == Ticket.Status.CALLED and ticket.counter_id == event.counter_id,
             }
         )
         if len(calls) == LAST_CALLS:
@@ -46,8 +50,14 @@ def last_calls(office: Office) -> list[dict]:
 
 
 def display_snapshot(office: Office) -> dict:
+    # The number first, the state after: a message committed in between is
+    # then both in the state and numbered above the snapshot, so the screen
+    # applies it twice (harmless) rather than never.
+    seq = broadcast.current_seq(broadcast.display_group(office.pk))
     return {
         "type": "snapshot",
+        "seq": seq,
+        "now": timezone.now().isoformat(),
         "office": {
             "code": office.code,
             "name": office.name,
@@ -99,9 +109,11 @@ def counter_rows(office: Office) -> list[dict]:
 
 
 def operators_snapshot(office: Office) -> dict:
+    seq = broadcast.current_seq(broadcast.operators_group(office.pk))  # first: see display_snapshot
     summary = selectors.queue_summary(office)
     return {
         "type": "snapshot",
+        "seq": seq,
         "office": {"code": office.code, "name": office.name},
         "open": summary["open"],
         "wait_norm_seconds": office.wait_norm_minutes * 60,

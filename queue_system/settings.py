@@ -181,12 +181,31 @@ DATABASES = {"default": _db}
 
 # Channel layer: in-memory by default, Redis through REDIS_URL.
 REDIS_URL = env_str("REDIS_URL", "")
+# Seconds a read from Redis may take; must stay above channels-redis' 5 s blocking read.
+REDIS_SOCKET_TIMEOUT = 30
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # An idle consumer blocks in BZPOPMIN for 5 s (channels-redis'
+                        # brpop_timeout) on this socket. A read timeout at or below
+                        # that kills every idle screen with 1011 every few seconds:
+                        # redis-py 8 made 5 s its default (channels_redis#422). So the
+                        # timeout is ours, well above the blocking read, and still
+                        # short enough that a dead Redis is noticed in seconds.
+                        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                        "socket_connect_timeout": 5,
+                        # A pooled connection idle longer than this is pinged before
+                        # use, so a connection cut by a firewall or a Redis restart
+                        # fails over to a new one instead of erroring once.
+                        "health_check_interval": 30,
+                        "socket_keepalive": True,
+                    }
+                ],
                 # A hall display stays connected for a whole working day and
                 # longer. Group membership in Redis expires after group_expiry
                 # seconds, so it must outlive the longest connection: a display

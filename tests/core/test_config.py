@@ -1,5 +1,6 @@
 """load_config, seed_demo and settings from the environment."""
 
+import json
 import os
 import subprocess
 import sys
@@ -191,3 +192,24 @@ def test_under_asgi_a_request_crosses_into_the_sync_thread_once(caplog, settings
     assert adapted == [
         "Asynchronous handler adapted for middleware queue_system.middleware.DatabaseUnavailableMiddleware."
     ]
+
+
+def test_the_redis_channel_layer_sets_its_own_timeouts_above_the_blocking_read():
+    # Library defaults must not decide whether an idle screen survives (channels_redis#422).
+    script = (
+        "import django, json; django.setup();"
+        "from django.conf import settings; from channels_redis.core import RedisChannelLayer;"
+        "host = settings.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0];"
+        "print(json.dumps([host, RedisChannelLayer.brpop_timeout]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "REDIS_URL": "redis://127.0.0.1:6379/0", "DJANGO_SETTINGS_MODULE": "queue_system.settings"},
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+    assert result.returncode == 0, result.stderr
+    host, blocking_read = json.loads(result.stdout)
+    assert host["socket_timeout"] >= 3 * blocking_read
+    assert host["socket_connect_timeout"] and host["health_check_interval"]

@@ -73,7 +73,14 @@ async def test_every_transition_reaches_the_display(office, services, counters, 
 
     await run(svc.ticket_call_next, counter=counters["1"], operator=operator)
     called = await receive_type(display, "ticket.called")
-    assert called == {"type": "ticket.called", "ticket": a.number, "counter": "1", "recall": False, "at": called["at"]}
+    assert called == {
+        "type": "ticket.called",
+        "ticket": a.number,
+        "counter": "1",
+        "recall": False,
+        "at": called["at"],
+        "seq": called["seq"],
+    }
     assert (await receive_type(display, "queue.updated"))["waiting"]["fl"] == 0
 
     await run(svc.ticket_recall, ticket=a, operator=operator)
@@ -83,7 +90,13 @@ async def test_every_transition_reaches_the_display(office, services, counters, 
     await run(svc.ticket_start, ticket=a, operator=operator)
     await run(svc.ticket_finish, ticket=a, operator=operator)
     cleared = await receive_type(display, "ticket.cleared")
-    assert cleared == {"type": "ticket.cleared", "ticket": a.number, "counter": "1", "status": "done"}
+    assert cleared == {
+        "type": "ticket.cleared",
+        "ticket": a.number,
+        "counter": "1",
+        "status": "done",
+        "seq": cleared["seq"],
+    }
 
     expectations = [
         (lambda t: svc.ticket_no_show(ticket=t, operator=operator), "no_show"),
@@ -206,12 +219,12 @@ async def test_tracking_socket_follows_position_transfer_and_call(office, servic
 
 async def test_screens_answer_pings_and_ignore_everything_else(office, services):
     display = await connect("/ws/offices/main/display/")
-    await display.receive_json_from()
+    snapshot = await display.receive_json_from()
     for garbage in ["not json", json.dumps({"type": "ticket.called", "ticket": "Ж999"}), "x" * 100_000, "[]"]:
         await display.send_to(text_data=garbage)
     await display.send_to(bytes_data=b"\xff\xfe")
     await display.send_json_to({"type": "ping"})
-    assert await display.receive_json_from() == {"type": "pong"}
+    assert await display.receive_json_from() == {"type": "pong", "seq": snapshot["seq"]}
     assert await display.receive_nothing(timeout=0.3)
     assert await database_sync_to_async(Ticket.objects.count)() == 0
     await display.disconnect()
@@ -250,3 +263,43 @@ async def test_a_deeply_nested_message_is_ignored_like_any_garbage(office, servi
     await communicator.send_json_to({"type": "ping"})
     assert (await receive_type(communicator, "pong"))["type"] == "pong"
     await communicator.disconnect()
+
+
+async def test_office_messages_are_numbered_one_by_one_from_the_snapshots_number(office, services, counters, operator):
+    await run(svc.ticket_issue, office=office, service=services["fl"], priority=True)
+    display = await connect("/ws/offices/main/display/")
+    staff = await connect("/ws/offices/main/operators/", await session_cookie(operator))
+    start = {name: (await socket.receive_json_from())["seq"] for name, socket in [("d", display), ("o", staff)]}
+
+    ticket = await run(svc.ticket_call_next, counter=counters["1"], operator=operator)
+    await run(svc.ticket_start, ticket=ticket, operator=operator)
+    await run(svc.ticket_finish, ticket=ticket, operator=operator)
+    shown, seen = await drain(display), await drain(staff)
+
+    # Operator screens get more messages (starts, counter states) than the hall, each group its own numbering.
+    assert [m["seq"] for m in shown] == list(range(start["d"] + 1, start["d"] + 1 + len(shown)))
+    assert [m["seq"] for m in seen] == list(range(start["o"] + 1, start["o"] + 1 + len(seen)))
+    assert len(seen) > len(shown) >= 3
+    for socket, messages in [(display, shown), (staff, seen)]:
+        await socket.send_json_to({"type": "ping"})
+        assert await socket.receive_json_from() == {"type": "pong", "seq": messages[-1]["seq"]}
+        await socket.disconnect()
+
+
+async def test_a_sync_inside_the_interval_is_answered_later_not_dropped(office, services, monkeypatch):
+    from displays import consumers
+
+    monkeypatch.setattr(consumers, "SYNC_INTERVAL_SECONDS", 0.5)
+    display = await connect("/ws/offices/main/display/")
+    await display.receive_json_from()
+    await display.send_json_to({"type": "sync"})
+    assert (await display.receive_json_from())["type"] == "snapshot"
+    await run(svc.ticket_issue, office=office, service=services["fl"])
+    await receive_type(display, "queue.updated")
+    await display.send_json_to({"type": "sync"})
+    await display.send_json_to({"type": "sync"})
+    assert await display.receive_nothing(timeout=0.2)
+    later = await display.receive_json_from(timeout=2)
+    assert later["type"] == "snapshot" and later["waiting"]["fl"] == 1
+    assert await display.receive_nothing(timeout=0.8)
+    await display.disconnect()

@@ -7,6 +7,8 @@
   const flag = (name, fallback) => (params.has(name) ? !["0", "false", "off", "no"].includes(params.get(name)) : fallback);
   const HIGHLIGHT_MS = 10000;
   const VISIBLE_CALLS = 8;
+  // A call missed during an outage is still announced when the display is back, if it is this recent.
+  const MISSED_CALL_MS = 60000;
 
   const announcer = new Announcer({
     clipBase: config.clipBase,
@@ -15,7 +17,35 @@
   });
   window.announcer = announcer;
 
-  const state = { calls: [], waiting: {}, services: [], open: true, office: null };
+  const state = { calls: [], waiting: {}, services: [], open: true, office: null, snapshots: 0 };
+  // Every call announced or already on screen in this page load, so that none is announced twice.
+  const announced = new Set();
+  const callKey = (ticket, counter, at) => `${ticket}|${counter}|${Date.parse(at)}`;
+
+  function announceOnce(ticket, counter, at, missed) {
+    const key = callKey(ticket, counter, at);
+    if (announced.has(key)) return;
+    announced.add(key);
+    const item = announcer.announce(ticket, counter);
+    item.missed = missed;
+  }
+
+  // Calls made while this display was away, still waiting for their client: announce them now, oldest first.
+  function announceMissed(snapshot) {
+    const now = Date.parse(snapshot.now);
+    const first = state.snapshots === 1;
+    snapshot.calls.slice().reverse().forEach((call) => {
+      const recent = call.calling && now - Date.parse(call.called_at) < MISSED_CALL_MS;
+      if (first || !recent) {
+        announced.add(callKey(call.ticket, call.counter, call.called_at));
+      } else if (!announced.has(callKey(call.ticket, call.counter, call.called_at))) {
+        announceOnce(call.ticket, call.counter, call.called_at, true);
+        const shown = state.calls.find((c) => c.ticket === call.ticket && c.counter === call.counter);
+        if (shown) shown.shownAt = Date.now();
+        setTimeout(render, HIGHLIGHT_MS + 50);
+      }
+    });
+  }
   const el = (id) => document.getElementById(id);
 
   function render() {
@@ -56,12 +86,14 @@
           const known = state.calls.find((k) => k.ticket === c.ticket && k.counter === c.counter);
           return { ...c, shownAt: known ? known.shownAt : null };
         });
+        state.snapshots += 1;
+        announceMissed(message);
         break;
       case "ticket.called":
         state.calls = state.calls.filter((c) => c.ticket !== message.ticket);
         state.calls.unshift({ ticket: message.ticket, counter: message.counter, called_at: message.at, active: true, shownAt: Date.now() });
         state.calls = state.calls.slice(0, 10);
-        announcer.announce(message.ticket, message.counter);
+        announceOnce(message.ticket, message.counter, message.at, false);
         setTimeout(render, HIGHLIGHT_MS + 50);
         break;
       case "ticket.cleared":
@@ -90,6 +122,7 @@
   }
 
   const socket = new LiveSocket(config.socket, { onMessage, onStatus }).start();
+  window.liveSocket = socket; // for diagnostics and tests
   // Opening and closing are changes of time, not events: resync every minute.
   setInterval(() => socket.send({ type: "sync" }), 60000);
   tick();
