@@ -11,10 +11,13 @@ import asyncio
 import json
 import logging
 import time
+from importlib import import_module
 
 from asgiref.sync import sync_to_async
+from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 from offices import access
@@ -163,13 +166,45 @@ class OperatorsConsumer(ScreenConsumer):
         if not await database_sync_to_async(access.is_staff_of)(user, office):
             return await self.refuse(CLOSE_FORBIDDEN, "permission_denied", "Вы не работаете в этом офисе.")
         self.office = office
+        self.user_id = user.pk
         self.sequenced_group = broadcast.operators_group(office.pk)
         await self.join(self.sequenced_group)
         await self.accept()
         await self.send_json(await self.snapshot())
+        self.access_watch = asyncio.ensure_future(self.watch_access())
 
     async def snapshot(self) -> dict:
         return await database_sync_to_async(snapshots.operators_snapshot)(self.office)
+
+    async def watch_access(self) -> None:
+        # Nothing tells an open socket that its session ended (a logout in another
+        # tab, a password change) or that the user lost the office: it asks again
+        # on a short timer, and closes as the connect would have refused.
+        while True:
+            await asyncio.sleep(settings.OPERATOR_SOCKET_RECHECK_SECONDS)
+            refusal = await self.access_refusal()
+            if refusal is not None:
+                code, error, message = refusal
+                await self.send_json({"type": "error", "code": error, "message": message})
+                await self.close(code=code)
+                return
+
+    async def access_refusal(self) -> tuple[int, str, str] | None:
+        session = self.scope.get("session")
+        # A fresh store: the scope's session was read once, at connect.
+        fresh = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key if session else None)
+        user = await get_user({"session": fresh})
+        if not user.is_authenticated or user.pk != self.user_id:
+            return CLOSE_NOT_SIGNED_IN, "not_authenticated", "Сеанс завершён. Войдите в систему снова."
+        if not await database_sync_to_async(access.is_staff_of)(user, self.office):
+            return CLOSE_FORBIDDEN, "permission_denied", "Вы больше не работаете в этом офисе."
+        return None
+
+    async def disconnect(self, code):
+        watch = getattr(self, "access_watch", None)
+        if watch is not None:
+            watch.cancel()
+        await super().disconnect(code)
 
 
 @database_sync_to_async

@@ -322,6 +322,10 @@ PUBLIC_URL = env_str("PUBLIC_URL", "").rstrip("/")
 REMOTE_TICKETS_PER_CLIENT = env_str("REMOTE_TICKETS_PER_CLIENT", "5/hour")
 REMOTE_TICKETS_PER_OFFICE = env_str("REMOTE_TICKETS_PER_OFFICE", "300/hour")
 
+# How often an open operator socket re-checks its session and office membership:
+# a logout or a lost membership closes it within this many seconds.
+OPERATOR_SOCKET_RECHECK_SECONDS = env_int("OPERATOR_SOCKET_RECHECK_SECONDS", 5, minimum=1)
+
 # A kiosk pairing link works once, within this many hours of being made.
 KIOSK_PAIRING_HOURS = env_int("KIOSK_PAIRING_HOURS", 24, minimum=1)
 
