@@ -261,7 +261,7 @@ REST_FRAMEWORK = {
     # TokenAuthentication first: its header makes DRF answer 401, not 403,
     # to a request without credentials.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "offices.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
@@ -321,6 +321,9 @@ PUBLIC_URL = env_str("PUBLIC_URL", "").rstrip("/")
 # an office allows them: per client address and per office. DRF rate syntax.
 REMOTE_TICKETS_PER_CLIENT = env_str("REMOTE_TICKETS_PER_CLIENT", "5/hour")
 REMOTE_TICKETS_PER_OFFICE = env_str("REMOTE_TICKETS_PER_OFFICE", "300/hour")
+
+# Staff API tokens expire this many hours after they were issued (at least a shift).
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 24, minimum=1)
 
 # How often an open operator socket re-checks its session and office membership:
 # a logout or a lost membership closes it within this many seconds.

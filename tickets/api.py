@@ -9,7 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from offices import access, kiosks
+from offices import access, kiosks, tokens
 from offices.api import office_or_404
 from offices.models import Counter, Service
 
@@ -357,8 +357,7 @@ class AuthToken(APIView):
             raise TooManyAttempts() from None
         if user is None or not user.is_active:
             raise AuthenticationFailed("Неверное имя пользователя или пароль.")
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": tokens.token_for(user).key})
 
     @extend_schema(request=None, responses={204: OpenApiResponse(description="Токен отозван")})
     def delete(self, request):

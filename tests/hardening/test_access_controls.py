@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from offices.models import KioskDevice
@@ -223,6 +224,50 @@ def test_a_token_can_be_revoked(operator):
     assert client.delete("/api/v1/auth/token/").status_code == 204
     response = client.get("/api/v1/offices/main/tickets/today/")
     assert response.status_code == 401 and response.json()["error"]["code"] == "authentication_failed"
+
+
+def sign_in_api(username="op", password="pass-12345") -> APIClient:
+    client = APIClient()
+    response = client.post("/api/v1/auth/token/", {"username": username, "password": password}, format="json")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    return client
+
+
+TODAY = "/api/v1/offices/main/tickets/today/"
+
+
+def test_a_token_expires_after_api_token_ttl_hours(operator, settings):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    settings.API_TOKEN_TTL_HOURS = 24
+    client = sign_in_api()
+    with time_machine.travel(timezone.now() + timedelta(hours=23, minutes=59)):
+        assert client.get(TODAY).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1)):
+        response = client.get(TODAY)
+        assert response.status_code == 401 and response.json()["error"]["code"] == "token_expired"
+        # Signing in again gives a fresh token that works.
+        assert sign_in_api().get(TODAY).status_code == 200
+
+
+def test_a_password_change_or_a_deactivation_revokes_the_users_tokens(operator):
+    client = sign_in_api()
+    operator.refresh_from_db()
+    operator.first_name = "Иван"
+    operator.save()  # an ordinary edit keeps the token
+    assert client.get(TODAY).status_code == 200
+    operator.set_password("another-pass-678")
+    operator.save()
+    assert client.get(TODAY).status_code == 401
+    client = sign_in_api(password="another-pass-678")
+    assert client.get(TODAY).status_code == 200
+    operator.is_active = False
+    operator.save()
+    assert not Token.objects.filter(user=operator).exists()
+    assert client.get(TODAY).status_code == 401
 
 
 def test_check_deploy_is_clean_with_production_values():
