@@ -6,8 +6,10 @@ and the in-memory channel layer. Production sets ``DATABASE_URL`` and
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
@@ -52,6 +54,30 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected one of {', '.join(choices)}")
+    return value
+
+
+def env_rate(name: str, default: str) -> str:
+    """A DRF rate such as 5/hour; DRF itself would only fail at the first request."""
+    value = env_str(name, default)
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a rate such as 5/hour (per second, minute, hour, day)")
+    return value
+
+
+def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
+    value = env_str(name, default)
+    if value:
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not (parts.netloc or parts.path):
+            raise ImproperlyConfigured(f"{name}={value!r}: expected an address starting with {' or '.join(schemes)}://")
+    return value
+
+
 def env_timezone(name: str, default: str) -> str:
     value = env_str(name, default)
     try:
@@ -70,6 +96,11 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if urlsplit(_origin).scheme not in ("http", "https") or not urlsplit(_origin).netloc:
+        raise ImproperlyConfigured(
+            f"DJANGO_CSRF_TRUSTED_ORIGINS: {_origin!r} is not an origin like https://queue.example.ru"
+        )
 
 INSTALLED_APPS = [
     "daphne",  # must come first so that runserver serves ASGI
@@ -143,6 +174,12 @@ TEMPLATES = [
 ASGI_APPLICATION = "queue_system.asgi.application"
 
 # Database: SQLite by default, PostgreSQL through DATABASE_URL.
+# The pool settings are checked even without PostgreSQL: a bad value fails now, not on the move to it.
+_pool_min = env_int("DB_POOL_MIN", 2)
+_pool_max = env_int("DB_POOL_MAX", 20, minimum=1)
+_pool_timeout = env_int("DB_POOL_TIMEOUT", 10, minimum=1)
+if _pool_min > _pool_max:
+    raise ImproperlyConfigured(f"DB_POOL_MIN={_pool_min} is above DB_POOL_MAX={_pool_max}")
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     try:
@@ -169,10 +206,10 @@ else:
         # persistent connections would open (and leak) one connection per
         # request. A pool shared by the threads of the process avoids both.
         _db.setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env_int("DB_POOL_MIN", 2),
-            "max_size": env_int("DB_POOL_MAX", 20, minimum=1),
+            "min_size": _pool_min,
+            "max_size": _pool_max,
             # How long a request waits for a connection before answering 503.
-            "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+            "timeout": _pool_timeout,
         }
         # After a database restart the pooled connections are dead: Django then
         # checks each one before handing it out, so service resumes by itself.
@@ -180,7 +217,7 @@ else:
 DATABASES = {"default": _db}
 
 # Channel layer: in-memory by default, Redis through REDIS_URL.
-REDIS_URL = env_str("REDIS_URL", "")
+REDIS_URL = env_url("REDIS_URL", "", ("redis", "rediss", "unix"))
 # Seconds a read from Redis may take; must stay above channels-redis' 5 s blocking read.
 REDIS_SOCKET_TIMEOUT = 30
 if REDIS_URL:
@@ -309,18 +346,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
+    },
     "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
 }
 
 # The address printed in the tickets' QR codes, as seen from a client's phone
 # (for example https://queue.example.ru). Empty: the address the kiosk uses.
-PUBLIC_URL = env_str("PUBLIC_URL", "").rstrip("/")
+PUBLIC_URL = env_url("PUBLIC_URL", "", ("http", "https")).rstrip("/")
 
 # Tickets asked for from outside the office (no paired kiosk, no staff), when
 # an office allows them: per client address and per office. DRF rate syntax.
-REMOTE_TICKETS_PER_CLIENT = env_str("REMOTE_TICKETS_PER_CLIENT", "5/hour")
-REMOTE_TICKETS_PER_OFFICE = env_str("REMOTE_TICKETS_PER_OFFICE", "300/hour")
+REMOTE_TICKETS_PER_CLIENT = env_rate("REMOTE_TICKETS_PER_CLIENT", "5/hour")
+REMOTE_TICKETS_PER_OFFICE = env_rate("REMOTE_TICKETS_PER_OFFICE", "300/hour")
 
 # Staff API tokens expire this many hours after they were issued (at least a shift).
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 24, minimum=1)
