@@ -80,7 +80,8 @@ def counter_rows(office: Office) -> list[dict]:
         for t in Ticket.objects.filter(office=office, status__in=Ticket.ACTIVE).select_related("service")
     }
     rows = []
-    for counter in Counter.objects.filter(office=office).select_related("operator").prefetch_related("services"):
+    counters = Counter.objects.filter(office=office, active=True)
+    for counter in counters.select_related("operator").prefetch_related("services"):
         ticket = active.get(counter.pk)
         rows.append(
             {

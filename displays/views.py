@@ -7,6 +7,7 @@ import segno
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
@@ -89,14 +90,15 @@ def tracking(request, token: str):
 
 @login_required
 def operator_home(request):
-    offices = access.operator_offices(request.user).prefetch_related("counters")
+    counters = Prefetch("counters", queryset=Counter.objects.filter(active=True), to_attr="active_counter_list")
+    offices = access.operator_offices(request.user).prefetch_related(counters)
     return render(request, "displays/operator_home.html", {"offices": offices})
 
 
 @login_required
 @ensure_csrf_cookie
 def operator_workplace(request, counter_id: int):
-    counter = get_object_or_404(Counter.objects.select_related("office"), pk=counter_id)
+    counter = get_object_or_404(Counter.objects.select_related("office"), pk=counter_id, active=True)
     if not access.can_operate(request.user, counter.office):
         raise PermissionDenied(_("Вы не работаете в окнах этого офиса."))
     office = counter.office

@@ -1,4 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,17 +25,60 @@ class OfficeAdmin(admin.ModelAdmin):
     inlines = [OfficeHoursInline, ServiceInline]
 
 
+class RetireInsteadOfDelete:
+    """An object with history (tickets, ticket events) cannot be deleted: the
+    delete page says so in Russian and offers the «deactivate» action instead."""
+
+    delete_confirmation_template = "admin/retire_instead.html"
+    delete_selected_confirmation_template = "admin/retire_selected_instead.html"
+
+
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(RetireInsteadOfDelete, admin.ModelAdmin):
     list_display = ["name", "office", "code", "prefix", "channel", "active", "kiosk_order"]
     list_filter = ["office", "channel", "active"]
+    actions = ["deactivate"]
+
+    @admin.action(description="Вывести из работы (скрыть с киосков)")
+    def deactivate(self, request, queryset):
+        queryset.update(active=False)
 
 
 @admin.register(Counter)
-class CounterAdmin(admin.ModelAdmin):
-    list_display = ["number", "office", "state", "operator"]
-    list_filter = ["office", "state"]
+class CounterAdmin(RetireInsteadOfDelete, admin.ModelAdmin):
+    list_display = ["number", "office", "state", "operator", "active"]
+    list_filter = ["office", "state", "active"]
     filter_horizontal = ["services", "backup_services"]
+    actions = ["deactivate"]
+
+    @admin.action(description="Вывести из работы (скрыть с экранов)")
+    def deactivate(self, request, queryset):
+        busy = queryset.filter(tickets__status__in=["called", "serving"]).distinct()
+        for counter in busy:
+            self.message_user(
+                request,
+                f"Окно {counter.number} сейчас обслуживает клиента: завершите обслуживание и повторите.",
+                messages.WARNING,
+            )
+        retired = queryset.exclude(pk__in=busy).update(active=False, state=Counter.State.CLOSED, operator=None)
+        if retired:
+            self.message_user(request, f"Выведено из работы окон: {retired}. История обслуживания сохранена.")
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffAdmin(RetireInsteadOfDelete, UserAdmin):
+    actions = ["deactivate"]
+
+    @admin.action(description="Отключить учётные записи (история сохраняется)")
+    def deactivate(self, request, queryset):
+        # save() per user, not update(): it revokes the API tokens (offices/tokens.py).
+        for user in queryset:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
 
 
 @admin.register(Membership)

@@ -47,6 +47,11 @@ class Office(models.Model):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def active_counters(self) -> list["Counter"]:
+        # Filtered in Python, so that a prefetch of counters still serves it.
+        return [counter for counter in self.counters.all() if counter.active]
+
     def local_now(self, now: datetime | None = None) -> datetime:
         return (now or timezone.now()).astimezone(self.tz)
 
@@ -189,6 +194,9 @@ class Counter(models.Model):
         verbose_name="оператор",
     )
     state_changed_at = models.DateTimeField("состояние изменено", null=True, blank=True)
+    # A counter with history is retired, not deleted: hidden from screens and
+    # from the operator's choice, and it cannot be opened.
+    active = models.BooleanField("в работе", default=True)
 
     class Meta:
         verbose_name = "окно"

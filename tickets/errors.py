@@ -55,3 +55,9 @@ class NumberingExhausted(QueueError):
     code = "numbering_exhausted"
     status = 409
     message = "Все номера талонов этой услуги на сегодня заняты. Обратитесь к администратору."
+
+
+class CounterInactive(QueueError):
+    code = "counter_inactive"
+    status = 409
+    message = "Окно выведено из работы. Его нельзя открыть."

@@ -11,6 +11,7 @@ from offices.models import Counter, Office, Service
 
 from .errors import (
     CounterBusy,
+    CounterInactive,
     CounterNotOpen,
     InvalidTransition,
     NumberingExhausted,
@@ -241,6 +242,8 @@ def counter_set_state(*, counter: Counter, state: str, user, now: datetime | Non
     counter = Counter.objects.select_for_update().get(pk=counter.pk)
     if state not in Counter.State.values:
         raise InvalidTransition("Неизвестное состояние окна.")
+    if state == Counter.State.OPEN and not counter.active:
+        raise CounterInactive()
     if state != Counter.State.OPEN and Ticket.objects.filter(counter=counter, status__in=Ticket.ACTIVE).exists():
         raise CounterBusy("Сначала завершите работу с текущим клиентом.")
     if counter.state == state:
