@@ -125,6 +125,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "queue_system.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "queue_system.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -140,6 +141,12 @@ MIDDLEWARE = [
     # Innermost and sync-only, so that every middleware above runs in sync mode: see its docstring.
     "queue_system.middleware.DatabaseUnavailableMiddleware",
 ]
+
+# Sent with every response (queue_system.middleware). No inline script or style
+# anywhere: 'self' also covers the same-origin WebSockets of the screens.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
 
 AUTHENTICATION_BACKENDS = [
     # django-axes counts failed sign-ins (page and API token) and locks out repeat offenders.

@@ -91,3 +91,19 @@ def test_the_admin_manages_every_object(django_user_model, db):
     ]:  # fmt: skip
         assert client.get(f"/admin/{model}/").status_code == 200, model
     assert client.get("/admin/reports/disclosure/add/").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/login/", "/kiosk/main/", "/no-such-page/", "/api/v1/offices/", "/api/docs/"])
+def test_every_answer_carries_the_content_security_policy(services, path, settings):
+    response = Client().get(path)
+    assert response["Content-Security-Policy"] == (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    )
+
+
+def test_the_api_docs_load_their_script_from_a_file(db):
+    page = Client().get("/api/docs/").content.decode()
+    assert re.search(r'<script src="/api/docs/\?script="', page)
+    assert "<style>" not in page and re.search(r"<script>\s", page) is None
+    script = Client().get("/api/docs/?script=")
+    assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
