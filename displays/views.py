@@ -64,12 +64,16 @@ def kiosk(request, code: str):
         "timezone": office.timezone,
         "returnAfterMs": 10000,
     }
-    registered = kiosks.issuer(request, office) is not None
-    return render(
-        request,
-        "displays/kiosk.html",
-        {"office": office, "groups": [g for g in groups if g["services"]], "config": config, "registered": registered},
-    )
+    issuer = kiosks.issuer(request, office)
+    context = {
+        "office": office,
+        "groups": [g for g in groups if g["services"]],
+        "config": config,
+        "registered": issuer is not None,
+        # Only a paired kiosk or staff may grant priority (a remote request for it gets 403).
+        "may_grant_priority": issuer in ("kiosk", "staff"),
+    }
+    return render(request, "displays/kiosk.html", context)
 
 
 @cache_control(max_age=3600)

@@ -107,3 +107,18 @@ def test_the_api_docs_load_their_script_from_a_file(db):
     assert "<style>" not in page and re.search(r"<script>\s", page) is None
     script = Client().get("/api/docs/?script=")
     assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+
+
+def test_the_priority_button_is_shown_only_where_priority_may_be_granted(services, operator):
+    from offices.models import KioskDevice
+
+    remote = Client().get("/kiosk/main/").content.decode()
+    assert re.search(r'<button id="priority"[^>]* hidden>', remote)
+    kiosk = Client()
+    device = KioskDevice.objects.create(office=services["fl"].office, name="Киоск")
+    kiosk.post(f"/kiosk/pair/{device.pairing_code}/")
+    staff = Client()
+    staff.force_login(operator)
+    for client in (kiosk, staff):
+        page = client.get("/kiosk/main/").content.decode()
+        assert re.search(r'<button id="priority"[^>]*aria-pressed="false">', page)
