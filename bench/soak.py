@@ -45,19 +45,14 @@ import websockets  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
+from bench.invariants import ticket_invariants  # noqa: E402
 from offices import config  # noqa: E402
 from offices.models import Membership, Office  # noqa: E402
 from tests.servers import RedisServer, TcpProxy, free_port  # noqa: E402
-from tickets.models import Ticket, TicketEvent  # noqa: E402
+from tickets.models import Ticket  # noqa: E402
 
 OFFICES = [f"soak-{n:02d}" for n in range(1, 11)]
 COUNTERS_PER_OFFICE = 6
-REPLAY = {
-    "issued": "waiting", "called": "called", "recalled": "called", "started": "serving", "finished": "done",
-    "no_show": "no_show", "transferred": "waiting", "postponed": "waiting", "cancelled": "cancelled",
-    "expired": "expired",
-}  # fmt: skip
-VALID = set(REPLAY.values())
 LOG = open(ROOT / "bench" / "soak-daphne.log", "ab")  # noqa: SIM115 - kept open for the child processes
 
 
@@ -277,22 +272,7 @@ async def run(args, tokens, counters, base, faults) -> Stats:
 def check(stats: Stats) -> list[tuple[str, bool, str]]:
     offices = Office.objects.filter(code__in=OFFICES)
     tickets = Ticket.objects.filter(office__in=offices, imported=False)
-    results = []
-    stored = dict(tickets.values_list("id", "status"))
-    missing = stats.issued - set(stored)
-    invalid = [t for t, s in stored.items() if s not in VALID]
-    detail = f"{len(stats.issued)} issued, {len(missing)} missing, {len(invalid)} in an invalid state"
-    results.append(("every issued ticket is in exactly one valid state", not missing and not invalid, detail))
-    duplicates = tickets.values("office", "local_date", "number").annotate(n=Count("id")).filter(n__gt=1).count()
-    results.append(("numbers are unique per office and day", duplicates == 0, f"{duplicates} duplicates"))
-    replayed = {}
-    for ticket_id, kind in (
-        TicketEvent.objects.filter(ticket__in=tickets).order_by("at", "id").values_list("ticket_id", "type")
-    ):
-        replayed[ticket_id] = REPLAY[kind]
-    disagree = [t for t, s in stored.items() if replayed.get(t) != s]
-    results.append(("the event log agrees with the ticket states", not disagree,
-                    f"{len(stored)} tickets replayed, {len(disagree)} disagree"))  # fmt: skip
+    results = ticket_invariants(tickets, stats.issued)
     detail = f"{len(stats.server_errors)} 5xx; {stats.transport_errors} connections cut by the killed process"
     results.append(("no 5xx from a live process", not stats.server_errors, detail))
     mismatched = []

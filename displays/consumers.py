@@ -78,7 +78,8 @@ class ScreenConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_add(group, self.channel_name)
             pong = {"type": "pong"}
             if self.sequenced_group:
-                pong["seq"] = await sync_to_async(broadcast.current_seq)(self.sequenced_group)
+                # Not thread-sensitive: a Redis read must not queue behind the requests in the sync thread.
+                pong["seq"] = await sync_to_async(broadcast.current_seq, thread_sensitive=False)(self.sequenced_group)
         except Exception:
             # The layer is unreachable: drop the socket so that the screen
             # reconnects, and resynchronises, once it is back.

@@ -1,5 +1,10 @@
-"""What a locked-out sign-in gets from django-axes: JSON for the API, a page for people."""
+"""What a locked-out sign-in gets from django-axes: JSON for the API, a page for people.
 
+Both are 429 with Retry-After: the lockout lasts LOGIN_LOCKOUT_MINUTES from
+the last failure, so that is when a retry may succeed.
+"""
+
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 
@@ -9,6 +14,10 @@ MESSAGE = "Слишком много неудачных попыток вход�
 
 
 def lockout_response(request, original_response=None, credentials=None):
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("too_many_attempts", MESSAGE), status=429)
-    return render(request, "registration/locked_out.html", status=429)
+        response = JsonResponse(error_body("too_many_attempts", MESSAGE), status=429)
+    else:
+        response = render(request, "registration/locked_out.html", {"minutes": seconds // 60}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response

@@ -94,6 +94,13 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
     SECRET_KEY = "insecure-development-key-only-for-the-embedded-mode"
 
+# Proxies in front of Daphne (deploy/nginx.conf is one). With one or more, the
+# scheme comes from X-Forwarded-Proto and the client's address from
+# X-Forwarded-For, as the nearest proxy sets them (queue_system/clients.py).
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+if NUM_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 for _origin in CSRF_TRUSTED_ORIGINS:
@@ -158,7 +165,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minim
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "queue_system.lockout.lockout_response"
-AXES_IPWARE_PROXY_COUNT = env_int("NUM_PROXIES", 0)
+# Failed sign-ins from one address across all user names (password spraying).
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 30, minimum=1)
+AXES_HANDLER = "queue_system.signin.SignInHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # counts the failures per address
+AXES_CLIENT_IP_CALLABLE = "queue_system.clients.client_address"
 AXES_VERBOSE = False
 
 ROOT_URLCONF = "queue_system.urls"
@@ -312,7 +323,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["queue_system.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "queue_system.errors.exception_handler",
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # ?format= selects a report download (xlsx, csv), not a DRF renderer.
@@ -342,8 +353,14 @@ if not DEBUG:
     # Production sits behind a TLS-terminating proxy (see deploy/nginx.conf).
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    if SECURE_SSL_REDIRECT and not NUM_PROXIES:
+        # Daphne itself speaks plain HTTP: without a proxy that says a request
+        # came over https, every page would redirect to an address nobody serves.
+        raise ImproperlyConfigured(
+            "SECURE_SSL_REDIRECT is on but NUM_PROXIES=0: put a TLS-terminating proxy in front "
+            "(deploy/nginx.conf) and set NUM_PROXIES=1, or set SECURE_SSL_REDIRECT=0"
+        )
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer probes over plain HTTP
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)

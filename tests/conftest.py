@@ -40,6 +40,10 @@ REQUIREMENTS = {
     "postgres": (lambda: _db_vendor() == "postgresql", "needs PostgreSQL: set DATABASE_URL=postgres://…"),
     "redis": (_redis_reachable, "needs Redis: set REDIS_URL=redis://… to a running server"),
     "browser": (lambda: shutil.which(CHROMIUM) is not None, f"needs headless Chromium at {CHROMIUM}"),
+    "nginx": (
+        lambda: shutil.which("nginx", path="/usr/sbin:/usr/bin") is not None and shutil.which("openssl") is not None,
+        "needs nginx and openssl (apt-get install nginx openssl)",
+    ),
 }
 
 

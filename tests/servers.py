@@ -45,6 +45,10 @@ class DaphneServer:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> "DaphneServer":
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> "DaphneServer":
+        """Start the process without waiting for it: several can then start at once."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
@@ -54,6 +58,9 @@ class DaphneServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        return self
+
+    def wait_ready(self, timeout: float = 30) -> "DaphneServer":
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -276,6 +276,7 @@ def test_check_deploy_is_clean_with_production_values():
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
         "DJANGO_ALLOWED_HOSTS": "queue.example.ru",
+        "NUM_PROXIES": "1",
         "DJANGO_SETTINGS_MODULE": "queue_system.settings",
     }
     result = subprocess.run(
