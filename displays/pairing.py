@@ -1,6 +1,7 @@
 """Kiosk pairing: the link's GET only shows a confirmation page, so that a link-preview
 bot cannot burn it; the page's button POSTs, and that pairs the browser."""
 
+from django.conf import settings
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -29,8 +30,6 @@ def pair_kiosk(request, code: str):
 
 
 def _refusal(request, refused: kiosks.PairingRefused):
-    from django.conf import settings
-
     status, title, text = REFUSALS[refused.reason]
     context = {
         "reason": refused.reason,
