@@ -11,10 +11,13 @@ import asyncio
 import json
 import logging
 import time
+from importlib import import_module
 
 from asgiref.sync import sync_to_async
+from channels.auth import get_user
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -52,7 +55,7 @@ class ScreenConsumer(AsyncJsonWebsocketConsumer):
     async def decode_json(cls, text_data):
         try:
             return json.loads(text_data)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):  # '[' × 1000 fits in 1 KB
             return None
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
@@ -127,6 +130,13 @@ class ScreenConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event["message"])
 
 
+class RefusedConsumer(AsyncWebsocketConsumer):
+    """An unknown path: closing before accept makes Daphne answer the handshake with 403."""
+
+    async def connect(self):
+        await self.close()
+
+
 @database_sync_to_async
 def _office_id(code: str) -> int | None:
     return Office.objects.filter(code=code).values_list("pk", flat=True).first()
@@ -161,17 +171,54 @@ class OperatorsConsumer(ScreenConsumer):
             await database_sync_to_async(_require_staff)(user, self.office_id)
         except PermissionDenied as refusal:
             return await self.refuse(CLOSE_FORBIDDEN, "permission_denied", str(refusal))
+        self.user_id = user.pk
         self.sequenced_group = broadcast.operators_group(self.office_id)
         await self.join(self.sequenced_group)
         await self.accept()
         await self.send_json(await self.snapshot())
+        self.access_watch = asyncio.ensure_future(self.watch_access())
 
     async def snapshot(self) -> dict:
         return await database_sync_to_async(snapshots.operators_snapshot)(self.office_id)
 
+    async def watch_access(self) -> None:
+        # Nothing tells an open socket that its session ended (a logout in another
+        # tab, a password change) or that the user lost the office: it asks again
+        # on a short timer, and closes as the connect would have refused.
+        while True:
+            await asyncio.sleep(settings.OPERATOR_SOCKET_RECHECK_SECONDS)
+            refusal = await self.access_refusal()
+            if refusal is not None:
+                code, error, message = refusal
+                await self.send_json({"type": "error", "code": error, "message": message})
+                await self.close(code=code)
+                return
+
+    async def access_refusal(self) -> tuple[int, str, str] | None:
+        session = self.scope.get("session")
+        # A fresh store: the scope's session was read once, at connect.
+        fresh = import_module(settings.SESSION_ENGINE).SessionStore(session.session_key if session else None)
+        user = await get_user({"session": fresh})
+        if not user.is_authenticated or user.pk != self.user_id:
+            return CLOSE_NOT_SIGNED_IN, "not_authenticated", "Сеанс завершён. Войдите в систему снова."
+        try:
+            await database_sync_to_async(_require_staff)(user, self.office_id)
+        except PermissionDenied:
+            return CLOSE_FORBIDDEN, "permission_denied", "Вы больше не работаете в этом офисе."
+        return None
+
+    async def disconnect(self, code):
+        watch = getattr(self, "access_watch", None)
+        if watch is not None:
+            watch.cancel()
+        await super().disconnect(code)
+
 
 def _require_staff(user, office_id: int) -> None:
-    access.require_staff(user, Office.objects.get(pk=office_id))
+    office = Office.objects.filter(pk=office_id).first()
+    if office is None:
+        raise PermissionDenied(access.NOT_STAFF)
+    access.require_staff(user, office)
 
 
 @database_sync_to_async

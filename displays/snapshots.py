@@ -85,7 +85,8 @@ def display_snapshot(office_id: int) -> dict:
 def counter_rows(office: Office) -> list[dict]:
     active = {t.counter_id: t for t in Ticket.objects.filter(office=office).active().select_related("service")}
     rows = []
-    for counter in Counter.objects.filter(office=office).select_related("operator").prefetch_related("services"):
+    counters = Counter.objects.filter(office=office, active=True)
+    for counter in counters.select_related("operator").prefetch_related("services"):
         ticket = active.get(counter.pk)
         rows.append(
             {

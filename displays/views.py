@@ -6,6 +6,7 @@ import io
 import segno
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
@@ -62,12 +63,16 @@ def kiosk(request, code: str):
         "timezone": office.timezone,
         "returnAfterMs": 10000,
     }
-    registered = kiosks.issuer(request, office) is not None
-    return render(
-        request,
-        "displays/kiosk.html",
-        {"office": office, "groups": [g for g in groups if g["services"]], "config": config, "registered": registered},
-    )
+    issuer = kiosks.issuer(request, office)
+    context = {
+        "office": office,
+        "groups": [g for g in groups if g["services"]],
+        "config": config,
+        "registered": issuer is not None,
+        # Only a paired kiosk or staff may grant priority (a remote request for it gets 403).
+        "may_grant_priority": issuer in ("kiosk", "staff"),
+    }
+    return render(request, "displays/kiosk.html", context)
 
 
 @cache_control(max_age=3600)
@@ -88,14 +93,15 @@ def tracking(request, token: str):
 
 @login_required
 def operator_home(request):
-    offices = access.operator_offices(request.user).prefetch_related("counters")
+    counters = Prefetch("counters", queryset=Counter.objects.filter(active=True), to_attr="active_counter_list")
+    offices = access.operator_offices(request.user).prefetch_related(counters)
     return render(request, "displays/operator_home.html", {"offices": offices})
 
 
 @login_required
 @ensure_csrf_cookie
 def operator_workplace(request, counter_id: int):
-    counter = get_object_or_404(Counter.objects.select_related("office"), pk=counter_id)
+    counter = get_object_or_404(Counter.objects.select_related("office"), pk=counter_id, active=True)
     access.require_operator(request.user, counter.office)
     office = counter.office
     config = {

@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class OfficesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "offices"
+
+    def ready(self):
+        from . import tokens
+
+        tokens.connect_receivers()

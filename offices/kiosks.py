@@ -13,21 +13,38 @@ SALT = "kiosk-device"
 COOKIE_MAX_AGE = 10 * 365 * 24 * 3600
 
 
-def pair(code: str) -> KioskDevice | None:
-    """Use a one-time pairing code; None when it is unknown, used or revoked."""
-    with transaction.atomic():
-        device = (
-            KioskDevice.objects.select_for_update()
-            .select_related("office")
-            .filter(pairing_code=code, revoked_at__isnull=True)
-            .first()
-        )
-        if device is None:
-            return None
-        device.pairing_code = None
-        device.paired_at = timezone.now()
-        device.save(update_fields=["pairing_code", "paired_at"])
-        return device
+class PairingRefused(Exception):
+    """Why a pairing link does not work: 'unknown', 'used', 'expired' or 'revoked'."""
+
+    def __init__(self, reason: str, device: KioskDevice | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.device = device
+
+
+def pairing_device(code: str, *, lock: bool = False) -> KioskDevice:
+    """The device whose pairing link this is, if the link may still be used; else PairingRefused."""
+    devices = KioskDevice.objects.select_related("office")
+    device = (devices.select_for_update() if lock else devices).filter(pairing_code=code).first()
+    if device is None:
+        raise PairingRefused("unknown")
+    if device.revoked_at is not None:
+        raise PairingRefused("revoked", device)
+    if device.paired_at is not None:
+        raise PairingRefused("used", device)
+    if timezone.now() >= device.pairing_expires_at():
+        raise PairingRefused("expired", device)
+    return device
+
+
+@transaction.atomic
+def pair(code: str) -> KioskDevice:
+    """Use a one-time pairing link (a POST from its confirmation page); PairingRefused when it cannot be used."""
+    # Locked: two browsers pressing the button at once cannot both pair.
+    device = pairing_device(code, lock=True)
+    device.paired_at = timezone.now()
+    device.save(update_fields=["paired_at"])
+    return device
 
 
 def set_cookie(response, device: KioskDevice) -> None:

@@ -49,6 +49,11 @@ class Office(models.Model):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def active_counters(self) -> list["Counter"]:
+        # Filtered in Python, so that a prefetch of counters still serves it.
+        return [counter for counter in self.counters.all() if counter.active]
+
     def local_now(self, now: datetime | None = None) -> datetime:
         return (now or timezone.now()).astimezone(self.tz)
 
@@ -191,6 +196,9 @@ class Counter(models.Model):
         verbose_name="оператор",
     )
     state_changed_at = models.DateTimeField("состояние изменено", null=True, blank=True)
+    # A counter with history is retired, not deleted: hidden from screens and
+    # from the operator's choice, and it cannot be opened.
+    active = models.BooleanField("в работе", default=True)
 
     # What the operator's workplace shows and offers in each state of an idle
     # counter (with a ticket at the counter, the ticket's actions apply).
@@ -257,6 +265,9 @@ class KioskDevice(models.Model):
     pairing_code = models.CharField(max_length=64, unique=True, null=True, blank=True, default=_secret, editable=False)
     credential = models.CharField(max_length=64, default=_secret, editable=False)
     created_at = models.DateTimeField("создан", auto_now_add=True)
+    # When the current pairing link was made: it expires KIOSK_PAIRING_HOURS later.
+    # After use the code stays, so that a second visit can be told «already used».
+    pairing_created_at = models.DateTimeField("ссылка создана", default=timezone.now)
     paired_at = models.DateTimeField("подключён", null=True, blank=True)
     revoked_at = models.DateTimeField("отозван", null=True, blank=True)
 
@@ -271,7 +282,11 @@ class KioskDevice(models.Model):
     def renew(self) -> None:
         """A new one-time pairing link; the old credential stops working."""
         self.pairing_code = _secret()
+        self.pairing_created_at = timezone.now()
         self.credential = _secret()
         self.paired_at = None
         self.revoked_at = None
-        self.save(update_fields=["pairing_code", "credential", "paired_at", "revoked_at"])
+        self.save(update_fields=["pairing_code", "pairing_created_at", "credential", "paired_at", "revoked_at"])
+
+    def pairing_expires_at(self) -> datetime:
+        return self.pairing_created_at + timedelta(hours=settings.KIOSK_PAIRING_HOURS)

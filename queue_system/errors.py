@@ -5,7 +5,9 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -59,3 +61,43 @@ def exception_handler(exc, context):
     )
     response.data = error_body(code, message)
     return response
+
+
+# Django's error views (urls.py handler400/403/404/500). They run for whatever
+# no view turned into a response: an unexpected exception in a DRF view (the
+# handler above returns None for it, and Django logs the traceback), a
+# SuspiciousOperation, or an error in a middleware. Under /api/ the answer is
+# the same JSON body as every other API error; pages get the Russian templates.
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _error(request, status: int, code: str, template: str, context: dict | None = None):
+    if _is_api(request):
+        return JsonResponse(error_body(code, MESSAGES[code]), status=status, json_dumps_params={"ensure_ascii": False})
+    return render(request, template, context or {}, status=status)
+
+
+def bad_request(request, exception=None):
+    if _is_api(request):
+        return _error(request, 400, "bad_request", "")
+    # Without the request: what was bad may be its session cookie.
+    return HttpResponseBadRequest(loader.get_template("400.html").render())
+
+
+def permission_denied(request, exception=None):
+    return _error(request, 403, "permission_denied", "403.html", {"exception": str(exception or "")})
+
+
+def page_not_found(request, exception=None):
+    return _error(request, 404, "not_found", "404.html")
+
+
+def server_error(request):
+    if _is_api(request):
+        return _error(request, 500, "server_error", "")
+    # Rendered without the request: the context processors read the session
+    # and the user, and the error may well have come from the database.
+    return HttpResponseServerError(loader.get_template("500.html").render())

@@ -2,11 +2,60 @@
 
 import logging
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.shortcuts import render
 from django.utils.deprecation import MiddlewareMixin
 
+from .errors import bad_request
+
 logger = logging.getLogger(__name__)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Every response carries settings.CONTENT_SECURITY_POLICY (Django 5.2 has no CSP of its own).
+
+    Scripts and styles come from files only; the json_script blocks are data,
+    which the policy does not block.
+    """
+
+    async_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
+
+
+def _has_nul(request) -> bool:
+    if "\x00" in request.path_info:
+        return True
+    if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+        return True
+    return any("\x00" in value for key, value in request.META.items() if key.startswith("HTTP_"))
+
+
+class RefuseNulMiddleware:
+    """A NUL character in the path, the query or a header answers 400 before any view runs.
+
+    PostgreSQL text cannot hold NUL: any lookup with one (a ticket token, a
+    pairing code, ?office=, a session cookie) raises DataError, a 500. No
+    legitimate client sends one, so it is refused here, once for every route.
+    Bodies are left to the serializers and forms, whose CharFields refuse NUL.
+    """
+
+    async_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_nul(request):
+            return bad_request(request)
+        return self.get_response(request)
 
 
 class DatabaseUnavailableMiddleware(MiddlewareMixin):
@@ -23,3 +72,23 @@ class DatabaseUnavailableMiddleware(MiddlewareMixin):
         response = render(request, "503.html", status=503)
         response["Retry-After"] = "30"
         return response
+
+
+def _socket_has_nul(scope) -> bool:
+    if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"") or b"\x00" in scope.get("query_string", b""):
+        return True
+    return any(b"\x00" in value for _, value in scope.get("headers", []))
+
+
+class RefuseNulSocket:
+    """The WebSocket twin of RefuseNulMiddleware: the handshake is refused (Daphne answers 403)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket" and _socket_has_nul(scope):
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close"})
+            return
+        return await self.app(scope, receive, send)

@@ -6,8 +6,10 @@ and the in-memory channel layer. Production sets ``DATABASE_URL`` and
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
@@ -52,6 +54,30 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected one of {', '.join(choices)}")
+    return value
+
+
+def env_rate(name: str, default: str) -> str:
+    """A DRF rate such as 5/hour; DRF itself would only fail at the first request."""
+    value = env_str(name, default)
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a rate such as 5/hour (per second, minute, hour, day)")
+    return value
+
+
+def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
+    value = env_str(name, default)
+    if value:
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not (parts.netloc or parts.path):
+            raise ImproperlyConfigured(f"{name}={value!r}: expected an address starting with {' or '.join(schemes)}://")
+    return value
+
+
 def env_timezone(name: str, default: str) -> str:
     value = env_str(name, default)
     try:
@@ -77,6 +103,11 @@ if NUM_PROXIES:
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if urlsplit(_origin).scheme not in ("http", "https") or not urlsplit(_origin).netloc:
+        raise ImproperlyConfigured(
+            f"DJANGO_CSRF_TRUSTED_ORIGINS: {_origin!r} is not an origin like https://queue.example.ru"
+        )
 
 INSTALLED_APPS = [
     "daphne",  # must come first so that runserver serves ASGI
@@ -101,7 +132,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "queue_system.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "queue_system.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,6 +148,12 @@ MIDDLEWARE = [
     # Innermost and sync-only, so that every middleware above runs in sync mode: see its docstring.
     "queue_system.middleware.DatabaseUnavailableMiddleware",
 ]
+
+# Sent with every response (queue_system.middleware). No inline script or style
+# anywhere: 'self' also covers the same-origin WebSockets of the screens.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+)
 
 AUTHENTICATION_BACKENDS = [
     # django-axes counts failed sign-ins (page and API token) and locks out repeat offenders.
@@ -153,6 +192,12 @@ TEMPLATES = [
 ASGI_APPLICATION = "queue_system.asgi.application"
 
 # Database: SQLite by default, PostgreSQL through DATABASE_URL.
+# The pool settings are checked even without PostgreSQL: a bad value fails now, not on the move to it.
+_pool_min = env_int("DB_POOL_MIN", 2)
+_pool_max = env_int("DB_POOL_MAX", 20, minimum=1)
+_pool_timeout = env_int("DB_POOL_TIMEOUT", 10, minimum=1)
+if _pool_min > _pool_max:
+    raise ImproperlyConfigured(f"DB_POOL_MIN={_pool_min} is above DB_POOL_MAX={_pool_max}")
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     try:
@@ -179,10 +224,10 @@ else:
         # persistent connections would open (and leak) one connection per
         # request. A pool shared by the threads of the process avoids both.
         _db.setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env_int("DB_POOL_MIN", 2),
-            "max_size": env_int("DB_POOL_MAX", 20, minimum=1),
+            "min_size": _pool_min,
+            "max_size": _pool_max,
             # How long a request waits for a connection before answering 503.
-            "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+            "timeout": _pool_timeout,
         }
         # After a database restart the pooled connections are dead: Django then
         # checks each one before handing it out, so service resumes by itself.
@@ -190,7 +235,7 @@ else:
 DATABASES = {"default": _db}
 
 # Channel layer: in-memory by default, Redis through REDIS_URL.
-REDIS_URL = env_str("REDIS_URL", "")
+REDIS_URL = env_url("REDIS_URL", "", ("redis", "rediss", "unix"))
 # Seconds a read from Redis may take; must stay above channels-redis' 5 s blocking read.
 REDIS_SOCKET_TIMEOUT = 30
 if REDIS_URL:
@@ -270,12 +315,12 @@ REST_FRAMEWORK = {
     # TokenAuthentication first: its header makes DRF answer 401, not 403,
     # to a request without credentials.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "offices.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["queue_system.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "queue_system.errors.exception_handler",
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -324,18 +369,31 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
+    },
     "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
 }
 
 # The address printed in the tickets' QR codes, as seen from a client's phone
 # (for example https://queue.example.ru). Empty: the address the kiosk uses.
-PUBLIC_URL = env_str("PUBLIC_URL", "").rstrip("/")
+PUBLIC_URL = env_url("PUBLIC_URL", "", ("http", "https")).rstrip("/")
 
 # Tickets asked for from outside the office (no paired kiosk, no staff), when
 # an office allows them: per client address and per office. DRF rate syntax.
-REMOTE_TICKETS_PER_CLIENT = env_str("REMOTE_TICKETS_PER_CLIENT", "5/hour")
-REMOTE_TICKETS_PER_OFFICE = env_str("REMOTE_TICKETS_PER_OFFICE", "300/hour")
+REMOTE_TICKETS_PER_CLIENT = env_rate("REMOTE_TICKETS_PER_CLIENT", "5/hour")
+REMOTE_TICKETS_PER_OFFICE = env_rate("REMOTE_TICKETS_PER_OFFICE", "300/hour")
+
+# Staff API tokens expire this many hours after they were issued (at least a shift).
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 24, minimum=1)
+
+# How often an open operator socket re-checks its session and office membership:
+# a logout or a lost membership closes it within this many seconds.
+OPERATOR_SOCKET_RECHECK_SECONDS = env_int("OPERATOR_SOCKET_RECHECK_SECONDS", 5, minimum=1)
+
+# A kiosk pairing link works once, within this many hours of being made.
+KIOSK_PAIRING_HOURS = env_int("KIOSK_PAIRING_HOURS", 24, minimum=1)
 
 # Estimated wait: the default service time when a service has no history yet.
 DEFAULT_SERVICE_SECONDS = env_int("DEFAULT_SERVICE_SECONDS", 300, minimum=1)

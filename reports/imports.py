@@ -11,16 +11,18 @@ Times are ISO 8601 with an offset.
 import csv
 import hashlib
 import io
+import re
 import secrets
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 from tqdm import tqdm
 
 from offices.models import Counter, Office, Service
@@ -33,6 +35,10 @@ T = TypeVar("T")
 REMOTE_KEYS = {key for key, _ in REMOTE_CHANNELS}
 IN_PERSON_KEYS = set(Service.Channel.values)
 MAX_REPORTED_ERRORS = 1000
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+# The largest count a PositiveIntegerField holds on PostgreSQL.
+MAX_COUNT = 2_147_483_647
 
 
 class ImportFailed(Exception):
@@ -68,30 +74,51 @@ def parse_time(value: str, column: str, *, required: bool = True) -> datetime | 
         raise BadLine(f"{column}: «{value}» — не время в формате ISO 8601") from None
     if moment.tzinfo is None:
         raise BadLine(f"{column}: «{value}» — нет смещения часового пояса (например, +03:00)")
+    # 9999-12-31T23:59:59-14:00 parses, but converting it to any other zone overflows.
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise BadLine(f"{column}: «{value}» — дата вне диапазона {EARLIEST.year}–{LATEST.year - 1} гг.")
     return moment
 
 
-def read_rows(stream: Iterable[str], columns: list[str]) -> Iterator[tuple[int, dict]]:
+def read_rows(stream: Iterable[str], columns: list[str]) -> Iterator[tuple[int, dict | BadLine]]:
     reader = csv.DictReader(stream)
     header = [name.strip() for name in (reader.fieldnames or [])]
     if header != columns:
         raise ImportFailed([f"line 1: ожидаются столбцы {','.join(columns)}, в файле: {','.join(header)}"], 0)
     reader.fieldnames = header
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # The reader drops the rest of the bad line and goes on with the next one;
+            # line_num has not yet counted the bad line.
+            reason = f"поле длиннее {csv.field_size_limit()} символов" if "field limit" in str(error) else str(error)
+            yield reader.line_num + 1, BadLine(reason)
+            continue
         if None in row or any(value is None for value in row.values()):
-            yield reader.line_num, None
+            yield reader.line_num, BadLine("неверное число столбцов")
+        elif any("\x00" in value for value in row.values()):
+            # PostgreSQL text cannot hold NUL: COPY would fail after every check had passed.
+            yield reader.line_num, BadLine("в строке есть символ NUL")
         else:
             yield reader.line_num, row
 
 
 def parsed_rows(
-    rows: Iterable[tuple[int, dict | None]], parse: Callable[[dict], T], errors: list[str]
+    rows: Iterable[tuple[int, dict | BadLine]], parse: Callable[[dict], T], errors: list[str]
 ) -> Iterator[tuple[int, T]]:
-    """(line, parse(row)) for every good row of read_rows; a row with the wrong number
-    of columns, or one that parse rejects with BadLine, is added to errors instead."""
+    """(line, parse(row)) for every good row of read_rows; a row that read_rows could
+    not read, or one that parse rejects with BadLine, is added to errors instead."""
     for line, raw in rows:
-        if raw is None:
-            errors.append(f"line {line}: неверное число столбцов")
+        if isinstance(raw, BadLine):
+            errors.append(f"line {line}: {raw}")
             continue
         try:
             value = parse(raw)
@@ -141,6 +168,8 @@ class _Lookups:
         self.services = {(s.office_id, s.code): s for s in Service.objects.all()}
         self.counters = {(c.office_id, c.number): c.pk for c in Counter.objects.all()}
         self.zones = {o.pk: ZoneInfo(o.timezone) for o in self.offices.values()}
+        now = timezone.now()
+        self.today = {o.pk: o.local_date(now) for o in self.offices.values()}
 
 
 def _ticket_row(row: dict, lookups: _Lookups) -> tuple:
@@ -178,6 +207,13 @@ def _ticket_row(row: dict, lookups: _Lookups) -> tuple:
     wait = (called - issued).total_seconds() if called else 0.0
     service_seconds = (finished - started).total_seconds() if done else 0.0
     local_date = issued.astimezone(lookups.zones[office.pk]).date()
+    if local_date >= lookups.today[office.pk]:
+        # Today's numbers belong to the live queue: an imported К001 would take the
+        # number the kiosk is about to issue (and tomorrow's, tomorrow's first).
+        raise BadLine(
+            f"талон за {local_date:%d.%m.%Y}: импортируются только прошедшие дни, "
+            "сегодняшние и будущие талоны выдаёт очередь"
+        )
     return (
         office.pk, service.pk, number, local_date, False, status, counter_id, None,
         issued, issued, False, called, started if done else None, finished, 0,
@@ -303,12 +339,15 @@ def _parse_month(value: str) -> date:
 
 
 def _parse_count(value: str) -> int:
-    try:
-        count = int(value.strip().replace(" ", ""))
-    except ValueError:
-        raise BadLine(f"количество «{value}» — не целое число") from None
-    if count < 0:
+    # Digits only: int() would also take "1_000" and non-ASCII digits. Spaces group thousands.
+    digits = value.strip().replace(" ", "")
+    if re.fullmatch(r"-[0-9]+", digits):
         raise BadLine("количество не может быть отрицательным")
+    if not re.fullmatch(r"[0-9]+", digits):
+        raise BadLine(f"количество «{value[:20]}» — не целое число")
+    count = int(digits)
+    if count > MAX_COUNT:
+        raise BadLine(f"количество «{value[:20]}» — больше {MAX_COUNT}")
     return count
 
 

@@ -91,6 +91,18 @@ class ConsoleErrors:
             self.errors.append(text)
 
 
+def wait_for(page, expression: str, timeout: float = 5000) -> None:
+    """page.wait_for_function without its in-page eval, which the pages' CSP refuses
+    ('unsafe-eval'): poll page.evaluate, which runs through the debugging protocol."""
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} ms waiting for {expression}")
+        page.wait_for_timeout(50)
+
+
 def sign_in(context, server, user) -> None:
     """Give a Playwright browser context the session of a signed-in user."""
     from django.test import Client

@@ -17,7 +17,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from offices import access, kiosks
+from offices import access, kiosks, tokens
 from offices.models import Counter, Office, Service
 
 from . import selectors, services, throttles
@@ -27,6 +27,7 @@ from .errors import (
     OFFICE_NOT_FOUND,
     TICKET_NOT_FOUND,
     KioskRequired,
+    PriorityNotAllowed,
     TooManyAttempts,
     UnknownService,
     too_many_tickets,
@@ -110,6 +111,9 @@ class OfficeViewSet(viewsets.ViewSet):
                     error.wait = wait  # becomes Retry-After
                     raise error
         data = validated(IssueIn, request)
+        if data["priority"] and who == "remote":
+            # Priority is granted by someone in the hall: the kiosk's button or staff.
+            raise PriorityNotAllowed()
         service = service_of(office, data["service"])
         ticket = services.ticket_issue(office=office, service=service, priority=data["priority"])
         return ticket_response(ticket, status.HTTP_201_CREATED)
@@ -269,8 +273,7 @@ class AuthToken(APIView):
             raise TooManyAttempts() from None
         if user is None or not user.is_active:
             raise AuthenticationFailed(BAD_CREDENTIALS)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": tokens.token_for(user).key})
 
     @extend_schema(request=None, responses={204: OpenApiResponse(description="Токен отозван")})
     def delete(self, request):

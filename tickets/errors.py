@@ -18,6 +18,8 @@ MESSAGES = {
     "unsupported_media_type": "Неподдерживаемый тип содержимого. Отправляйте application/json.",
     "method_not_allowed": "Метод не поддерживается.",
     "throttled": "Слишком много запросов. Повторите попытку позже.",
+    "bad_request": "Некорректный запрос.",
+    "server_error": "Внутренняя ошибка сервера. Повторите попытку позже.",
 }
 SERVICE_UNAVAILABLE = "Сервис временно недоступен. Повторите попытку через минуту."
 PAYLOAD_TOO_LARGE = "Слишком большой запрос."
@@ -99,10 +101,28 @@ class ServiceInactive(QueueError):
     message = "Эта услуга сейчас недоступна."
 
 
+class NumberingExhausted(QueueError):
+    code = "numbering_exhausted"
+    status = 409
+    message = "Все номера талонов этой услуги на сегодня заняты. Обратитесь к администратору."
+
+
+class CounterInactive(QueueError):
+    code = "counter_inactive"
+    status = 409
+    message = "Окно выведено из работы. Его нельзя открыть."
+
+
 class KioskRequired(QueueError):
     code = "kiosk_required"
     status = 403
     message = "Талон можно получить в терминале электронной очереди в офисе."
+
+
+class PriorityNotAllowed(QueueError):
+    code = "priority_not_allowed"
+    status = 403
+    message = "Льготный талон выдаётся только в терминале офиса или сотрудником."
 
 
 class TooManyAttempts(QueueError):

@@ -82,9 +82,11 @@ class Ticket(models.Model):
     local_date = models.DateField("дата (местная)")
     priority = models.BooleanField("льготная категория", default=False)
     status = models.CharField("статус", max_length=10, choices=Status.choices, default=Status.WAITING)
-    counter = models.ForeignKey(Counter, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
+    # History keeps its counters and operators: PROTECT, and they are retired
+    # (Counter.active, User.is_active) instead of deleted.
+    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets")
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     issued_at = models.DateTimeField("выдан")
     # When the ticket last entered a queue: issue, transfer or postpone.
@@ -278,9 +280,10 @@ class TicketEvent(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
     type = models.CharField(max_length=12, choices=Type.choices)
     at = models.DateTimeField()
-    counter = models.ForeignKey(Counter, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # PROTECT: SET_NULL would UPDATE an append-only row, which the database refuses.
+    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     data = models.JSONField(default=dict, blank=True)
 

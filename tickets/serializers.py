@@ -57,7 +57,7 @@ class OfficeCounterOut(serializers.ModelSerializer):
 
 class OfficeOut(serializers.ModelSerializer):
     services = serializers.SerializerMethodField()
-    counters = OfficeCounterOut(many=True, read_only=True)
+    counters = OfficeCounterOut(many=True, read_only=True, source="active_counters")
     hours = serializers.SerializerMethodField()
     open_now = serializers.SerializerMethodField()
     issuing_now = serializers.SerializerMethodField()

@@ -4,16 +4,28 @@ Every service calls its transition by name (``ticket.finish`` in
 ``ticket_finish``) and hands the event type to ``broadcast.announce``.
 """
 
+import logging
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from offices.models import Counter, Office, Service
 
 from . import broadcast
-from .errors import CounterBusy, CounterNotOpen, InvalidTransition, OfficeClosed, ServiceInactive, UnknownService
+from .errors import (
+    CounterBusy,
+    CounterInactive,
+    CounterNotOpen,
+    InvalidTransition,
+    NumberingExhausted,
+    OfficeClosed,
+    ServiceInactive,
+    UnknownService,
+)
 from .models import DailySequence, Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
 
 
 def _next_number(*, office: Office, prefix: str, day) -> int:
@@ -32,9 +44,52 @@ def _next_number(*, office: Office, prefix: str, day) -> int:
         return cursor.fetchone()[0]
 
 
-@transaction.atomic
+# How many taken numbers an issue steps over before it gives up with numbering_exhausted.
+MAX_SKIPPED_NUMBERS = 1000
+
+
+class _NumberTaken(Exception):
+    def __init__(self, day, number: str):
+        self.day = day
+        self.number = number
+
+
+def _skip_taken_numbers(*, office: Office, prefix: str, day, seq: int) -> int:
+    """The first number from seq on that no ticket of the day holds; the sequence row moves there."""
+    taken = set(
+        Ticket.objects.filter(office=office, local_date=day, number__startswith=prefix).values_list("number", flat=True)
+    )
+    free = seq
+    while f"{prefix}{free:03d}" in taken:
+        free += 1
+        if free - seq >= MAX_SKIPPED_NUMBERS:
+            raise NumberingExhausted()
+    DailySequence.objects.filter(office=office, prefix=prefix, day=day).update(last=free)
+    return free
+
+
 def ticket_issue(*, office: Office, service: Service, priority: bool = False, now: datetime | None = None) -> Ticket:
     now = now or timezone.now()
+    try:
+        return _issue(office=office, service=service, priority=priority, now=now, skip_taken=False)
+    except _NumberTaken as taken:
+        if not Ticket.objects.filter(office=office, local_date=taken.day, number=taken.number).exists():
+            raise taken.__cause__ from None  # another constraint: not ours to step over
+        # Something other than the kiosk took a number of the day (an import of
+        # today's tickets, a manual insert): the sequence row is behind. The failed
+        # INSERT aborted the transaction (on PostgreSQL nothing more can run in it),
+        # so the whole issue runs again, this time stepping over the taken numbers.
+        # Only this rare path pays for the extra query.
+        logger.warning(
+            "ticket number %s of office %s is already taken today; moving the sequence past the taken numbers",
+            taken.number,
+            office.code,
+        )
+        return _issue(office=office, service=service, priority=priority, now=now, skip_taken=True)
+
+
+@transaction.atomic
+def _issue(*, office: Office, service: Service, priority: bool, now: datetime, skip_taken: bool) -> Ticket:
     if service.office_id != office.pk:
         raise UnknownService()
     if not service.active:
@@ -43,15 +98,21 @@ def ticket_issue(*, office: Office, service: Service, priority: bool = False, no
         raise OfficeClosed.at(office, now)
     day = office.local_date(now)
     seq = _next_number(office=office, prefix=service.prefix, day=day)
-    ticket = Ticket.objects.create(
-        office=office,
-        service=service,
-        number=f"{service.prefix}{seq:03d}",
-        local_date=day,
-        priority=priority,
-        issued_at=now,
-        queued_at=now,
-    )
+    if skip_taken:
+        seq = _skip_taken_numbers(office=office, prefix=service.prefix, day=day, seq=seq)
+    number = f"{service.prefix}{seq:03d}"
+    try:
+        ticket = Ticket.objects.create(
+            office=office,
+            service=service,
+            number=number,
+            local_date=day,
+            priority=priority,
+            issued_at=now,
+            queued_at=now,
+        )
+    except IntegrityError as error:
+        raise _NumberTaken(day, number) from error  # leaving the atomic block rolls it back
     ticket._log(TicketEvent.Type.ISSUED, now, priority=priority)
     broadcast.announce(ticket, TicketEvent.Type.ISSUED)
     return ticket
@@ -166,6 +227,8 @@ def counter_set_state(*, counter: Counter, state: str, user, now: datetime | Non
     counter = Counter.objects.select_for_update().get(pk=counter.pk)
     if state not in Counter.State.values:
         raise InvalidTransition(InvalidTransition.UNKNOWN_COUNTER_STATE)
+    if state == Counter.State.OPEN and not counter.active:
+        raise CounterInactive()
     if state != Counter.State.OPEN and Ticket.objects.at_counter(counter).exists():
         raise CounterBusy(CounterBusy.STILL_SERVING)
     if counter.state == state:

@@ -149,6 +149,14 @@ def test_seed_demo_is_idempotent_and_creates_the_roles(db):
         ("TIME_ZONE", "Moon/Base", "TIME_ZONE='Moon/Base': unknown time zone"),
         ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL"),
         ("DB_POOL_MAX", "0", "DB_POOL_MAX='0': must be at least 1"),
+        ("REMOTE_TICKETS_PER_CLIENT", "five per hour", "REMOTE_TICKETS_PER_CLIENT='five per hour'"),
+        ("REMOTE_TICKETS_PER_OFFICE", "300/fortnight", "REMOTE_TICKETS_PER_OFFICE='300/fortnight'"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL='LOUD': expected one of DEBUG, INFO"),
+        ("REDIS_URL", "127.0.0.1:6379", "REDIS_URL='127.0.0.1:6379'"),
+        ("PUBLIC_URL", "queue.example.ru", "PUBLIC_URL='queue.example.ru'"),
+        ("DJANGO_CSRF_TRUSTED_ORIGINS", "queue.example.ru", "DJANGO_CSRF_TRUSTED_ORIGINS: 'queue.example.ru'"),
+        ("API_TOKEN_TTL_HOURS", "0", "API_TOKEN_TTL_HOURS='0': must be at least 1"),
+        ("KIOSK_PAIRING_HOURS", "day", "KIOSK_PAIRING_HOURS='day': expected a whole number"),
     ],
 )
 def test_a_bad_environment_value_fails_at_start_with_a_clear_message(variable, value, message):

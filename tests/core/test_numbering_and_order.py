@@ -201,3 +201,48 @@ def test_positions_follow_the_call_order(office, services, counters, operator):
         svc.ticket_call_next(counter=c, operator=operator, now=T0 + timedelta(minutes=9)) for c in (counters["1"],)
     ]
     assert called[0].pk == moved.pk
+
+
+def take_numbers(office, service, day, numbers) -> None:
+    """Tickets that reached the table without the sequence row: what an import of today's tickets did."""
+    Ticket.objects.bulk_create(
+        Ticket(
+            office=office,
+            service=service,
+            number=f"{service.prefix}{n:03d}",
+            local_date=day,
+            status=Ticket.Status.DONE,
+            issued_at=T0,
+            queued_at=T0,
+            imported=True,
+        )
+        for n in numbers
+    )
+
+
+def test_issuing_steps_over_numbers_already_taken_and_the_service_is_never_stuck(office, services, caplog):
+    take_numbers(office, services["cash"], office.local_date(T0), [1, 2, 3, 4, 5, 7])
+    assert issue(office, services["cash"], T0).number == "К006"
+    assert issue(office, services["cash"], T0).number == "К008"
+    assert issue(office, services["cash"], T0).number == "К009"
+    assert DailySequence.objects.get(prefix="К").last == 9
+    assert "К001 of office main is already taken" in caplog.text
+
+
+def test_issuing_inside_an_outer_transaction_still_steps_over_a_taken_number(office, services):
+    from django.db import transaction
+
+    take_numbers(office, services["cash"], office.local_date(T0), [1])
+    with transaction.atomic():
+        assert issue(office, services["cash"], T0).number == "К002"
+        assert Ticket.objects.filter(imported=False).count() == 1
+
+
+def test_a_thousand_taken_numbers_in_a_row_answer_numbering_exhausted(office, services, client):
+    take_numbers(office, services["cash"], office.local_date(), range(1, 1001))
+    response = client.post("/api/v1/offices/main/tickets/", {"service": "cash"}, content_type="application/json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "numbering_exhausted"
+    assert not Ticket.objects.filter(imported=False).exists()
+    # Other services of the office are not affected.
+    response = client.post("/api/v1/offices/main/tickets/", {"service": "fl"}, content_type="application/json")
+    assert response.status_code == 201 and response.json()["number"] == "А001"

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from offices.models import KioskDevice
@@ -29,8 +30,15 @@ def closed_to_remote(db):
     return office
 
 
-def issue(client, code="hall", **extra):
-    return client.post(f"/api/v1/offices/{code}/tickets/", {"service": "fl"}, content_type="application/json", **extra)
+def issue(client, code="hall", data=None, **extra):
+    data = data or {"service": "fl"}
+    return client.post(f"/api/v1/offices/{code}/tickets/", data, content_type="application/json", **extra)
+
+
+def pair(client, device):
+    """Open the pairing link on this browser and press its confirmation button."""
+    client.post(f"/kiosk/pair/{device.pairing_code}/")
+    return client
 
 
 def test_an_anonymous_ticket_needs_a_paired_kiosk(closed_to_remote):
@@ -44,28 +52,64 @@ def test_an_anonymous_ticket_needs_a_paired_kiosk(closed_to_remote):
 def test_a_pairing_link_works_once_and_the_kiosk_can_then_issue(closed_to_remote):
     device = KioskDevice.objects.create(office=closed_to_remote, name="Киоск у входа")
     kiosk = Client()
-    response = kiosk.get(f"/kiosk/pair/{device.pairing_code}/")
+    link = f"/kiosk/pair/{device.pairing_code}/"
+    # A GET (a link-preview bot, or the kiosk opening the link) only shows the confirmation page.
+    for _ in range(2):
+        response = kiosk.get(link)
+        assert response.status_code == 200 and "Подключить киоск" in response.content.decode()
+        assert "kiosk_device" not in response.cookies
+    assert issue(kiosk).status_code == 403
+    response = kiosk.post(link)
     assert response.status_code == 302 and response["Location"] == "/kiosk/hall/"
     cookie = response.cookies["kiosk_device"]
     assert cookie["httponly"] and cookie["max-age"] >= 365 * 24 * 3600
     assert issue(kiosk).status_code == 201
     assert "не подключён" not in kiosk.get("/kiosk/hall/").content.decode()
-    # The link was one-time: another browser cannot reuse it.
+    # The link was one-time: another browser cannot reuse it, and is told why.
     stranger = Client()
-    assert stranger.get(f"/kiosk/pair/{device.pairing_code}/").status_code == 404
+    for response in (stranger.get(link), stranger.post(link)):
+        assert response.status_code == 410 and "Ссылка уже использована" in response.content.decode()
     assert issue(stranger).status_code == 403
     assert "не подключён" in stranger.get("/kiosk/hall/").content.decode()
 
 
+def test_a_pairing_link_expires_after_kiosk_pairing_hours(closed_to_remote, settings):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    settings.KIOSK_PAIRING_HOURS = 24
+    device = KioskDevice.objects.create(office=closed_to_remote, name="Киоск")
+    link = f"/kiosk/pair/{device.pairing_code}/"
+    with time_machine.travel(timezone.now() + timedelta(hours=23, minutes=59)):
+        assert Client().get(link).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1)):
+        kiosk = Client()
+        for response in (kiosk.get(link), kiosk.post(link)):
+            assert response.status_code == 410 and "Срок действия ссылки истёк" in response.content.decode()
+        assert "kiosk_device" not in kiosk.cookies
+    # A renewed link starts a new 24 hours.
+    with time_machine.travel(timezone.now() + timedelta(hours=30)):
+        device.renew()
+        assert Client().post(f"/kiosk/pair/{device.pairing_code}/").status_code == 302
+
+
+def test_a_pairing_link_of_a_revoked_kiosk_says_so(closed_to_remote):
+    device = KioskDevice.objects.create(office=closed_to_remote, name="Киоск")
+    KioskDevice.objects.filter(pk=device.pk).update(revoked_at="2026-01-01T00:00:00Z")
+    response = Client().post(f"/kiosk/pair/{device.pairing_code}/")
+    assert response.status_code == 410 and "Киоск отозван" in response.content.decode()
+
+
 def test_a_revoked_or_renewed_kiosk_is_refused(closed_to_remote):
     device = KioskDevice.objects.create(office=closed_to_remote, name="Киоск")
-    kiosk = Client()
-    kiosk.get(f"/kiosk/pair/{device.pairing_code}/")
+    kiosk = pair(Client(), device)
     assert issue(kiosk).status_code == 201
     device.refresh_from_db()
     device.renew()
     assert issue(kiosk).status_code == 403
-    kiosk.get(f"/kiosk/pair/{device.pairing_code}/")
+    pair(kiosk, device)
     assert issue(kiosk).status_code == 201
     KioskDevice.objects.filter(pk=device.pk).update(revoked_at="2026-01-01T00:00:00Z")
     assert issue(kiosk).json()["error"]["code"] == "kiosk_required"
@@ -75,8 +119,7 @@ def test_a_forged_or_foreign_kiosk_cookie_is_refused(closed_to_remote):
     other = make_office("other-hall", remote_tickets=False)
     add_services(other)
     device = KioskDevice.objects.create(office=other, name="Чужой киоск")
-    kiosk = Client()
-    kiosk.get(f"/kiosk/pair/{device.pairing_code}/")
+    kiosk = pair(Client(), device)
     assert issue(kiosk, "other-hall").status_code == 201
     assert issue(kiosk, "hall").status_code == 403  # a kiosk serves its own office only
     forged = Client()
@@ -90,6 +133,33 @@ def test_staff_may_always_issue_on_a_clients_behalf(closed_to_remote, django_use
     operator = make_user(django_user_model, "hall-op", office=closed_to_remote, role="operator")
     response = token_client(operator).post("/api/v1/offices/hall/tickets/", {"service": "fl"}, format="json")
     assert response.status_code == 201
+
+
+def test_a_remote_client_cannot_give_itself_priority(db):
+    office = make_office("web", remote_tickets=True)
+    add_services(office)
+    response = Client().post(
+        "/api/v1/offices/web/tickets/", {"service": "fl", "priority": True}, content_type="application/json"
+    )
+    assert response.status_code == 403 and response.json()["error"]["code"] == "priority_not_allowed"
+    assert not Ticket.objects.exists()
+    # Without priority the same client still gets its ticket.
+    response = Client().post("/api/v1/offices/web/tickets/", {"service": "fl"}, content_type="application/json")
+    assert response.status_code == 201 and response.json()["priority"] is False
+
+
+def test_a_paired_kiosk_and_staff_may_grant_priority(closed_to_remote, django_user_model):
+    from tests.helpers import make_user
+
+    device = KioskDevice.objects.create(office=closed_to_remote, name="Киоск")
+    kiosk = pair(Client(), device)
+    response = issue(kiosk, data={"service": "fl", "priority": True})
+    assert response.status_code == 201 and response.json()["priority"] is True
+    operator = make_user(django_user_model, "hall-op", office=closed_to_remote, role="operator")
+    response = token_client(operator).post(
+        "/api/v1/offices/hall/tickets/", {"service": "ul", "priority": True}, format="json"
+    )
+    assert response.status_code == 201 and response.json()["priority"] is True
 
 
 def test_remote_tickets_are_limited_per_client_with_retry_after(db, settings):
@@ -152,6 +222,50 @@ def test_a_token_can_be_revoked(operator):
     assert client.delete("/api/v1/auth/token/").status_code == 204
     response = client.get("/api/v1/offices/main/tickets/today/")
     assert response.status_code == 401 and response.json()["error"]["code"] == "authentication_failed"
+
+
+def sign_in_api(username="op", password="pass-12345") -> APIClient:
+    client = APIClient()
+    response = client.post("/api/v1/auth/token/", {"username": username, "password": password}, format="json")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    return client
+
+
+TODAY = "/api/v1/offices/main/tickets/today/"
+
+
+def test_a_token_expires_after_api_token_ttl_hours(operator, settings):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    settings.API_TOKEN_TTL_HOURS = 24
+    client = sign_in_api()
+    with time_machine.travel(timezone.now() + timedelta(hours=23, minutes=59)):
+        assert client.get(TODAY).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1)):
+        response = client.get(TODAY)
+        assert response.status_code == 401 and response.json()["error"]["code"] == "token_expired"
+        # Signing in again gives a fresh token that works.
+        assert sign_in_api().get(TODAY).status_code == 200
+
+
+def test_a_password_change_or_a_deactivation_revokes_the_users_tokens(operator):
+    client = sign_in_api()
+    operator.refresh_from_db()
+    operator.first_name = "Иван"
+    operator.save()  # an ordinary edit keeps the token
+    assert client.get(TODAY).status_code == 200
+    operator.set_password("another-pass-678")
+    operator.save()
+    assert client.get(TODAY).status_code == 401
+    client = sign_in_api(password="another-pass-678")
+    assert client.get(TODAY).status_code == 200
+    operator.is_active = False
+    operator.save()
+    assert not Token.objects.filter(user=operator).exists()
+    assert client.get(TODAY).status_code == 401
 
 
 def test_check_deploy_is_clean_with_production_values():

@@ -89,3 +89,62 @@ def test_unknown_paths_and_methods_answer_in_the_error_format(op_client, counter
 def test_a_huge_ticket_id_or_token_is_not_found(op_client):
     assert op_client.post("/api/v1/tickets/99999999999999999999/finish/").status_code == 404
     assert Client().get("/api/v1/tickets/" + "x" * 5000 + "/").status_code == 404
+
+
+# A NUL character (PostgreSQL text cannot hold one) is refused at the edge.
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/tickets/%00/",
+        "/api/v1/reports/channels/?office=%00",
+        "/api/v1/offices/main/queue/?x=%00",
+    ],
+)
+def test_a_nul_in_an_api_path_or_query_is_a_json_400(manager, services, path):
+    response = token_client(manager).get(path)
+    assert response.status_code == 400 and error(response) == "bad_request"
+
+
+@pytest.mark.parametrize("path", ["/t/%00/", "/t/%00/qr.svg", "/kiosk/pair/%00/", "/reports/?office=%00"])
+def test_a_nul_in_a_page_address_is_the_russian_400_page(manager, path):
+    client = Client()
+    client.force_login(manager)
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "Некорректный запрос" in response.content.decode()
+
+
+def test_a_nul_in_the_session_cookie_is_a_400(services):
+    response = Client().get("/operator/", HTTP_COOKIE="sessionid=abcdefgh\x00ijklmnop")
+    assert response.status_code == 400
+
+
+# Bodies nested deeper than the interpreter's recursion limit.
+
+
+@pytest.mark.parametrize("body", ['{"a":' * 5000 + "1" + "}" * 5000, "[" * 100_000])
+@pytest.mark.parametrize("url", [URL, "/api/v1/auth/token/"])
+def test_a_deeply_nested_json_body_is_a_parse_error(services, url, body):
+    response = Client().post(url, body, content_type="application/json")
+    assert response.status_code == 400 and error(response) == "parse_error"
+    assert not Ticket.objects.exists()
+
+
+# An unexpected error under /api/ still answers with the JSON error body.
+
+
+def test_an_unexpected_api_error_is_a_json_500(services, monkeypatch):
+    from tickets import selectors
+
+    ticket = Client().post(URL, {"service": "fl"}, content_type="application/json").json()
+
+    def broken(ticket):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(selectors, "tracking_status", broken)
+    response = Client(raise_request_exception=False).get(f"/api/v1/tickets/{ticket['token']}/")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "server_error"

@@ -72,7 +72,7 @@ PAGES = [
     ("display", "/display/main/", PUBLIC),
     ("tracking", "/t/{token}/", PUBLIC),
     ("QR code", "/t/{token}/qr.svg", PUBLIC),
-    ("used pairing link", "/kiosk/pair/used-or-unknown/", [404] * 8),
+    ("unknown pairing link", "/kiosk/pair/used-or-unknown/", [404] * 8),
     ("counter list", "/operator/", PAGE_STAFF),
     ("workplace", "/operator/{counter}/", [302, 302, 200, 403, 403, 403, 403, 200]),
     ("monitor", "/monitor/", [302, 302, 403, 403, 200, 200, 200, 200]),
@@ -107,7 +107,7 @@ def world(django_user_model):
     }
     device = KioskDevice.objects.create(office=office, name="Киоск")
     kiosk = Client()
-    kiosk.get(f"/kiosk/pair/{device.pairing_code}/")
+    kiosk.post(f"/kiosk/pair/{device.pairing_code}/")
     return office, services, counter, cash_counter, users, kiosk.cookies["kiosk_device"].value
 
 

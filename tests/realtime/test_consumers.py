@@ -239,6 +239,32 @@ async def test_a_socket_from_a_foreign_origin_is_refused(office):
     await communicator.disconnect()
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ws/x/",
+        "/ws/offices/../admin/display/",
+        "/ws/tickets/%00/",
+        "/ws/tickets/\x00/",
+        "/ws/offices/main/display/?a=%00",
+    ],
+)
+async def test_an_unknown_or_hostile_socket_path_is_refused_before_accept(office, path):
+    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN])
+    connected, _ = await communicator.connect(timeout=5)
+    assert not connected  # Daphne answers the handshake with 403
+    await communicator.disconnect()
+
+
+async def test_a_deeply_nested_message_is_ignored_like_any_garbage(office, services):
+    communicator = await connect("/ws/offices/main/display/")
+    await receive_type(communicator, "snapshot")
+    await communicator.send_to(text_data="[" * 1000)
+    await communicator.send_json_to({"type": "ping"})
+    assert (await receive_type(communicator, "pong"))["type"] == "pong"
+    await communicator.disconnect()
+
+
 async def test_office_messages_are_numbered_one_by_one_from_the_snapshots_number(office, services, counters, operator):
     await run(svc.ticket_issue, office=office, service=services["fl"], priority=True)
     display = await connect("/ws/offices/main/display/")
@@ -277,3 +303,61 @@ async def test_a_sync_inside_the_interval_is_answered_later_not_dropped(office, 
     assert later["type"] == "snapshot" and later["waiting"]["fl"] == 1
     assert await display.receive_nothing(timeout=0.8)
     await display.disconnect()
+
+
+async def closing(communicator, timeout: float = 3) -> tuple[dict, dict]:
+    """The error message, then the close frame, skipping office messages on the way."""
+    while True:
+        message = await communicator.receive_output(timeout=timeout)
+        if message["type"] == "websocket.close":
+            raise AssertionError("closed without an error message")
+        content = json.loads(message["text"])
+        if content["type"] == "error":
+            return content, await communicator.receive_output(timeout=timeout)
+
+
+@pytest.fixture
+def quick_recheck(settings):
+    # Production re-checks every 5 s; the behaviour is the same at a tenth of a second.
+    settings.OPERATOR_SOCKET_RECHECK_SECONDS = 0.1
+
+
+async def test_the_operator_socket_closes_with_4401_after_a_logout(office, operator, quick_recheck):
+    browser = Client()
+    await database_sync_to_async(browser.force_login)(operator)
+    socket = await connect(
+        "/ws/offices/main/operators/", (b"cookie", f"sessionid={browser.cookies['sessionid'].value}".encode())
+    )
+    await receive_type(socket, "snapshot")
+    assert await socket.receive_nothing(timeout=0.5)  # several re-checks pass while signed in
+    await database_sync_to_async(browser.post)("/logout/")  # in another tab of the same browser
+    error, closed = await closing(socket)
+    assert error["code"] == "not_authenticated"
+    assert closed == {"type": "websocket.close", "code": 4401}
+    await socket.disconnect()
+
+
+async def test_the_operator_socket_closes_with_4403_after_the_membership_is_lost(office, operator, quick_recheck):
+    from offices.models import Membership
+
+    socket = await connect("/ws/offices/main/operators/", await session_cookie(operator))
+    await receive_type(socket, "snapshot")
+    await database_sync_to_async(lambda: Membership.objects.filter(user=operator).delete())()
+    error, closed = await closing(socket)
+    assert error["code"] == "permission_denied"
+    assert closed == {"type": "websocket.close", "code": 4403}
+    await socket.disconnect()
+
+
+async def test_the_operator_socket_closes_after_a_password_change(office, operator, quick_recheck):
+    socket = await connect("/ws/offices/main/operators/", await session_cookie(operator))
+    await receive_type(socket, "snapshot")
+
+    def change_password():
+        operator.set_password("another-pass-678")
+        operator.save()
+
+    await database_sync_to_async(change_password)()
+    _, closed = await closing(socket)
+    assert closed == {"type": "websocket.close", "code": 4401}
+    await socket.disconnect()

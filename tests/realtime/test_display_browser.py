@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from offices.models import Membership
-from tests.helpers import ConsoleErrors, add_counter, add_services, make_office, make_user, token_client
+from tests.helpers import ConsoleErrors, add_counter, add_services, make_office, make_user, token_client, wait_for
 from tickets import services as svc
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser_tests")]
@@ -54,7 +54,7 @@ def test_a_call_appears_and_is_announced_within_two_seconds(daphne, page, hall):
     assert log[0]["clips"] == ["w_talon", "l_0410", "n_1", "w_go_to", "n_3"]
     assert all(item["chime"] and item["voice"] for item in log)
     # The queue plays them one after the other, and both finish.
-    page.wait_for_function("window.announcer.log.every(i => i.state === 'done')", timeout=15000)
+    wait_for(page, "window.announcer.log.every(i => i.state === 'done')", timeout=15000)
     assert console.errors == []
 
 
@@ -80,7 +80,7 @@ def test_voice_can_be_switched_off_while_the_chime_stays(daphne, page, hall):
     expect(page.locator("#display")).to_have_attribute("data-connected", "1")
     svc.ticket_issue(office=office, service=services["fl"])
     httpx.post(f"{server.url}/api/v1/counters/{counters['1'].pk}/call-next/", headers={"Authorization": token})
-    page.wait_for_function("window.announcer.log.length === 1", timeout=2000)
+    wait_for(page, "window.announcer.log.length === 1", timeout=2000)
     item = page.evaluate("window.announcer.log[0]")
     assert item["chime"] is True and item["voice"] is False
 

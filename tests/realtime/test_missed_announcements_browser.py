@@ -8,7 +8,7 @@ import redis
 from playwright.sync_api import expect
 
 from offices.models import Membership
-from tests.helpers import add_counter, add_services, make_office, make_user, token_client
+from tests.helpers import add_counter, add_services, make_office, make_user, token_client, wait_for
 from tests.servers import RedisServer
 from tickets import broadcast
 
@@ -51,13 +51,13 @@ def test_a_call_made_while_redis_was_down_is_shown_and_announced_once_when_it_is
     # Screens retry at least every 5 s: the call is on screen well within 15 s of Redis being back.
     expect(page.locator("#calls li").first).to_have_attribute("data-ticket", ticket["number"], timeout=15000)
     expect(page.locator("#offline")).to_be_hidden()
-    page.wait_for_function("window.announcer.log.length >= 1", timeout=5000)
+    wait_for(page, "window.announcer.log.length >= 1", timeout=5000)
     log = page.evaluate("window.announcer.log")
     assert [(item["text"], item["missed"]) for item in log] == [("Талон А один, пройдите к окну два", True)]
 
     # Later snapshots (a forced resync, a reconnect) never announce it again.
     page.evaluate("window.liveSocket.resync('test')")
-    page.wait_for_function("window.liveSocket.syncAskedAt === 0", timeout=15000)
+    wait_for(page, "window.liveSocket.syncAskedAt === 0", timeout=15000)
     page.evaluate("window.liveSocket.ws.close()")
     expect(page.locator("#display")).to_have_attribute("data-connected", "0")
     expect(page.locator("#display")).to_have_attribute("data-connected", "1", timeout=10000)
@@ -74,7 +74,7 @@ def test_a_gap_in_the_numbers_resynchronises_without_announcing_a_call_twice(dap
     first = api.post("/api/v1/offices/miss/tickets/", json={"service": "fl"}).json()
     second = api.post("/api/v1/offices/miss/tickets/", json={"service": "fl"}).json()
     api.post(f"/api/v1/counters/{counter.pk}/call-next/")
-    page.wait_for_function("window.announcer.log.length === 1", timeout=5000)
+    wait_for(page, "window.announcer.log.length === 1", timeout=5000)
 
     # A message lost on its way: the counter moves on without it reaching the display.
     redis.Redis.from_url(private_redis.url).incr(broadcast._seq_key(broadcast.display_group(office.pk)))
@@ -82,9 +82,9 @@ def test_a_gap_in_the_numbers_resynchronises_without_announcing_a_call_twice(dap
     api.post(f"/api/v1/counters/{counter.pk}/call-next/")
 
     expect(page.locator("#calls li").first).to_have_attribute("data-ticket", second["number"], timeout=5000)
-    page.wait_for_function("window.liveSocket.resyncs.includes('gap')", timeout=5000)
+    wait_for(page, "window.liveSocket.resyncs.includes('gap')", timeout=5000)
     # The snapshot answering the gap holds both calls; each was announced once, live.
-    page.wait_for_function("window.liveSocket.syncAskedAt === 0", timeout=15000)
+    wait_for(page, "window.liveSocket.syncAskedAt === 0", timeout=15000)
     log = page.evaluate("window.announcer.log")
     assert [(item["text"], item["missed"]) for item in log] == [
         ("Талон А один, пройдите к окну два", False),

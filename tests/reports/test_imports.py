@@ -173,3 +173,74 @@ def test_import_calls(db, tmp_path):
     with pytest.raises(CommandError, match="line 2: нужно started_at ≤ answered_at ≤ ended_at"):
         call_command("import_calls", write(tmp_path, "d.csv", bad))
     assert Call.objects.count() == 2
+
+
+def row(number="А001", issued="2024-01-10T09:00:00+03:00", office="main", status="cancelled"):
+    return f"{office},fl,{number},{issued},,,,{status},\n"
+
+
+def import_errors(tmp_path, command: str, text: str) -> str:
+    with pytest.raises(CommandError) as error:
+        call_command(command, write(tmp_path, "bad.csv", text))
+    return str(error.value)
+
+
+def test_hostile_fields_are_bad_lines_not_a_crash(counters, tmp_path):
+    text = import_errors(
+        tmp_path,
+        "import_tickets",
+        HEADER
+        + row("А001")
+        + row(office="m" * 140_000)  # over the csv module's field limit
+        + row("А0\x0003")  # a NUL would pass every check and fail at COPY
+        + row("А004", issued="9999-12-31T23:59:59-14:00")  # overflows when converted
+        + row("А005", issued="0001-01-01T00:00:00+14:00")
+        + row("А006"),
+    )
+    assert "line 3: поле длиннее 131072 символов" in text
+    assert "line 4: в строке есть символ NUL" in text
+    assert "line 5: issued_at: «9999-12-31T23:59:59-14:00» — дата вне диапазона" in text
+    assert "line 6: issued_at: «0001-01-01T00:00:00+14:00» — дата вне диапазона" in text
+    assert "line 2:" not in text and "line 7:" not in text
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("count", "reason"),
+    [
+        ("99999999999999999999", "больше 2147483647"),
+        ("1_000", "не целое число"),
+        ("١٠٠", "не целое число"),
+        ("1e3", "не целое число"),
+    ],
+)
+def test_an_odd_or_huge_count_is_a_bad_line(db, tmp_path, count, reason):
+    text = import_errors(tmp_path, "import_contacts", f"month,channel,count\n2024-01,robot,{count}\n")
+    assert f"line 2: количество «{count}» — {reason}" in text
+    assert not ContactCount.objects.exists()
+
+
+def test_a_count_with_spaces_between_thousands_is_still_read(db, tmp_path):
+    call_command("import_contacts", write(tmp_path, "c.csv", 'month,channel,count\n2024-01,robot,"10 378"\n'))
+    assert ContactCount.objects.get().count == 10378
+
+
+def test_tickets_of_today_or_later_are_refused(counters, tmp_path):
+    from django.utils import timezone
+
+    office = counters["1"].office
+    today = office.local_date()
+    tomorrow = today.fromordinal(today.toordinal() + 1)
+    text = import_errors(
+        tmp_path,
+        "import_tickets",
+        HEADER
+        + row("А001", issued="2024-01-10T09:00:00+03:00")
+        + row("К001", issued=f"{today.isoformat()}T00:01:00+03:00")
+        + row("К002", issued=f"{tomorrow.isoformat()}T09:00:00+03:00")
+        + row("К003", issued=timezone.now().isoformat()),
+    )
+    for line in (3, 4, 5):
+        assert f"line {line}: талон за" in text and "импортируются только прошедшие дни" in text
+    assert "line 2:" not in text
+    assert not Ticket.objects.exists()

@@ -91,3 +91,34 @@ def test_the_admin_manages_every_object(django_user_model, db):
     ]:  # fmt: skip
         assert client.get(f"/admin/{model}/").status_code == 200, model
     assert client.get("/admin/reports/disclosure/add/").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/login/", "/kiosk/main/", "/no-such-page/", "/api/v1/offices/", "/api/docs/"])
+def test_every_answer_carries_the_content_security_policy(services, path, settings):
+    response = Client().get(path)
+    assert response["Content-Security-Policy"] == (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    )
+
+
+def test_the_api_docs_load_their_script_from_a_file(db):
+    page = Client().get("/api/docs/").content.decode()
+    assert re.search(r'<script src="/api/docs/\?script="', page)
+    assert "<style>" not in page and re.search(r"<script>\s", page) is None
+    script = Client().get("/api/docs/?script=")
+    assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+
+
+def test_the_priority_button_is_shown_only_where_priority_may_be_granted(services, operator):
+    from offices.models import KioskDevice
+
+    remote = Client().get("/kiosk/main/").content.decode()
+    assert re.search(r'<button id="priority"[^>]* hidden>', remote)
+    kiosk = Client()
+    device = KioskDevice.objects.create(office=services["fl"].office, name="Киоск")
+    kiosk.post(f"/kiosk/pair/{device.pairing_code}/")
+    staff = Client()
+    staff.force_login(operator)
+    for client in (kiosk, staff):
+        page = client.get("/kiosk/main/").content.decode()
+        assert re.search(r'<button id="priority"[^>]*aria-pressed="false">', page)

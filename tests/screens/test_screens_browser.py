@@ -8,8 +8,17 @@ import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from playwright.sync_api import expect
 
-from offices.models import Membership, OfficeHours
-from tests.helpers import ConsoleErrors, add_counter, add_services, make_office, make_user, sign_in, token_client
+from offices.models import KioskDevice, Membership, OfficeHours
+from tests.helpers import (
+    ConsoleErrors,
+    add_counter,
+    add_services,
+    make_office,
+    make_user,
+    sign_in,
+    token_client,
+    wait_for,
+)
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser_tests")]
@@ -29,10 +38,15 @@ def site(django_user_model):
 
 
 def test_one_tap_at_the_kiosk_gives_exactly_one_printed_ticket(daphne, page, site):
+    office = site[0]
+    device = KioskDevice.objects.create(office=office, name="Киоск у входа")
     server = daphne()
     console = ConsoleErrors(page)
     page.add_init_script(NO_PRINT_DIALOG)
-    page.goto(f"{server.url}/kiosk/site/")
+    # A paired kiosk: only it (or staff) may grant priority.
+    page.goto(f"{server.url}/kiosk/pair/{device.pairing_code}/")
+    page.get_by_role("button", name="Подключить киоск").click()
+    expect(page).to_have_url(f"{server.url}/kiosk/site/")
     expect(page.locator("#kiosk")).to_have_attribute("data-connected", "1")
     expect(page.get_by_role("heading", name="Физическим лицам")).to_be_visible()
     page.get_by_role("button", name="Льготная категория").click()
@@ -49,9 +63,7 @@ def test_one_tap_at_the_kiosk_gives_exactly_one_printed_ticket(daphne, page, sit
     qr = page.locator("#p-qr")
     token = Ticket.objects.get().token
     expect(qr).to_have_attribute("src", f"/t/{token}/qr.svg")
-    page.wait_for_function(
-        "document.getElementById('p-qr').complete && document.getElementById('p-qr').naturalWidth > 0"
-    )
+    wait_for(page, "document.getElementById('p-qr').complete && document.getElementById('p-qr').naturalWidth > 0")
     assert page.evaluate("window.__printed") == 1
     qr_svg = httpx.get(f"{server.url}/t/{token}/qr.svg")
     assert qr_svg.headers["content-type"] == "image/svg+xml" and b"<svg" in qr_svg.content

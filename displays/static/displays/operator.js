@@ -163,7 +163,10 @@
     }
   }
 
-  function onStatus(connected) {
+  function onStatus(connected, code) {
+    // The session ended or the office was taken away: the page itself now
+    // answers with the sign-in form or the refusal, so show that.
+    if (code === 4401 || code === 4403) { window.location.reload(); return; }
     el("offline").hidden = connected;
     el("operator").dataset.connected = connected ? "1" : "0";
   }
