@@ -241,7 +241,7 @@ REDIS_SOCKET_TIMEOUT = 30
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "queue_system.channel_layer.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
