@@ -4,6 +4,7 @@ Fixtures stay in conftest.py; these are plain functions and classes, so test
 modules import them from here rather than from conftest.
 """
 
+import json
 from datetime import time
 
 from rest_framework.authtoken.models import Token
@@ -110,3 +111,34 @@ def sign_in(context, server, user) -> None:
     client = Client()
     client.force_login(user)
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": server.url}])
+
+
+# WebSockets: the in-process communicator for consumer tests, and a raw client's reader for live servers.
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+async def connect_screen(path: str, *headers):
+    from channels.testing import WebsocketCommunicator
+
+    from queue_system.asgi import application
+
+    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN, *headers])
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    return communicator
+
+
+async def receive_type(communicator, message_type: str, timeout: float = 3) -> dict:
+    """The next message of this type; other types on the way are skipped."""
+    while True:
+        message = await communicator.receive_json_from(timeout=timeout)
+        if message["type"] == message_type:
+            return message
+
+
+def next_of_type(socket, message_type: str, timeout: float = 5) -> dict:
+    """The same for a websockets client socket."""
+    while True:
+        message = json.loads(socket.recv(timeout=timeout))
+        if message["type"] == message_type:
+            return message

@@ -9,26 +9,11 @@ from django.db import transaction
 from django.test import Client
 
 from queue_system.asgi import application
+from tests.helpers import ORIGIN, connect_screen, receive_type
 from tickets import services as svc
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ORIGIN = (b"origin", b"http://127.0.0.1")
-
-
-async def connect(path: str, *headers) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN, *headers])
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
-    return communicator
-
-
-async def receive_type(communicator, message_type: str, timeout: float = 3) -> dict:
-    """The next message of this type; other types on the way are skipped."""
-    while True:
-        message = await communicator.receive_json_from(timeout=timeout)
-        if message["type"] == message_type:
-            return message
 
 
 async def drain(communicator) -> list[dict]:
@@ -54,7 +39,7 @@ async def test_display_gets_a_snapshot_with_calls_waiting_counts_and_hours(offic
     await run(svc.ticket_issue, office=office, service=services["fl"])
     await run(svc.ticket_issue, office=office, service=services["cash"])
     await run(svc.ticket_call_next, counter=counters["1"], operator=operator)
-    display = await connect("/ws/offices/main/display/")
+    display = await connect_screen("/ws/offices/main/display/")
     snapshot = await display.receive_json_from()
     assert snapshot["type"] == "snapshot"
     assert snapshot["open"] is True
@@ -65,7 +50,7 @@ async def test_display_gets_a_snapshot_with_calls_waiting_counts_and_hours(offic
 
 
 async def test_every_transition_reaches_the_display(office, services, counters, operator):
-    display = await connect("/ws/offices/main/display/")
+    display = await connect_screen("/ws/offices/main/display/")
     await display.receive_json_from()  # snapshot
 
     a = await run(svc.ticket_issue, office=office, service=services["fl"])
@@ -127,7 +112,7 @@ async def test_every_transition_reaches_the_display(office, services, counters, 
 
 
 async def test_a_rolled_back_transition_never_reaches_a_screen(office, services):
-    display = await connect("/ws/offices/main/display/")
+    display = await connect_screen("/ws/offices/main/display/")
     await display.receive_json_from()
 
     def issue_then_fail():
@@ -143,7 +128,7 @@ async def test_a_rolled_back_transition_never_reaches_a_screen(office, services)
 
 
 async def test_operator_socket_sends_a_snapshot_and_live_updates(office, services, counters, operator):
-    socket = await connect("/ws/offices/main/operators/", await session_cookie(operator))
+    socket = await connect_screen("/ws/offices/main/operators/", await session_cookie(operator))
     snapshot = await socket.receive_json_from()
     assert snapshot["type"] == "snapshot"
     assert {c["number"]: c["state"] for c in snapshot["counters"]} == {"1": "open", "2": "open", "3": "open"}
@@ -186,7 +171,7 @@ async def test_unknown_office_and_unknown_token_are_refused(office):
 async def test_tracking_socket_follows_position_transfer_and_call(office, services, counters, operator):
     first = await run(svc.ticket_issue, office=office, service=services["fl"])
     mine = await run(svc.ticket_issue, office=office, service=services["fl"])
-    phone = await connect(f"/ws/tickets/{mine.token}/")
+    phone = await connect_screen(f"/ws/tickets/{mine.token}/")
     snapshot = await phone.receive_json_from()
     assert (snapshot["type"], snapshot["number"], snapshot["status"], snapshot["position"]) == (
         "snapshot",
@@ -218,7 +203,7 @@ async def test_tracking_socket_follows_position_transfer_and_call(office, servic
 
 
 async def test_screens_answer_pings_and_ignore_everything_else(office, services):
-    display = await connect("/ws/offices/main/display/")
+    display = await connect_screen("/ws/offices/main/display/")
     snapshot = await display.receive_json_from()
     for garbage in ["not json", json.dumps({"type": "ticket.called", "ticket": "Ж999"}), "x" * 100_000, "[]"]:
         await display.send_to(text_data=garbage)
@@ -257,7 +242,7 @@ async def test_an_unknown_or_hostile_socket_path_is_refused_before_accept(office
 
 
 async def test_a_deeply_nested_message_is_ignored_like_any_garbage(office, services):
-    communicator = await connect("/ws/offices/main/display/")
+    communicator = await connect_screen("/ws/offices/main/display/")
     await receive_type(communicator, "snapshot")
     await communicator.send_to(text_data="[" * 1000)
     await communicator.send_json_to({"type": "ping"})
@@ -267,8 +252,8 @@ async def test_a_deeply_nested_message_is_ignored_like_any_garbage(office, servi
 
 async def test_office_messages_are_numbered_one_by_one_from_the_snapshots_number(office, services, counters, operator):
     await run(svc.ticket_issue, office=office, service=services["fl"], priority=True)
-    display = await connect("/ws/offices/main/display/")
-    staff = await connect("/ws/offices/main/operators/", await session_cookie(operator))
+    display = await connect_screen("/ws/offices/main/display/")
+    staff = await connect_screen("/ws/offices/main/operators/", await session_cookie(operator))
     start = {name: (await socket.receive_json_from())["seq"] for name, socket in [("d", display), ("o", staff)]}
 
     ticket = await run(svc.ticket_call_next, counter=counters["1"], operator=operator)
@@ -290,7 +275,7 @@ async def test_a_sync_inside_the_interval_is_answered_later_not_dropped(office, 
     from displays import consumers
 
     monkeypatch.setattr(consumers, "SYNC_INTERVAL_SECONDS", 0.5)
-    display = await connect("/ws/offices/main/display/")
+    display = await connect_screen("/ws/offices/main/display/")
     await display.receive_json_from()
     await display.send_json_to({"type": "sync"})
     assert (await display.receive_json_from())["type"] == "snapshot"
@@ -325,7 +310,7 @@ def quick_recheck(settings):
 async def test_the_operator_socket_closes_with_4401_after_a_logout(office, operator, quick_recheck):
     browser = Client()
     await database_sync_to_async(browser.force_login)(operator)
-    socket = await connect(
+    socket = await connect_screen(
         "/ws/offices/main/operators/", (b"cookie", f"sessionid={browser.cookies['sessionid'].value}".encode())
     )
     await receive_type(socket, "snapshot")
@@ -340,7 +325,7 @@ async def test_the_operator_socket_closes_with_4401_after_a_logout(office, opera
 async def test_the_operator_socket_closes_with_4403_after_the_membership_is_lost(office, operator, quick_recheck):
     from offices.models import Membership
 
-    socket = await connect("/ws/offices/main/operators/", await session_cookie(operator))
+    socket = await connect_screen("/ws/offices/main/operators/", await session_cookie(operator))
     await receive_type(socket, "snapshot")
     await database_sync_to_async(lambda: Membership.objects.filter(user=operator).delete())()
     error, closed = await closing(socket)
@@ -350,7 +335,7 @@ async def test_the_operator_socket_closes_with_4403_after_the_membership_is_lost
 
 
 async def test_the_operator_socket_closes_after_a_password_change(office, operator, quick_recheck):
-    socket = await connect("/ws/offices/main/operators/", await session_cookie(operator))
+    socket = await connect_screen("/ws/offices/main/operators/", await session_cookie(operator))
     await receive_type(socket, "snapshot")
 
     def change_password():

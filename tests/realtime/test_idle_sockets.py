@@ -9,7 +9,7 @@ from django.test import Client
 from websockets.sync.client import connect
 
 from offices.models import Membership
-from tests.helpers import add_counter, add_services, make_office, make_user, token_client
+from tests.helpers import add_counter, add_services, make_office, make_user, next_of_type, token_client
 
 pytestmark = pytest.mark.redis
 
@@ -17,13 +17,6 @@ pytestmark = pytest.mark.redis
 # redis-py 8), than channels-redis' blocking read (5 s) and than nginx's
 # default proxy_read_timeout (60 s).
 IDLE_SECONDS = 65
-
-
-def next_of_type(socket, message_type: str, timeout: float = 10) -> dict:
-    while True:
-        message = json.loads(socket.recv(timeout=timeout))
-        if message["type"] == message_type:
-            return message
 
 
 def test_idle_display_operator_and_phone_sockets_survive_65_seconds_and_get_the_next_event(daphne, django_user_model):
@@ -56,8 +49,8 @@ def test_idle_display_operator_and_phone_sockets_survive_65_seconds_and_get_the_
         called = httpx.post(f"{server.url}/api/v1/counters/{counter.pk}/call-next/", headers=auth, timeout=10)
         assert called.status_code == 200
         for socket in (display, staff):
-            message = next_of_type(socket, "ticket.called")
+            message = next_of_type(socket, "ticket.called", timeout=10)
             assert (message["ticket"], message["counter"]) == (issued.json()["number"], "4")
-        assert next_of_type(phone, "ticket.status")["status"] == "called"
+        assert next_of_type(phone, "ticket.status", timeout=10)["status"] == "called"
     log = server.log_path.read_text()
     assert "TimeoutError" not in log and "Traceback" not in log, log

@@ -2,35 +2,19 @@
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from offices.models import OfficeHours
-from queue_system.asgi import application
+from tests.helpers import connect_screen, receive_type
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ORIGIN = (b"origin", b"http://127.0.0.1")
-
-
-async def connect(path: str) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN])
-    connected, _ = await communicator.connect(timeout=5)
-    assert connected
-    return communicator
-
-
-async def receive_type(communicator, message_type: str, timeout: float = 3) -> dict:
-    while True:
-        message = await communicator.receive_json_from(timeout=timeout)
-        if message["type"] == message_type:
-            return message
 
 
 async def test_a_display_sync_after_an_hours_change_shows_the_office_closed(office, services, monkeypatch):
     from displays import consumers
 
     monkeypatch.setattr(consumers, "SYNC_INTERVAL_SECONDS", 0)
-    display = await connect("/ws/offices/main/display/")
+    display = await connect_screen("/ws/offices/main/display/")
     assert (await display.receive_json_from())["open"] is True
     await database_sync_to_async(OfficeHours.objects.filter(office=office).delete)()
     office.ticker_text = "Офис закрыт на учёт"
@@ -65,7 +49,7 @@ def save_in_admin(office, django_user_model, **changes) -> int:
 
 
 async def test_saving_an_office_in_the_admin_sends_its_screens_a_fresh_snapshot(office, services, django_user_model):
-    display = await connect("/ws/offices/main/display/")
+    display = await connect_screen("/ws/offices/main/display/")
     await display.receive_json_from()
     assert await save_in_admin(office, django_user_model, ticker_text="Новая строка") == 302
     snapshot = await receive_type(display, "snapshot")

@@ -7,20 +7,13 @@ import pytest
 from websockets.sync.client import connect
 
 from offices.models import Membership
-from tests.helpers import add_counter, add_services, make_office, make_user, token_client
+from tests.helpers import add_counter, add_services, make_office, make_user, next_of_type, token_client
 
 pytestmark = pytest.mark.redis
 
 
 def ws_url(server, path: str) -> str:
     return server.url.replace("http://", "ws://") + path
-
-
-def next_of_type(socket, message_type: str, timeout: float = 5) -> dict:
-    while True:
-        message = json.loads(socket.recv(timeout=timeout))
-        if message["type"] == message_type:
-            return message
 
 
 def test_a_call_through_one_process_reaches_displays_on_both(daphne, django_user_model):
