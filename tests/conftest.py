@@ -166,3 +166,15 @@ def daphne(allow_orm_in_browser_tests, transactional_db, tmp_path):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def private_redis():
+    """A redis-server of the test's own, on a free loopback port, to stop and start."""
+    from tests.servers import RedisServer
+
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is needed to stop and start Redis in a test")
+    server = RedisServer().start()
+    yield server
+    server.stop()

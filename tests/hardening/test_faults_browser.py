@@ -1,7 +1,6 @@
 """Faults: Redis stopping under a working office; the display recovers without a reload."""
 
 import re
-import shutil
 
 import httpx
 import pytest
@@ -9,23 +8,13 @@ from playwright.sync_api import expect
 
 from offices.models import Membership
 from tests.helpers import ConsoleErrors, add_counter, add_services, make_office, make_user, token_client
-from tests.servers import RedisServer
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser_tests")]
 
 
-@pytest.fixture
-def redis_server():
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is needed for the fault tests")
-    server = RedisServer().start()
-    yield server
-    server.stop()
-
-
 def test_redis_stopping_loses_no_transition_and_the_display_resynchronises(
-    daphne, page, redis_server, django_user_model
+    daphne, page, private_redis, django_user_model
 ):
     office = make_office("fault")
     services = add_services(office)
@@ -33,7 +22,7 @@ def test_redis_stopping_loses_no_transition_and_the_display_resynchronises(
     operator = make_user(django_user_model, "fault-op", office=office, role=Membership.Role.OPERATOR)
     auth = {"Authorization": token_client(operator)._credentials["HTTP_AUTHORIZATION"]}
     # Real rate limits here: the throttles must reach the (stopped) Redis.
-    server = daphne(REDIS_URL=redis_server.url, REMOTE_TICKETS_PER_CLIENT="100/minute")
+    server = daphne(REDIS_URL=private_redis.url, REMOTE_TICKETS_PER_CLIENT="100/minute")
     api = httpx.Client(base_url=server.url, headers=auth, timeout=20)
     console = ConsoleErrors(page, ignore=["WebSocket connection to", "ERR_CONNECTION_REFUSED"])
     page.goto(f"{server.url}/display/fault/?voice=0&chime=0&sync=10")
@@ -42,7 +31,7 @@ def test_redis_stopping_loses_no_transition_and_the_display_resynchronises(
     api.post(f"/api/v1/counters/{counter.pk}/call-next/")
     expect(page.locator("#calls li").first).to_have_attribute("data-ticket", first["number"], timeout=2000)
 
-    redis_server.stop()
+    private_redis.stop()
     # The office keeps working: every transition commits and answers normally.
     assert api.post(f"/api/v1/tickets/{first['id']}/finish/").status_code == 200
     second = api.post("/api/v1/offices/fault/tickets/", json={"service": "fl"})
@@ -58,7 +47,7 @@ def test_redis_stopping_loses_no_transition_and_the_display_resynchronises(
     assert health.status_code == 503 and health.json() == {"database": "ok", "channel_layer": "unavailable"}
     assert "broadcast lost" in server.log_path.read_text()
 
-    redis_server.start()
+    private_redis.start()
     # Without a reload, the display catches up with what happened meanwhile...
     expect(page.locator("#calls li").first).to_have_attribute("data-ticket", second.json()["number"], timeout=30000)
     expect(page.locator("#offline")).to_be_hidden()

@@ -1,7 +1,5 @@
 """No call goes unannounced: a display back from an outage announces what it missed, once, and never twice."""
 
-import shutil
-
 import httpx
 import pytest
 import redis
@@ -9,19 +7,9 @@ from playwright.sync_api import expect
 
 from offices.models import Membership
 from tests.helpers import add_counter, add_services, make_office, make_user, token_client, wait_for
-from tests.servers import RedisServer
 from tickets import broadcast
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser_tests")]
-
-
-@pytest.fixture
-def private_redis():
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is needed to stop and start Redis in a test")
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
