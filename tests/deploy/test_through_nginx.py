@@ -8,18 +8,11 @@ import httpx
 import pytest
 
 from offices.models import Membership
-from tests.helpers import add_counter, add_services, make_office, make_user
+from tests.helpers import add_counter, add_services, make_office, make_user, next_of_type
 
 pytestmark = [pytest.mark.nginx, pytest.mark.postgres, pytest.mark.redis]
 
 PASSWORD = "pass-12345"  # tests.helpers.make_user
-
-
-def next_of_type(socket, message_type: str, timeout: float = 5) -> dict:
-    while True:
-        message = json.loads(socket.recv(timeout=timeout))
-        if message["type"] == message_type:
-            return message
 
 
 def sign_in(client, username: str, password: str = PASSWORD):
