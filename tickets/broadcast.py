@@ -22,10 +22,8 @@ The numbers come from a Redis counter (a process-local one with the in-memory
 layer), never from a database lock on the issue or call path.
 """
 
-import itertools
 import logging
 import threading
-from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache, partial
 from typing import Literal, TypedDict
@@ -144,8 +142,7 @@ def _redis() -> redis.Redis:
 
 
 # The in-memory layer lives in one process, so its numbers can too.
-_local_seq: defaultdict[str, itertools.count] = defaultdict(lambda: itertools.count(1))
-_local_last: dict[str, int] = {}
+_local_seq: dict[str, int] = {}
 _local_lock = threading.Lock()
 
 
@@ -153,8 +150,8 @@ def _next_seq(group: str) -> int:
     if settings.REDIS_URL:
         return int(_redis().incr(_seq_key(group)))
     with _local_lock:
-        _local_last[group] = next(_local_seq[group])
-        return _local_last[group]
+        _local_seq[group] = _local_seq.get(group, 0) + 1
+        return _local_seq[group]
 
 
 def current_seq(group: str) -> int:
@@ -162,7 +159,7 @@ def current_seq(group: str) -> int:
     if settings.REDIS_URL:
         return int(_redis().get(_seq_key(group)) or 0)
     with _local_lock:
-        return _local_last.get(group, 0)
+        return _local_seq.get(group, 0)
 
 
 def _send_numbered(group: str, message: dict) -> None:

@@ -83,8 +83,6 @@
       };
       ws.onclose = (event) => {
         if (ws !== this.ws) return; // an abandoned socket
-        this.seq = this.snapshotSeq = null;
-        this.syncAskedAt = 0;
         this.setStatus(false, event.code);
         this.scheduleReconnect(event.code);
       };
@@ -147,8 +145,6 @@
         // The peer is gone without a close frame: drop the socket ourselves,
         // since the browser may take minutes to notice.
         this.ws = null;
-        this.seq = this.snapshotSeq = null;
-        this.syncAskedAt = 0;
         try { ws.close(); } catch (e) { /* already closing */ }
         this.setStatus(false, 0);
         this.attempt = 0;
@@ -163,6 +159,11 @@
     }
 
     setStatus(connected, code) {
+      if (!connected) {
+        // A new connection starts from its own snapshot.
+        this.seq = this.snapshotSeq = null;
+        this.syncAskedAt = 0;
+      }
       this.connected = connected;
       this.onStatus(connected, code);
     }
