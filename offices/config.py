@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from django.db import transaction
 
-from .models import WEEKDAYS, Counter, Office, OfficeHours, Service
+from .models import DEFAULT_BREAK_REASONS, WEEKDAYS, Counter, Office, OfficeHours, Service
 
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
 HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 CHANNELS = set(Service.Channel.values)
+# `kiosk: open` makes every browser at the office's kiosk page a kiosk (demo offices).
+KIOSK_MODES = ("paired", "open")
 
 
 class ConfigError(Exception):
@@ -64,12 +66,33 @@ def _check_office(index: int, raw, problems: list[str]) -> None:
         ZoneInfo(str(tz))
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"{where}.timezone: неизвестный часовой пояс «{tz}»")
-    for key in ("wait_norm_minutes", "stop_issuing_minutes"):
+    for key in ("wait_norm_minutes", "stop_issuing_minutes", "break_limit_minutes", "service_limit_minutes"):
         value = raw.get(key, 15)
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 24 * 60:
             problems.append(f"{where}.{key}: нужно целое число минут от 0 до 1440")
     if not isinstance(raw.get("remote_tickets", False), bool):
         problems.append(f"{where}.remote_tickets: нужно true или false")
+    if raw.get("kiosk", "paired") not in KIOSK_MODES:
+        problems.append(f"{where}.kiosk: допустимы {', '.join(KIOSK_MODES)}")
+    if not isinstance(raw.get("call_chosen", True), bool):
+        problems.append(f"{where}.call_chosen: нужно true или false")
+    reasons = raw.get("break_reasons", DEFAULT_BREAK_REASONS)
+    if not isinstance(reasons, list) or not reasons:
+        problems.append(f"{where}.break_reasons: ожидается непустой список причин «code, name»")
+        reasons = []
+    reason_codes = set()
+    for r_index, reason in enumerate(reasons):
+        r_where = f"{where}.break_reasons[{r_index}]"
+        if not isinstance(reason, dict) or not isinstance(reason.get("name"), str) or not reason["name"].strip():
+            problems.append(f"{r_where}: нужны code и name, например {{code: lunch, name: Обед}}")
+            continue
+        r_code = reason.get("code")
+        if not isinstance(r_code, str) or not SLUG.match(r_code) or len(r_code) > 30:
+            problems.append(f"{r_where}.code: нужен код из латинских букв, цифр, «-» или «_» (до 30 символов)")
+        elif r_code in reason_codes:
+            problems.append(f"{r_where}.code: причина «{r_code}» указана дважды")
+        else:
+            reason_codes.add(r_code)
     hours = raw.get("hours", {})
     if not isinstance(hours, dict):
         problems.append(f"{where}.hours: ожидается словарь «день: ЧЧ:ММ-ЧЧ:ММ»")
@@ -105,6 +128,10 @@ def _check_office(index: int, raw, problems: list[str]) -> None:
             problems.append(f"{s_where}.channel: допустимы {', '.join(sorted(CHANNELS))}")
         if "active" in service and not isinstance(service["active"], bool):
             problems.append(f"{s_where}.active: нужно true или false")
+        for key, limit in (("group", 100), ("description", 200)):
+            value = service.get(key, "")
+            if not isinstance(value, str) or len(value) > limit:
+                problems.append(f"{s_where}.{key}: нужна строка до {limit} символов")
     counters = raw.get("counters", [])
     numbers = set()
     if not isinstance(counters, list):
@@ -175,6 +202,14 @@ def apply(data) -> LoadResult:
                 "stop_issuing_minutes": raw.get("stop_issuing_minutes", 15),
                 "ticker_text": raw.get("ticker_text", ""),
                 "remote_tickets": raw.get("remote_tickets", False),
+                "kiosk_open": raw.get("kiosk", "paired") == "open",
+                "call_chosen": raw.get("call_chosen", True),
+                "break_reasons": [
+                    {"code": r["code"], "name": r["name"].strip()}
+                    for r in raw.get("break_reasons", DEFAULT_BREAK_REASONS)
+                ],
+                "break_limit_minutes": raw.get("break_limit_minutes", 30),
+                "service_limit_minutes": raw.get("service_limit_minutes", 20),
             },
         )
         result.offices += 1
@@ -195,6 +230,8 @@ def apply(data) -> LoadResult:
                     "channel": raw_service["channel"],
                     "active": raw_service.get("active", True),
                     "kiosk_order": order,
+                    "group": raw_service.get("group", "").strip(),
+                    "description": raw_service.get("description", "").strip(),
                 },
             )
             services[service.code] = service

@@ -21,6 +21,19 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"Неизвестный часовой пояс: {value}") from None
 
 
+# The break reasons an office offers unless its configuration lists its own.
+DEFAULT_BREAK_REASONS = [
+    {"code": "lunch", "name": "Обед"},
+    {"code": "technical", "name": "Технический перерыв"},
+    {"code": "training", "name": "Обучение"},
+    {"code": "other", "name": "Другое"},
+]
+
+
+def default_break_reasons() -> list[dict]:
+    return [dict(reason) for reason in DEFAULT_BREAK_REASONS]
+
+
 class Office(models.Model):
     code = models.SlugField("код", max_length=50, unique=True)
     name = models.CharField("название", max_length=200)
@@ -36,6 +49,24 @@ class Office(models.Model):
         default=False,
         help_text="Разрешить получать талоны с любого устройства (с ограничением частоты), а не только с киосков офиса",
     )
+    kiosk_open = models.BooleanField(
+        "открытый киоск (демо)",
+        default=False,
+        help_text="Любой браузер на странице киоска этого офиса считается подключённым киоском (с отметкой «Демо»). "
+        "Только для демонстрационных офисов.",
+    )
+    call_chosen = models.BooleanField(
+        "вызов выбранного талона",
+        default=True,
+        help_text="Оператор может вызвать талон из списка вне очереди",
+    )
+    break_reasons = models.JSONField(
+        "причины перерыва",
+        default=default_break_reasons,
+        help_text='Список пар «код — название», например {"code": "lunch", "name": "Обед"}',
+    )
+    break_limit_minutes = models.PositiveIntegerField("предел перерыва, мин", default=30)
+    service_limit_minutes = models.PositiveIntegerField("предел обслуживания одного клиента, мин", default=20)
 
     class Meta:
         verbose_name = "офис (ЦОК)"
@@ -157,6 +188,12 @@ class Service(models.Model):
     channel = models.CharField("канал", max_length=20, choices=Channel.choices)
     active = models.BooleanField("активна", default=True)
     kiosk_order = models.PositiveIntegerField("порядок на киоске", default=0)
+    group = models.CharField(
+        "группа на киоске", max_length=100, blank=True, help_text="заголовок группы услуг на киоске"
+    )
+    description = models.CharField(
+        "описание", max_length=200, blank=True, help_text="одна строка под названием на киоске"
+    )
 
     class Meta:
         verbose_name = "услуга"
@@ -196,6 +233,8 @@ class Counter(models.Model):
         verbose_name="оператор",
     )
     state_changed_at = models.DateTimeField("состояние изменено", null=True, blank=True)
+    # The code of one of the office's break_reasons while on break, else empty.
+    break_reason = models.CharField("причина перерыва", max_length=30, blank=True)
     # A counter with history is retired, not deleted: hidden from screens and
     # from the operator's choice, and it cannot be opened.
     active = models.BooleanField("в работе", default=True)
@@ -224,6 +263,41 @@ class Counter(models.Model):
     @property
     def operator_name(self) -> str | None:
         return (self.operator.get_full_name() or self.operator.username) if self.operator else None
+
+
+class CounterEvent(models.Model):
+    """Append-only log of a counter's state changes: who opened, closed or paused it, and why."""
+
+    class Type(models.TextChoices):
+        OPENED = "opened", "Открыто"
+        CLOSED = "closed", "Закрыто"
+        BREAK = "break", "Перерыв"
+        RESUMED = "resumed", "Возобновлено"
+
+    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="events")
+    type = models.CharField(max_length=10, choices=Type.choices)
+    at = models.DateTimeField()
+    # Who made the change: the operator, or a manager acting from the monitor.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "событие окна"
+        verbose_name_plural = "события окон"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.counter_id}: {self.type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("Counter events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Counter events are append-only.")
 
 
 class Membership(models.Model):

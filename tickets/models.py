@@ -93,6 +93,23 @@ class Ticket(models.Model):
     queued_at = models.DateTimeField("в очереди с")
     # Set by a transfer to the front of a queue; cleared by the next call.
     front = models.BooleanField(default=False)
+    # A postponed ticket waits in the pool until this moment, then is callable
+    # again at the front of its service; cleared by the next call.
+    returns_at = models.DateTimeField("вернётся в очередь", null=True, blank=True)
+    # A transfer to a specific counter or operator: only they may call it.
+    target_counter = models.ForeignKey(
+        Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="для окна"
+    )
+    target_operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="для оператора",
+    )
+    # Left by the operator who transferred the ticket, for the next one.
+    note = models.CharField("заметка оператора", max_length=500, blank=True)
     called_at = models.DateTimeField("вызван", null=True, blank=True)
     started_at = models.DateTimeField("начало обслуживания", null=True, blank=True)
     finished_at = models.DateTimeField("завершён", null=True, blank=True)
