@@ -1,4 +1,15 @@
-"""The report tables as XLSX workbooks and CSV files, laid out like the published ones."""
+"""The report tables as XLSX workbooks and CSV files, laid out like the published ones.
+
+Column labels carry their unit, and the report page uses the same labels
+(``LABELS``), so a time column reads «(ч:мм:сс)» wherever it appears.
+
+Missing is not zero: an absent value (None from the selectors) is written as
+«—», in CSV and in XLSX alike. In XLSX it is a text cell on purpose: SUM,
+AVERAGE and COUNT skip text just as they skip a blank, but a formula that
+does arithmetic with it fails with #VALUE! instead of taking an empty cell
+for 0, and the sheet reads like the page. Cells that are empty by layout (the
+«Итого» row of the half-year tables) stay empty (``BLANK``).
+"""
 
 import csv
 import io
@@ -13,6 +24,20 @@ from .selectors import MONTHS
 
 HMS, COUNT, DAYS, SHARE, TEXT = "hms", "count", "days", "share", "text"
 FORMATS = {HMS: "h:mm:ss", COUNT: "#,##0", DAYS: "0.00", SHARE: "0.0%"}
+ABSENT = "—"
+BLANK = object()  # a cell empty by layout, not a missing value
+
+LABELS = {
+    "wait": "Среднее время ожидания в очереди (ч:мм:сс)",
+    "service": "Среднее время очного обслуживания (ч:мм:сс)",
+    "account": "Среднее время ожидания ответа в ЛК (дней)",
+    "detail_wait": "Ожидание (ч:мм:сс)",
+    "detail_service": "Обслуживание (ч:мм:сс)",
+    "over_norm": "Дольше нормы (%)",
+    "account_detail": "Среднее время ответа (дней)",
+    "call_wait": "Среднее время ожидания ответа (ч:мм:сс)",
+    "call_talk": "Среднее время разговора (ч:мм:сс)",
+}
 
 
 @dataclass
@@ -25,6 +50,8 @@ class Table:
 
 def _cell_text(value, kind: str) -> str:
     if value is None:
+        return ABSENT
+    if value is BLANK:
         return ""
     if kind == HMS:
         hours, rest = divmod(int(value), 3600)
@@ -74,12 +101,18 @@ def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
         row_index += 1
         for row in table.rows:
             for col, (value, kind) in enumerate(zip(row, table.kinds, strict=True), start=1):
-                if kind == HMS and value is not None:
+                if value is None:
+                    value, kind = ABSENT, TEXT
+                elif value is BLANK:
+                    value = None
+                elif kind == HMS:
                     value = timedelta(seconds=int(value))
                 cell = sheet.cell(row=row_index, column=col, value=value)
                 cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
                 if kind in FORMATS:
                     cell.number_format = FORMATS[kind]
+                elif value == ABSENT:
+                    cell.alignment = Alignment(horizontal="center")
                 if row and row[0] == "Итого":
                     cell.font = Font(bold=True)
             row_index += 1
@@ -94,7 +127,7 @@ def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
 def half_years(title: str, label: str, months: list, total, kind: str) -> Table:
     """The published layout: January–June beside July–December, the total below."""
     rows = [[MONTHS[i], months[i], MONTHS[i + 6], months[i + 6]] for i in range(6)]
-    rows.append(["Итого", None, None, total])
+    rows.append(["Итого", BLANK, BLANK, total])
     return Table(title, ["Месяц", label, "Месяц", label], [TEXT, kind, TEXT, kind], rows)
 
 
@@ -104,7 +137,7 @@ def service_times_tables(report: dict) -> list[Table]:
         half_years(
             "Среднее за календарный месяц время ожидания потребителей (покупателей) в очереди до начала очного "
             "обслуживания работником Центра обслуживания клиентов",
-            "Среднее время ожидания в очереди",
+            LABELS["wait"],
             [m["avg_wait_seconds"] for m in months],
             total["avg_wait_seconds"],
             HMS,
@@ -112,14 +145,23 @@ def service_times_tables(report: dict) -> list[Table]:
         half_years(
             "Среднее за календарный месяц время очного обслуживания потребителей (покупателей) работником "
             "Центра обслуживания клиентов",
-            "Среднее время очного обслуживания",
+            LABELS["service"],
             [m["avg_service_seconds"] for m in months],
             total["avg_service_seconds"],
             HMS,
         ),
         Table(
             "Подробно по месяцам",
-            ["Месяц", "Обслужено", "Не явились", "Отменены", "Истекли", "Ожидание", "Обслуживание", "Дольше нормы"],
+            [
+                "Месяц",
+                "Обслужено",
+                "Не явились",
+                "Отменены",
+                "Истекли",
+                LABELS["detail_wait"],
+                LABELS["detail_service"],
+                LABELS["over_norm"],
+            ],
             [TEXT, COUNT, COUNT, COUNT, COUNT, HMS, HMS, SHARE],
             [
                 [
@@ -154,14 +196,14 @@ def personal_account_tables(report: dict) -> list[Table]:
     return [
         half_years(
             "Среднее за календарный месяц время ожидания потребителей (покупателей) ответа в Личном кабинете",
-            "Среднее время ожидания ответа в ЛК, (день)",
+            LABELS["account"],
             [m["avg_response_days"] for m in months],
             report["total"]["avg_response_days"],
             DAYS,
         ),
         Table(
             "Обращения по месяцам",
-            ["Месяц", "Обращений", "С ответом", "Среднее время ответа, дней"],
+            ["Месяц", "Обращений", "С ответом", LABELS["account_detail"]],
             [TEXT, COUNT, COUNT, DAYS],
             [
                 [m["month_name"], m["appeals"], m["answered"], m["avg_response_days"]]
@@ -182,10 +224,10 @@ def contact_center_tables(report: dict) -> list[Table]:
                 "Звонков",
                 "Принято",
                 "Потеряно",
-                "Среднее время ожидания (сек.)",
-                "Среднее время разговора (сек.)",
+                LABELS["call_wait"],
+                LABELS["call_talk"],
             ],
-            [TEXT, COUNT, COUNT, COUNT, COUNT, COUNT],
+            [TEXT, COUNT, COUNT, COUNT, HMS, HMS],
             [
                 [
                     r["month_name"],

@@ -18,11 +18,18 @@ Metric definitions (each pinned by tests/reports/test_definitions.py):
   and printed as H:MM:SS.
 * Share over the norm is the share of counted tickets whose wait exceeded their
   office's ``wait_norm_minutes``.
+* Missing is not zero. A month the source has no rows for (no ticket of any
+  status in the scope, no imported count of that channel, no appeal, no call)
+  is absent: its counts and averages are None, shown as «—», never 0. A real
+  zero is a month with rows but none of the kind counted (tickets issued but
+  none done). A group row or a total sums the values that are present and is
+  absent only when all of them are.
 * Contacts by channel: ЦОК ФЛ, ЦОК ЮЛ and Касса are ``done`` tickets of
   services with channel individuals, legal_entities and cashier. Очное
   обслуживание = ЦОК ФЛ + ЦОК ЮЛ. Заочное обслуживание is the sum of the
   imported remote channels. Итого = Очное + Касса + Заочное. Remote channels
-  are company-wide: a report for one office has them at zero.
+  are company-wide: a report for one office has them absent (not counted
+  there), not zero.
 * Personal-cabinet response time: (answered − received) in calendar days per
   answered appeal, averaged by the month received; the total is the mean over
   all answered appeals of the year; two decimals, halves up, decimal comma.
@@ -82,6 +89,7 @@ def days_comma(value: Decimal | None) -> str | None:
 @dataclass
 class TimeRow:
     month: int | None
+    present: bool = False  # the month has tickets of some status: its counts are real, zeros included
     tickets: int = 0
     no_show: int = 0
     cancelled: int = 0
@@ -98,14 +106,17 @@ class TimeRow:
     def avg_service_seconds(self) -> int | None:
         return mean_seconds(self.service_total, self.tickets)
 
+    def count(self, name: str) -> int | None:
+        return getattr(self, name) if self.present else None
+
     def as_dict(self) -> dict:
         data = {
             "month": self.month,
             "month_name": MONTHS[self.month - 1] if self.month else "Итого",
-            "tickets": self.tickets,
-            "no_show": self.no_show,
-            "cancelled": self.cancelled,
-            "expired": self.expired,
+            "tickets": self.count("tickets"),
+            "no_show": self.count("no_show"),
+            "cancelled": self.count("cancelled"),
+            "expired": self.count("expired"),
             "avg_wait_seconds": self.avg_wait_seconds,
             "avg_service_seconds": self.avg_service_seconds,
             "avg_wait": hms(self.avg_wait_seconds),
@@ -154,6 +165,7 @@ def service_times(year: int, offices: QuerySet[Office] | None = None, channel: s
     total = TimeRow(month=None)
     for row in rows:
         month = months[row["m"]]
+        month.present = total.present = True
         for name in ("tickets", "no_show", "cancelled", "expired", "over_norm"):
             setattr(month, name, row[name])
             setattr(total, name, getattr(total, name) + row[name])
@@ -167,38 +179,48 @@ def service_times(year: int, offices: QuerySet[Office] | None = None, channel: s
     }
 
 
+def sum_present(values) -> int | None:
+    """The sum of the values that are there; None when none is (missing is not zero)."""
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
 @dataclass
 class ChannelRow:
     key: str
     label: str
-    months: list[int] = field(default_factory=lambda: [0] * 12)
+    months: list[int | None] = field(default_factory=lambda: [None] * 12)
 
     @property
-    def total(self) -> int:
-        return sum(self.months)
+    def total(self) -> int | None:
+        return sum_present(self.months)
 
     def as_dict(self) -> dict:
         return {"key": self.key, "label": self.label, "months": self.months, "total": self.total}
 
 
 def _add(target: ChannelRow, *rows: ChannelRow) -> ChannelRow:
-    for row in rows:
-        target.months = [a + b for a, b in zip(target.months, row.months, strict=True)]
+    target.months = [sum_present(values) for values in zip(target.months, *(row.months for row in rows), strict=True)]
     return target
 
 
 def channels(year: int, offices: QuerySet[Office] | None = None, *, company_wide: bool = True) -> list[dict]:
-    """Contacts by channel and month. Group rows are always the sums of their rows."""
+    """Contacts by channel and month. Group rows are always the sums of their rows.
+
+    An in-person month is present when the scope has any ticket that month (then a
+    channel without done tickets is a real 0); a remote month when its count was imported.
+    """
     in_person = {key: ChannelRow(key, label) for key, label in Service.Channel.choices}
     counts = (
         tickets_of(year, offices)
-        .filter(status=Ticket.Status.DONE)
         .annotate(m=ExtractMonth("local_date"))
         .values("service__channel", "m")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id", filter=Q(status=Ticket.Status.DONE)))
     )
     for row in counts:
-        in_person[row["service__channel"]].months[row["m"] - 1] = row["n"]
+        for channel in in_person.values():
+            channel.months[row["m"] - 1] = channel.months[row["m"] - 1] or 0
+        in_person[row["service__channel"]].months[row["m"] - 1] += row["n"]
 
     remote = {key: ChannelRow(key, CHANNEL_LABELS[key]) for key in MAIN_REMOTE}
     if company_wide:
@@ -206,7 +228,8 @@ def channels(year: int, offices: QuerySet[Office] | None = None, *, company_wide
         for row in ContactCount.objects.filter(month__range=(start, end)).values("channel", "month", "count"):
             if row["channel"] not in remote:
                 remote[row["channel"]] = ChannelRow(row["channel"], CHANNEL_LABELS[row["channel"]])
-            remote[row["channel"]].months[row["month"].month - 1] += row["count"]
+            index = row["month"].month - 1
+            remote[row["channel"]].months[index] = (remote[row["channel"]].months[index] or 0) + row["count"]
     extra = [key for key, _ in REMOTE_CHANNELS if key in remote and key not in MAIN_REMOTE]
 
     face = _add(ChannelRow("in_person", "Очное обслуживание"), in_person["individuals"], in_person["legal_entities"])
@@ -232,7 +255,10 @@ def _days(total_seconds, count: int) -> Decimal | None:
 
 
 def personal_account(year: int, channel: str = "personal_account") -> dict:
-    """Appeals by the month received, with the mean response time in days."""
+    """Appeals by the month received, with the mean response time in days.
+
+    A month without appeals is absent: its counts are None, not 0.
+    """
     start, end = year_range(year)
     rows = (
         Appeal.objects.filter(channel=channel, month__range=(start, end))
@@ -243,43 +269,38 @@ def personal_account(year: int, channel: str = "personal_account") -> dict:
             response_total=Sum("response_seconds"),
         )
     )
-    months = {m: {"appeals": 0, "answered": 0, "response_total": 0} for m in range(1, 13)}
-    for row in rows:
-        months[row["month"].month] = row
-    result = []
+    months = {row["month"].month: row for row in rows}
     total = {"appeals": 0, "answered": 0, "response_total": 0}
+
+    def shape(row: dict | None, **extra) -> dict:
+        days = _days(row["response_total"] or 0, row["answered"]) if row else None
+        return {
+            **extra,
+            "appeals": row["appeals"] if row else None,
+            "answered": row["answered"] if row else None,
+            "avg_response_days": float(days) if days is not None else None,
+            "avg_response": days_comma(days),
+        }
+
+    result = []
     for m in range(1, 13):
-        row = months[m]
+        row = months.get(m)
         for key in total:
-            total[key] += row[key] or 0
-        days = _days(row["response_total"] or 0, row["answered"])
-        result.append(
-            {
-                "month": m,
-                "month_name": MONTHS[m - 1],
-                "appeals": row["appeals"],
-                "answered": row["answered"],
-                "avg_response_days": float(days) if days is not None else None,
-                "avg_response": days_comma(days),
-            }
-        )
-    days = _days(total["response_total"], total["answered"])
+            total[key] += (row[key] or 0) if row else 0
+        result.append(shape(row, month=m, month_name=MONTHS[m - 1]))
     return {
         "year": year,
         "channel": channel,
         "months": result,
-        "total": {
-            "month_name": "Итого",
-            "appeals": total["appeals"],
-            "answered": total["answered"],
-            "avg_response_days": float(days) if days is not None else None,
-            "avg_response": days_comma(days),
-        },
+        "total": shape(total if months else None, month_name="Итого"),
     }
 
 
 def contact_center(year: int) -> dict:
-    """Calls by month: counts, abandoned, mean wait for an answer and mean talk (answered calls)."""
+    """Calls by month: counts, abandoned, mean wait for an answer and mean talk (answered calls).
+
+    A month without calls is absent: its counts are None, not 0.
+    """
     start, end = year_range(year)
     rows = (
         Call.objects.filter(month__range=(start, end))
@@ -291,28 +312,27 @@ def contact_center(year: int) -> dict:
             talk_total=Sum("talk_seconds"),
         )
     )
-    empty = {"calls": 0, "answered": 0, "wait_total": 0, "talk_total": 0}
-    months = {m: dict(empty) for m in range(1, 13)}
-    for row in rows:
-        months[row["month"].month] = row
-    total = dict(empty)
+    months = {row["month"].month: row for row in rows}
+    total = {"calls": 0, "answered": 0, "wait_total": 0, "talk_total": 0}
 
-    def shape(row, **extra) -> dict:
-        wait = mean_seconds(row["wait_total"] or 0, row["answered"])
-        talk = mean_seconds(row["talk_total"] or 0, row["answered"])
+    def shape(row: dict | None, **extra) -> dict:
+        wait = mean_seconds(row["wait_total"] or 0, row["answered"]) if row else None
+        talk = mean_seconds(row["talk_total"] or 0, row["answered"]) if row else None
         return {
             **extra,
-            "calls": row["calls"],
-            "answered": row["answered"],
-            "abandoned": row["calls"] - row["answered"],
+            "calls": row["calls"] if row else None,
+            "answered": row["answered"] if row else None,
+            "abandoned": row["calls"] - row["answered"] if row else None,
             "avg_wait_seconds": wait,
             "avg_talk_seconds": talk,
+            "avg_wait": hms(wait),
+            "avg_talk": hms(talk),
         }
 
     result = []
     for m in range(1, 13):
-        row = months[m]
+        row = months.get(m)
         for key in total:
-            total[key] += row[key] or 0
+            total[key] += (row[key] or 0) if row else 0
         result.append(shape(row, month=m, month_name=MONTHS[m - 1]))
-    return {"year": year, "months": result, "total": shape(total, month_name="Итого")}
+    return {"year": year, "months": result, "total": shape(total if months else None, month_name="Итого")}

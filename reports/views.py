@@ -8,6 +8,7 @@ from tickets.errors import InvalidYear
 from tickets.models import Ticket
 
 from . import selectors
+from .exports import LABELS
 from .models import Disclosure
 from .params import ReportScope, parse_year
 
@@ -17,6 +18,13 @@ def _years() -> list[int]:
     current = timezone.localdate().year
     start = first.year if first else current
     return list(range(current, start - 1, -1))
+
+
+# The month headers of the wide channel table, short enough for 14 columns at 1366 px.
+MONTHS_SHORT = ["Янв.", "Февр.", "Март", "Апр.", "Май", "Июнь", "Июль", "Авг.", "Сент.", "Окт.", "Нояб.", "Дек."]
+IN_PERSON_CHART = ("individuals", "legal_entities", "cashier")
+# The published document's own row label, kept on the disclosure page as printed there.
+PUBLISHED_ROW_LABELS = {"contact_center": "Контакт - центр"}
 
 
 def _halves(months: list) -> list[tuple]:
@@ -57,10 +65,15 @@ def reports(request):
         "months": selectors.MONTHS,
         "wait": [m["avg_wait_seconds"] for m in tables["times"]["months"]],
         "service": [m["avg_service_seconds"] for m in tables["times"]["months"]],
-        "channels": [
+        # In-person and remote channels in two charts: the remote ones are far larger
+        # and, stacked together, would hide the in-person rows.
+        "inPerson": [
+            {"label": r["label"], "months": r["months"]} for r in tables["channels"] if r["key"] in IN_PERSON_CHART
+        ],
+        "remote": [
             {"label": r["label"], "months": r["months"]}
             for r in tables["channels"]
-            if r["key"] in ("individuals", "legal_entities", "cashier", "remote")
+            if r["key"] not in IN_PERSON_CHART and r["key"] not in ("in_person", "remote", "total")
         ],
         "account": [m["avg_response_days"] for m in tables["account"]["months"]],
         "callWait": [m["avg_wait_seconds"] for m in tables["calls"]["months"]],
@@ -79,6 +92,8 @@ def reports(request):
             "warning": warning,
             "query": query,
             "chart": chart,
+            "labels": LABELS,
+            "month_headers": list(zip(selectors.MONTHS, MONTHS_SHORT, strict=True)),
             **tables,
         },
     )
@@ -113,7 +128,13 @@ def disclosure(request, year: int):
             "account_rows": _paired_halves(current["account"]["months"], previous["account"]["months"]),
             "account": current["account"],
             "prev_account": previous["account"],
-            "channels": [(row, previous_channels.get(row["key"], {"total": None})) for row in current["channels"]],
+            "channels": [
+                (
+                    {**row, "label": PUBLISHED_ROW_LABELS.get(row["key"], row["label"])},
+                    previous_channels.get(row["key"], {"total": None}),
+                )
+                for row in current["channels"]
+            ],
             "calls": list(zip(current["calls"]["months"], previous["calls"]["months"], strict=True)),
             "calls_total": (current["calls"]["total"], previous["calls"]["total"]),
             "months": selectors.MONTHS,

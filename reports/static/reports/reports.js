@@ -24,10 +24,16 @@
   ], { scales: { y: { beginAtZero: true, ticks: { callback: hms } } },
        plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${hms(c.parsed.y)}` } } } });
   chart("chart-account", "bar", [{ label: "Дней до ответа в ЛК", data: data.account }], { scales: { y: { beginAtZero: true } } });
-  chart("chart-channels", "bar", data.channels.map((c) => ({ label: c.label, data: c.months })),
-    { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } });
+  // In-person channels on their own chart: next to the remote ones they would be a thin strip.
+  const stacked = (title) => ({ scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } },
+                                plugins: { legend: { position: "bottom" }, title: { display: true, text: title } } });
+  chart("chart-in-person", "bar", data.inPerson.map((c) => ({ label: c.label, data: c.months })),
+    stacked("Очное обслуживание и касса"));
+  chart("chart-remote", "bar", data.remote.map((c) => ({ label: c.label, data: c.months })),
+    stacked("Заочное обслуживание"));
   chart("chart-calls", "line", [
-    { label: "Ожидание ответа, с", data: data.callWait },
-    { label: "Разговор, с", data: data.callTalk },
-  ], { scales: { y: { beginAtZero: true } } });
+    { label: "Ожидание ответа", data: data.callWait },
+    { label: "Разговор", data: data.callTalk },
+  ], { scales: { y: { beginAtZero: true, ticks: { callback: hms } } },
+       plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${hms(c.parsed.y)}` } } } });
 })();
