@@ -35,3 +35,9 @@ def change(value, previous):
     percent = (Decimal(str(value)) - Decimal(str(previous))) / Decimal(str(previous)) * 100
     sign = "+" if percent > 0 else "−" if percent < 0 else "±"
     return f"{sign}{abs(percent):.1f}\u00a0%".replace(".", ",")
+
+
+@register.filter
+def seconds(value):
+    """Whole seconds as a plain number, «—» when absent (a real 0 stays 0, unlike ``default``)."""
+    return "—" if value is None else str(value)
