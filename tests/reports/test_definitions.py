@@ -53,7 +53,7 @@ def test_a_ticket_at_23_30_utc_on_the_last_day_counts_in_the_next_month_in_mosco
 def test_a_ticket_at_new_year_counts_in_the_office_year(put):
     put(datetime(2023, 12, 31, 21, 30, tzinfo=UTC), wait=30, serve=30)  # 00:30 on 1 January 2024 in Moscow
     assert selectors.service_times(2024)["total"]["tickets"] == 1
-    assert selectors.service_times(2023)["total"]["tickets"] == 0
+    assert selectors.service_times(2023)["total"]["tickets"] is None  # no ticket that year: absent, not 0
 
 
 def test_means_round_half_seconds_up(put):
@@ -117,17 +117,17 @@ def test_a_transferred_ticket_sums_its_waits_and_services(office, services, coun
     assert channel_rows["legal_entities"]["months"][4] == 1 and channel_rows["individuals"]["months"][4] == 0
 
 
-def test_empty_months_have_null_averages(put):
+def test_a_month_without_tickets_is_absent_not_zero(put):
     put(datetime(2024, 6, 3, 8, tzinfo=UTC), wait=30, serve=30)
     report = selectors.service_times(2024)
     january = month(report, 1)
     assert january == {
         "month": 1,
         "month_name": "Январь",
-        "tickets": 0,
-        "no_show": 0,
-        "cancelled": 0,
-        "expired": 0,
+        "tickets": None,
+        "no_show": None,
+        "cancelled": None,
+        "expired": None,
         "avg_wait_seconds": None,
         "avg_service_seconds": None,
         "avg_wait": None,
@@ -180,25 +180,34 @@ def test_the_channel_table_groups_are_the_sums_of_their_rows(put, office, other_
     assert by["remote"]["months"][sep] == 100 + 40 + 7 and by["remote"]["months"][9] == 3
     assert by["total"]["months"][sep] == 3 + 3 + 147
     for row in rows:
-        assert row["total"] == sum(row["months"])
+        assert row["total"] == sum(n for n in row["months"] if n is not None)
+    known = lambda *values: sum(v for v in values if v is not None)  # noqa: E731
     for m in range(12):
-        assert by["in_person"]["months"][m] == by["individuals"]["months"][m] + by["legal_entities"]["months"][m]
-        assert by["remote"]["months"][m] == sum(by[k]["months"][m] for k in keys[5:9])
-        assert (
-            by["total"]["months"][m]
-            == by["in_person"]["months"][m] + by["cashier"]["months"][m] + by["remote"]["months"][m]
+        assert by["in_person"]["months"][m] in (
+            None,
+            known(by["individuals"]["months"][m], by["legal_entities"]["months"][m]),
         )
-    # One office: in-person rows only; the company-wide remote channels are zero.
+        assert by["remote"]["months"][m] in (None, known(*(by[k]["months"][m] for k in keys[5:9])))
+        assert by["total"]["months"][m] in (
+            None,
+            known(by["in_person"]["months"][m], by["cashier"]["months"][m], by["remote"]["months"][m]),
+        )
+    # Missing is not zero: months without tickets or imported counts are absent.
+    assert by["individuals"]["months"][0] is None and by["contact_center"]["months"][9] is None
+    assert by["personal_account"]["months"][sep] is None and by["personal_account"]["months"][9] == 3
+    assert by["in_person"]["months"][9] is None and by["total"]["months"][9] == 3
+    # One office: in-person rows only; the company-wide remote channels are not counted there (absent).
     from offices.models import Office
 
     office_rows = {
         r["key"]: r for r in selectors.channels(2024, Office.objects.filter(pk=office.pk), company_wide=False)
     }
-    assert office_rows["remote"]["total"] == 0 and office_rows["total"]["total"] == 6
+    assert office_rows["remote"]["total"] is None and office_rows["total"]["total"] == 6
+    assert office_rows["contact_center"]["months"] == [None] * 12
     other_rows = {
         r["key"]: r for r in selectors.channels(2024, Office.objects.filter(pk=other_office.pk), company_wide=False)
     }
-    assert other_rows["total"]["total"] == 0
+    assert other_rows["total"]["total"] is None
 
 
 def test_personal_account_response_days(db):
@@ -227,6 +236,8 @@ def test_personal_account_response_days(db):
     assert report["total"]["avg_response"] == "0,75" and round(total, 2) == 0.75
     assert report["total"]["appeals"] == 4
     assert report["months"][2]["avg_response_days"] is None
+    assert (report["months"][2]["appeals"], report["months"][2]["answered"]) == (None, None)  # no appeals: absent
+    assert selectors.personal_account(2023)["total"]["appeals"] is None
 
 
 def test_contact_center_wait_and_talk_over_answered_calls(db):
@@ -251,6 +262,9 @@ def test_contact_center_wait_and_talk_over_answered_calls(db):
     assert (march["calls"], march["answered"], march["abandoned"]) == (3, 2, 1)
     assert march["avg_wait_seconds"] == half_up((20 + 31) / 2) == 26
     assert march["avg_talk_seconds"] == half_up((100 + 181) / 2) == 141
+    assert march["avg_wait"] == "0:00:26" and march["avg_talk"] == "0:02:21"
+    april = selectors.contact_center(2024)["months"][3]
+    assert (april["calls"], april["abandoned"], april["avg_wait"]) == (None, None, None)  # no calls: absent
 
 
 def test_hms_format():
