@@ -135,7 +135,7 @@ def disclosure(request, year: int):
                 )
                 for row in current["channels"]
             ],
-            "calls": list(zip(current["calls"]["months"], previous["calls"]["months"], strict=True)),
+            "call_rows": _paired_halves(current["calls"]["months"], previous["calls"]["months"]),
             "calls_total": (current["calls"]["total"], previous["calls"]["total"]),
             "months": selectors.MONTHS,
         },

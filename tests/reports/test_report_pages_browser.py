@@ -45,7 +45,7 @@ def test_the_reports_page_shows_the_tables_charts_and_downloads(daphne, context,
     expect(page.locator("#table-service tr.total")).to_contain_text("0:06:00")
     expect(page.locator("#table-channels .row-contact_center td").nth(2)).to_have_text("22\u202f953")
     expect(page.locator("#table-channels .row-total td").last).to_have_text("22\u202f955")
-    assert page.evaluate("window.reportCharts.length") == 4
+    assert page.evaluate("window.reportCharts.length") == 5  # the in-person and the remote channels apart
     assert page.evaluate("window.reportCharts.every(c => c.canvas.width > 0)")
     link = page.locator("#wait-h ~ .downloads a", has_text="XLSX")
     href = link.get_attribute("href")
