@@ -4,10 +4,20 @@ Tickets, monthly remote-channel counts, personal-cabinet appeals and
 contact-centre calls from 1 January of last year to yesterday, shaped by the
 seasonality of the published 2024 report. Everything goes through the same
 import functions as real files, so a second run adds nothing.
+
+The demo is consistent with itself. Its offices serve far fewer people than the
+published company, so every remote channel is the published figure scaled by
+the same factor as the in-person volume (done demo tickets over the published
+Очное + Касса). The contact-centre and personal-cabinet counts of a month are
+exactly the calls and appeals generated for that month, so the channel table
+and the contact-centre and cabinet tables agree. The current month counts up to
+yesterday in all of them. Each year has its own disclosure text.
 """
 
+import calendar
 import io
 import random
+from collections import Counter as Tally
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,31 +33,60 @@ from tickets.models import Ticket
 SEASON = [22038, 30585, 19750, 22703, 25225, 25556, 24884, 26523, 26679, 29038, 26967, 27066]
 WAIT = [210, 234, 248, 250, 212, 209, 266, 187, 246, 162, 177, 166]
 SERVICE = [336, 349, 361, 386, 355, 356, 369, 384, 343, 363, 348, 340]
+CASH = [36284, 35704, 33994, 32601, 38592, 34366, 35787, 30323, 31785, 32184, 31031, 32748]
 REMOTE = {
     "contact_center": [22953, 24644, 26866, 22144, 24783, 28434, 33740, 30395, 27497, 31126, 34758, 27660],
     "robot": [10378, 12656, 14844, 9790, 11399, 13978, 16687, 14924, 13410, 15989, 17565, 13835],
     "personal_account": [888, 862, 690, 694, 689, 727, 845, 752, 1013, 1096, 1162, 1206],
+    "telegram": [300] * 12,  # not in the published table; about as many as the demo always had
 }
 ACCOUNT_DAYS = [0.74, 0.77, 0.99, 1.14, 1.01, 1.02, 0.74, 0.73, 0.49, 0.52, 0.51, 0.39]
 CHANNEL_MIX = [("fl", 0.38), ("ul", 0.05), ("cash", 0.57)]
-DONE_MEASURES = """Активная эксплуатация электронной очереди на двух производственных участках
+# The disclosure texts of last year and of this year: this year's measures are what last year planned.
+DISCLOSURES = {
+    "last": {
+        "measures_done": """Активная эксплуатация электронной очереди на двух производственных участках
 Внедрение и эксплуатация CRM-системы
 Создание сервиса получения информации о состоянии лицевого счета в личном кабинете клиента
 Оборудование окон ЦОК терминалами, способными принимать оплату с помощью биометрии
-Увеличение количества линий в ВАС «Ростелеком» и в сервисе по роботизированному приему показаний"""
-PLANNED_MEASURES = """Активная эксплуатация аудио-бейджей
+Увеличение количества линий в ВАС «Ростелеком» и в сервисе по роботизированному приему показаний""",
+        "measures_planned": """Активная эксплуатация аудио-бейджей
 Интеграция сервиса обработки обращений личного кабинета клиента в CRM-систему
 Организация единого информирования клиентов с помощью CRM-системы
-Запуск чат-бота для информирования потребителей по часто задаваемым вопросам"""
-REMOTE_HOURS = "\n".join(
-    [
-        "Телефоны Контакт-Центра: 1357 (бесплатный короткий номер для стационарных телефонов компании "
-        "«Ростелеком») или 8 (4722) 23-08-49",
-        "Соединение с оператором Контакт-Центра с пн-пт с 8:00 до 18:00 без перерыва, сб с 9:00 до 17:00 без перерыва",
-        "Круглосуточно: сайт компании, сервис «Личный кабинет», электронная почта, официальная группа ВКонтакте, "
-        "чат на сайте, Телеграм",
-    ]
-)
+Запуск чат-бота для информирования потребителей по часто задаваемым вопросам""",
+        "remote_hours": "\n".join(
+            [
+                "Телефоны Контакт-Центра: 1357 (бесплатный короткий номер для стационарных телефонов компании "
+                "«Ростелеком») или 8 (4722) 23-08-49",
+                "Соединение с оператором Контакт-Центра с пн-пт с 8:00 до 18:00 без перерыва, "
+                "сб с 9:00 до 17:00 без перерыва",
+                "Круглосуточно: сайт компании, сервис «Личный кабинет», электронная почта, "
+                "официальная группа ВКонтакте, чат на сайте, Телеграм",
+            ]
+        ),
+    },
+    "current": {
+        "measures_done": """Электронная очередь с табло и голосовым вызовом во всех трёх ЦОК, включая круглосуточный
+Аудио-бейджи у всех операторов ЦОК, прослушивание разговоров службой качества
+Обращения из личного кабинета клиента поступают в CRM-систему и отвечаются из неё
+Единое информирование клиентов через CRM-систему: SMS и электронная почта
+Чат-бот в Телеграме отвечает на часто задаваемые вопросы и принимает показания""",
+        "measures_planned": """Предварительная запись на приём в ЦОК через личный кабинет
+Оценка качества обслуживания клиентом после визита: опрос на табло и по SMS
+Расширение зоны ожидания и замена терминалов в ЦОК Старооскольского участка
+Обучение операторов по итогам контроля качества переговоров «клиент-сотрудник»""",
+        "remote_hours": "\n".join(
+            [
+                "Телефоны Контакт-Центра: 1357 (бесплатный короткий номер для стационарных телефонов компании "
+                "«Ростелеком») или 8 (4722) 23-08-49",
+                "Соединение с оператором Контакт-Центра с пн-пт с 8:00 до 19:00 без перерыва, "
+                "сб с 9:00 до 17:00 без перерыва",
+                "Круглосуточно: сайт компании, сервис «Личный кабинет», электронная почта, "
+                "официальная группа ВКонтакте, чат на сайте, чат-бот в Телеграме",
+            ]
+        ),
+    },
+}
 
 TICKETS_PER_DAY = 30  # per office, at the yearly mean season
 
@@ -71,22 +110,18 @@ class Command(BaseCommand):
             self.stdout.write("Демонстрационная история уже загружена.")
             return
         rng = random.Random(2024)
-        csv_text = self.tickets_csv(offices, start, end, per_day, rng)
+        done: Tally = Tally()
+        csv_text = self.tickets_csv(offices, start, end, per_day, rng, done)
         result = imports.import_tickets(io.StringIO(csv_text))
         self.stdout.write(f"История талонов: {result.imported}.")
         months = self.months(start, end)
-        imports.import_contacts(io.StringIO(self.contacts_csv(months, rng)))
-        imports.import_appeals(io.StringIO(self.appeals_csv(months, end, rng)))
-        imports.import_calls(io.StringIO(self.calls_csv(months, end, rng)))
+        counts = self.remote_counts(months, end, done, rng)
+        imports.import_contacts(io.StringIO(self.contacts_csv(counts)))
+        imports.import_appeals(io.StringIO(self.appeals_csv(counts["personal_account"], end, rng)))
+        imports.import_calls(io.StringIO(self.calls_csv(counts["contact_center"], end, rng)))
         for year in range(start.year, today.year + 1):
-            Disclosure.objects.get_or_create(
-                year=year,
-                defaults={
-                    "measures_done": DONE_MEASURES,
-                    "measures_planned": PLANNED_MEASURES,
-                    "remote_hours": REMOTE_HOURS,
-                },
-            )
+            text = DISCLOSURES["current" if year == today.year else "last"]
+            Disclosure.objects.get_or_create(year=year, defaults=text)
         self.stdout.write(f"Каналы, обращения в ЛК и звонки за {len(months)} мес. загружены.")
 
     @staticmethod
@@ -97,7 +132,8 @@ class Command(BaseCommand):
             current = date(current.year + (current.month == 12), current.month % 12 + 1, 1)
         return months
 
-    def tickets_csv(self, offices, start: date, end: date, per_day: int, rng: random.Random) -> str:
+    def tickets_csv(self, offices, start: date, end: date, per_day: int, rng: random.Random, done: Tally) -> str:
+        """The tickets file; ``done`` counts the done tickets of each month (its first day)."""
         mean_season = sum(SEASON) / 12
         rows = ["office,service,number,issued_at,called_at,started_at,finished_at,status,counter"]
         day = start
@@ -134,6 +170,7 @@ class Command(BaseCommand):
                             f"{office.code},{code},{number},{issued.isoformat()},{called.isoformat()},,,no_show,{counter}"
                         )
                     else:
+                        done[day.replace(day=1)] += 1
                         finished = called + timedelta(seconds=serve)
                         rows.append(
                             f"{office.code},{code},{number},{issued.isoformat()},{called.isoformat()},,"
@@ -143,48 +180,57 @@ class Command(BaseCommand):
         return "\n".join(rows) + "\n"
 
     @staticmethod
-    def contacts_csv(months: list[date], rng: random.Random) -> str:
-        rows = ["month,channel,count"]
-        for month in months[:-1]:  # the current month is not over yet
+    def remote_counts(months: list[date], end: date, done: Tally, rng: random.Random) -> dict[str, dict[date, int]]:
+        """Each remote channel's count per month: the published figure at the demo's scale.
+
+        The scale is the demo's done tickets over the published Очное + Касса of the
+        same calendar months; the current month counts up to ``end``, as the tickets do.
+        """
+        published = sum(SEASON[m.month - 1] + CASH[m.month - 1] for m in months)
+        scale = sum(done[m] for m in months) / published
+        counts: dict[str, dict[date, int]] = {channel: {} for channel in REMOTE}
+        for month in months:
+            days = calendar.monthrange(month.year, month.month)[1]
+            share = min(days, (end - month).days + 1) / days
             growth = 1 + 0.06 * (month.year - 2024)
             for channel, values in REMOTE.items():
-                rows.append(
-                    f"{month:%Y-%m},{channel},{round(values[month.month - 1] * growth * rng.uniform(0.95, 1.05))}"
-                )
-            rows.append(f"{month:%Y-%m},telegram,{rng.randint(150, 400)}")
+                expected = values[month.month - 1] * scale * growth * share * rng.uniform(0.95, 1.05)
+                counts[channel][month] = max(1, round(expected))
+        return counts
+
+    @staticmethod
+    def contacts_csv(counts: dict[str, dict[date, int]]) -> str:
+        rows = ["month,channel,count"]
+        for channel, months in counts.items():
+            rows.extend(f"{month:%Y-%m},{channel},{count}" for month, count in months.items())
         return "\n".join(rows) + "\n"
 
     @staticmethod
-    def appeals_csv(months: list[date], end: date, rng: random.Random) -> str:
+    def moments(month: date, end: date, count: int, rng: random.Random) -> list[datetime]:
+        """``count`` moments in the month up to ``end``, on working hours (8:00–18:00 in Moscow, 5–15 UTC),
+        so that none falls into another month in the company's time zone."""
+        last = min(calendar.monthrange(month.year, month.month)[1], (end - month).days + 1)
+        return sorted(
+            datetime(month.year, month.month, rng.randint(1, last), rng.randint(5, 14), rng.randint(0, 59),
+                     rng.randint(0, 59), tzinfo=UTC)
+            for _ in range(count)
+        )  # fmt: skip
+
+    @classmethod
+    def appeals_csv(cls, counts: dict[date, int], end: date, rng: random.Random) -> str:
         rows = ["channel,received_at,answered_at"]
-        for month in months:
-            for _ in range(REMOTE["personal_account"][month.month - 1] // 10):
-                received = datetime(
-                    month.year, month.month, rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59), tzinfo=UTC
-                )
-                if received.date() > end:
-                    continue
+        for month, count in counts.items():
+            for received in cls.moments(month, end, count, rng):
                 days = rng.expovariate(1 / ACCOUNT_DAYS[month.month - 1])
                 answered = received + timedelta(days=days)
                 rows.append(f"personal_account,{received.isoformat()},{answered.replace(microsecond=0).isoformat()}")
         return "\n".join(rows) + "\n"
 
-    @staticmethod
-    def calls_csv(months: list[date], end: date, rng: random.Random) -> str:
+    @classmethod
+    def calls_csv(cls, counts: dict[date, int], end: date, rng: random.Random) -> str:
         rows = ["started_at,answered_at,ended_at"]
-        for month in months:
-            for _ in range(300):
-                started = datetime(
-                    month.year,
-                    month.month,
-                    rng.randint(1, 28),
-                    rng.randint(5, 15),
-                    rng.randint(0, 59),
-                    rng.randint(0, 59),
-                    tzinfo=UTC,
-                )
-                if started.date() > end:
-                    continue
+        for month, count in counts.items():
+            for started in cls.moments(month, end, count, rng):
                 if rng.random() < 0.05:
                     rows.append(
                         f"{started.isoformat()},,{(started + timedelta(seconds=rng.randint(10, 120))).isoformat()}"
