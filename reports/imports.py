@@ -275,11 +275,13 @@ def import_tickets(
 def _write_tickets(rows: list[tuple], progress: bool) -> None:
     if connection.vendor == "postgresql":
         # COPY is an order of magnitude faster than INSERT for a million rows.
-        columns = ", ".join(TICKET_FIELDS)
+        # COPY bypasses Django's field defaults: every NOT NULL column without a
+        # database default must be listed, hence the empty operator note.
+        columns = ", ".join([*TICKET_FIELDS, "note"])
         with connection.cursor() as cursor:
             with cursor.cursor.copy(f"COPY {Ticket._meta.db_table} ({columns}) FROM STDIN") as copy:
                 for row in tqdm(rows, disable=not progress, unit=" строк", desc="Запись", mininterval=1):
-                    copy.write_row(row)
+                    copy.write_row((*row, ""))
         return
     batch = []
     for row in rows:
