@@ -226,3 +226,12 @@ def test_exports_write_absent_values_as_a_dash_and_keep_layout_blanks_empty(boss
     values = {row[0].value: [c.value for c in row[1:]] for row in calls.iter_rows(min_row=3)}
     assert values["Январь"] == ["—"] * 5
     assert values["Март"][:3] == [1, 1, 0]
+
+
+def test_an_office_report_shows_the_company_wide_channels_as_absent(client, manager, history):
+    parsed = page_tables(client, manager, "/reports/?year=2024")
+    rows = {row[0]: row[1:] for row in parsed.tables["table-channels"]["body"]}
+    assert rows["Контакт-центр"] == ["—"] * 13 and rows["Заочное обслуживание"] == ["—"] * 13
+    assert rows["Итого"][2] == "2"  # the office's own tickets in March
+    html = client.get("/reports/?year=2024").content.decode()
+    assert 'id="chart-in-person"' in html and 'id="chart-remote"' not in html
