@@ -142,6 +142,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Below CommonMiddleware (APPEND_SLASH) and above the database one (its 503 page wins).
+    "queue_system.middleware.ProductErrorPagesMiddleware",
     # django-axes asks to come last: it turns a locked-out sign-in into its lockout page.
     # Only this process_exception hook sits inside it.
     "axes.middleware.AxesMiddleware",
