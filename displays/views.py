@@ -85,6 +85,7 @@ def ticket_qr(request, token: str):
     return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
 
 
+@ensure_csrf_cookie  # a signed-in session's DELETE of the ticket needs it
 def tracking(request, token: str):
     ticket = get_object_or_404(Ticket.objects.select_related("office", "service"), token=token)
     config = {"socket": f"/ws/tickets/{ticket.token}/", "timezone": ticket.office.timezone}
