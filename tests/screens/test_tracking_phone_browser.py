@@ -1,5 +1,6 @@
 """The client's phone at 390×844 under Chromium's default autoplay policy: alert, transfer, giving up, states."""
 
+import re
 import time
 
 import httpx
@@ -268,3 +269,31 @@ def test_the_texts_and_buttons_follow_the_ticket_through_its_states(phone, hall)
     expect(phone.locator("#status")).to_have_text("Срок действия талона истёк")
     assert phone.locator("#tracking").get_attribute("data-status") == "expired"
     assert PROMISE not in visible_text(phone) and not alert.is_visible() and not cancel.is_visible()
+
+
+def test_a_ticket_called_while_the_client_confirms_says_why_it_cannot_be_given_up(phone, hall):
+    server, kiosk, staff, counter = hall
+    mine = kiosk.post("/api/v1/offices/hall/tickets/", json={"service": "fl"}).json()
+    # The socket's news is held back, so that the page still offers the button when the call happens.
+    held, relay_state = [], {"holding": False, "page": None}
+
+    def relay(ws):
+        relay_state["page"] = ws
+        upstream = ws.connect_to_server()
+        upstream.on_message(lambda m: held.append(m) if relay_state["holding"] else ws.send(m))
+
+    phone.route_web_socket(re.compile(r"/ws/tickets/"), relay)
+    open_ticket(phone, server, mine)
+    phone.get_by_role("button", name="Отказаться от талона").tap()
+    relay_state["holding"] = True
+    staff.post(f"/api/v1/counters/{counter.pk}/call-next/").raise_for_status()
+    phone.get_by_role("button", name="Да, отказаться").tap()
+    expect(phone.locator("#cancel-error")).to_have_text("Талон уже не ожидает в очереди: отказаться от него нельзя.")
+    expect(phone.get_by_role("alertdialog")).to_be_hidden()
+    assert Ticket.objects.get(token=mine["token"]).status == "called"
+    # The held news arrives: the page shows the call and drops the button.
+    relay_state["holding"] = False
+    for message in held:
+        relay_state["page"].send(message)
+    expect(phone.locator("#status")).to_have_text("Вас вызывают к окну 1")
+    expect(phone.locator("#cancel")).to_be_hidden()
