@@ -241,6 +241,7 @@ class TicketConsumer(ScreenConsumer):
         self.number = ticket.number
         self.status = ticket.status
         self.service_id = ticket.service_id
+        self.service_name = ticket.service.name
         self.last_sent = None
         await self.join(broadcast.ticket_group(ticket.token), broadcast.service_group(ticket.service_id))
         await self.accept()
@@ -250,6 +251,7 @@ class TicketConsumer(ScreenConsumer):
         message = event["message"]
         if message["type"] == "ticket.status":
             self.status = message["status"]
+            self.service_name = message["service"]
             service_id = event.get("service_id")
             if service_id and service_id != self.service_id:
                 # Transferred: follow the ticket to its new queue.
@@ -263,18 +265,15 @@ class TicketConsumer(ScreenConsumer):
             if self.number not in message["numbers"]:
                 return
             ahead = message["numbers"].index(self.number)
-            await self._send_status(
-                {
-                    "type": "ticket.status",
-                    "number": self.number,
-                    "status": self.status,
-                    "position": ahead,
-                    "estimated_wait_seconds": selectors.estimate(
-                        ahead, message["per_client_seconds"], message["counters"]
-                    ),
-                    "counter": None,
-                }
+            status = selectors.tracking_message(
+                number=self.number,
+                status=self.status,
+                service=self.service_name,
+                position=ahead,
+                estimated_wait_seconds=selectors.estimate(ahead, message["per_client_seconds"], message["counters"]),
+                counter=None,
             )
+            await self._send_status({"type": "ticket.status", **status})
 
     async def snapshot(self) -> dict:
         state = await _ticket_state(self.token)

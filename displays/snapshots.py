@@ -136,7 +136,6 @@ def ticket_snapshot(ticket: Ticket) -> dict:
     return {
         "type": "snapshot",
         **selectors.tracking_status(ticket),
-        "service": ticket.service.name,
         "office": ticket.office.name,
     }
 

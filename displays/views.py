@@ -17,6 +17,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from offices import access, kiosks
 from offices.models import Counter, Office, Service
+from tickets import selectors
 from tickets.models import Ticket
 
 CHANNEL_GROUPS = [
@@ -85,10 +86,17 @@ def ticket_qr(request, token: str):
     return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
 
 
+@ensure_csrf_cookie  # a signed-in session's DELETE of the ticket needs it
 def tracking(request, token: str):
-    ticket = get_object_or_404(Ticket.objects.select_related("office", "service"), token=token)
-    config = {"socket": f"/ws/tickets/{ticket.token}/", "timezone": ticket.office.timezone}
-    return render(request, "displays/tracking.html", {"ticket": ticket, "config": config})
+    ticket = get_object_or_404(Ticket.objects.select_related("office", "service", "counter"), token=token)
+    config = {
+        "socket": f"/ws/tickets/{ticket.token}/",
+        "cancelUrl": f"/api/v1/tickets/{ticket.token}/",
+        "timezone": ticket.office.timezone,
+    }
+    # The page opens in the state the socket's snapshot will confirm: no flash of a wrong state.
+    state = selectors.tracking_status(ticket)
+    return render(request, "displays/tracking.html", {"ticket": ticket, "state": state, "config": config})
 
 
 @login_required

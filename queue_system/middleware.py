@@ -3,11 +3,17 @@
 import logging
 
 from django.conf import settings
+from django.core import signals
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
+from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils.deprecation import MiddlewareMixin
+from django.utils.log import log_response
 
-from .errors import bad_request
+from .errors import bad_request, page_not_found, server_error
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +62,57 @@ class RefuseNulMiddleware:
         if _has_nul(request):
             return bad_request(request)
         return self.get_response(request)
+
+
+# Addresses where a developer, not a client, meets an error: Django's own pages
+# stay there under DEBUG (the API answers JSON errors in any case).
+DEVELOPER_PREFIXES = ("/admin/", "/api/", "/static/")
+
+
+def _for_people(request) -> bool:
+    return not request.path_info.startswith(DEVELOPER_PREFIXES)
+
+
+class ProductErrorPagesMiddleware(MiddlewareMixin):
+    """With DEBUG on, people's screens still get the product's Russian 400/404/500 pages.
+
+    Django shows its English technical pages instead of the urls.py handlers
+    whenever DEBUG is on, which is how `make run` runs: a client opening an
+    unknown ticket link would read a debug page listing the URL patterns. With
+    DEBUG off this does nothing; Django calls the same handlers itself. The
+    traceback of a 500 still goes to the log. A 403 already uses the handler
+    under DEBUG.
+    """
+
+    async_capable = False  # see DatabaseUnavailableMiddleware
+
+    def process_request(self, request):
+        # An address no pattern matches fails before any view runs, so no
+        # process_exception sees it. This sits below CommonMiddleware, whose
+        # APPEND_SLASH redirect then still applies to the 404 returned here.
+        if not settings.DEBUG or not _for_people(request):
+            return None
+        try:
+            resolve(request.path_info)
+        except Resolver404 as exc:
+            return page_not_found(request, exc)
+        return None
+
+    def process_exception(self, request, exception):
+        if not settings.DEBUG or not _for_people(request):
+            return None
+        if isinstance(exception, Http404):
+            return page_not_found(request, exception)
+        if isinstance(exception, PermissionDenied):
+            return None
+        if isinstance(exception, (BadRequest, SuspiciousOperation, MultiPartParserError)):
+            response = bad_request(request, exception)
+            log_response("%s: %s", str(exception), request.path, response=response, request=request)
+            return response
+        signals.got_request_exception.send(sender=None, request=request)
+        response = server_error(request)
+        log_response("Internal Server Error: %s", request.path, response=response, request=request, exception=exception)
+        return response
 
 
 class DatabaseUnavailableMiddleware(MiddlewareMixin):

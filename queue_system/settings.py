@@ -142,6 +142,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Below CommonMiddleware (APPEND_SLASH) and above the database one (its 503 page wins).
+    "queue_system.middleware.ProductErrorPagesMiddleware",
     # django-axes asks to come last: it turns a locked-out sign-in into its lockout page.
     # Only this process_exception hook sits inside it.
     "axes.middleware.AxesMiddleware",
@@ -384,6 +386,8 @@ PUBLIC_URL = env_url("PUBLIC_URL", "", ("http", "https")).rstrip("/")
 # an office allows them: per client address and per office. DRF rate syntax.
 REMOTE_TICKETS_PER_CLIENT = env_rate("REMOTE_TICKETS_PER_CLIENT", "5/hour")
 REMOTE_TICKETS_PER_OFFICE = env_rate("REMOTE_TICKETS_PER_OFFICE", "300/hour")
+# Tickets given up from a phone (DELETE /api/v1/tickets/<token>/), per client address.
+TICKET_CANCELS_PER_CLIENT = env_rate("TICKET_CANCELS_PER_CLIENT", "30/hour")
 
 # Staff API tokens expire this many hours after they were issued (at least a shift).
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 24, minimum=1)

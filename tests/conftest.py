@@ -134,6 +134,7 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests issue hundreds of tickets from one address; the limits have their own tests.
     settings.REMOTE_TICKETS_PER_CLIENT = settings.REMOTE_TICKETS_PER_OFFICE = UNLIMITED
+    settings.TICKET_CANCELS_PER_CLIENT = UNLIMITED
 
 
 @pytest.fixture(scope="session")

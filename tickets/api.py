@@ -24,6 +24,7 @@ from . import selectors, services, throttles
 from .errors import (
     BAD_CREDENTIALS,
     COUNTER_NOT_FOUND,
+    MESSAGES,
     OFFICE_NOT_FOUND,
     TICKET_NOT_FOUND,
     KioskRequired,
@@ -206,22 +207,37 @@ class TicketViewSet(viewsets.ViewSet):
         return ticket_response(services.ticket_cancel(ticket=ticket, operator=request.user))
 
 
-class TicketTrack(APIView):
-    """A client's ticket by its token: public, no sign-in."""
+def tracking_response(ticket: Ticket) -> Response:
+    data = {**selectors.tracking_status(ticket), "office": ticket.office.name, "issued_at": ticket.issued_at}
+    return Response(TrackingOut(data).data)
 
-    @extend_schema(responses=TrackingOut, summary="Отслеживание талона по токену")
-    def get(self, request, token: str):
+
+class TicketTrack(APIView):
+    """A client's ticket by its token: public, no sign-in; the token is the secret."""
+
+    def get_ticket(self, token: str) -> Ticket:
         ticket = Ticket.objects.select_related("office", "service", "counter").filter(token=token).first()
         if ticket is None:
             raise NotFound(TICKET_NOT_FOUND)
-        data = {
-            **selectors.tracking_status(ticket),
-            "status_label": ticket.get_status_display(),
-            "office": ticket.office.name,
-            "service": ticket.service.name,
-            "issued_at": ticket.issued_at,
-        }
-        return Response(TrackingOut(data).data)
+        return ticket
+
+    @extend_schema(responses=TrackingOut, summary="Отслеживание талона по токену")
+    def get(self, request, token: str):
+        return tracking_response(self.get_ticket(token))
+
+    @extend_schema(
+        request=None,
+        responses={200: TrackingOut},
+        summary="Отказаться от талона (клиент)",
+        description="Освобождает место в очереди. Только для ожидающего талона: иначе 409 с кодом not_waiting.",
+    )
+    def delete(self, request, token: str):
+        throttle = throttles.CancelPerClient()
+        if not throttles.allow(throttle, request, self):
+            error = Throttled(detail=MESSAGES["throttled"])
+            error.wait = throttle.wait() or 60  # becomes Retry-After
+            raise error
+        return tracking_response(services.ticket_cancel(ticket=self.get_ticket(token)))
 
 
 class CounterViewSet(viewsets.ViewSet):

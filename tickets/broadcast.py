@@ -84,9 +84,13 @@ class TicketStatus(TypedDict):
     type: Literal["ticket.status"]
     number: str
     status: str
+    status_label: str
+    service: str
     position: int | None
     estimated_wait_seconds: int | None
     counter: str | None
+    actions: list[str]
+    alert: bool
 
 
 class CounterUpdated(TypedDict):

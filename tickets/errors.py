@@ -55,6 +55,12 @@ class InvalidTransition(QueueError):
     UNKNOWN_COUNTER_STATE = "Неизвестное состояние окна."
 
 
+class NotWaiting(QueueError):
+    code = "not_waiting"
+    status = 409
+    message = "Талон уже не ожидает в очереди: отказаться от него нельзя."
+
+
 class OfficeClosed(QueueError):
     code = "office_closed"
     status = 409

@@ -148,18 +148,62 @@ def position(ticket: Ticket) -> int | None:
     return office_queue(ticket.office, service_id=ticket.service_id, day=ticket.local_date).position(ticket)
 
 
+# What the client's phone says in each state, and what the client may do
+# from it (the token is their only credential: giving the ticket up while it
+# waits). {counter} is the counter's number.
+TRACKING_LABELS = {
+    Ticket.Status.WAITING: "Ожидает вызова",
+    Ticket.Status.CALLED: "Вас вызывают к окну {counter}",
+    Ticket.Status.SERVING: "Вас обслуживают у окна {counter}",
+    Ticket.Status.DONE: "Обслуживание завершено. Спасибо!",
+    Ticket.Status.NO_SHOW: "Талон закрыт: вы не подошли к окну",
+    Ticket.Status.CANCELLED: "Талон отменён, место в очереди освобождено",
+    Ticket.Status.EXPIRED: "Срок действия талона истёк",
+}
+TRACKING_ACTIONS = {Ticket.Status.WAITING: ("cancel",)}
+
+
+def tracking_message(
+    *,
+    number: str,
+    status: str,
+    service: str,
+    position: int | None,
+    estimated_wait_seconds: int | None,
+    counter: str | None,
+) -> dict:
+    """The phone's view of a ticket in one state: the numbers with the server's wording.
+
+    ``alert`` says whether a call is still ahead, so that a signal can be
+    promised: only while the ticket waits.
+    """
+    return {
+        "number": number,
+        "status": status,
+        "status_label": TRACKING_LABELS[status].format(counter=counter or ""),
+        "service": service,
+        "position": position,
+        "estimated_wait_seconds": estimated_wait_seconds,
+        "counter": counter,
+        "actions": list(TRACKING_ACTIONS.get(status, ())),
+        "alert": status == Ticket.Status.WAITING,
+    }
+
+
 def tracking_status(ticket: Ticket, queue: OfficeQueue | None = None) -> dict:
-    """What a phone shows for its ticket; ``queue`` when the caller has the office's queue already."""
+    """What a phone shows for its ticket (loaded with its service); ``queue`` when the caller has the office's queue."""
     if queue is None and ticket.status == Ticket.Status.WAITING:
         queue = office_queue(ticket.office, service_id=ticket.service_id, day=ticket.local_date)
     ahead = queue.position(ticket) if queue is not None else None
-    return {
-        "number": ticket.number,
-        "status": ticket.status,
-        "position": ahead,
-        "estimated_wait_seconds": queue.estimate(ticket.service_id, ahead) if ahead is not None else None,
-        "counter": ticket.counter.number if ticket.counter_id and ticket.status in Ticket.ACTIVE else None,
-    }
+    return tracking_message(
+        number=ticket.number,
+        status=ticket.status,
+        # The current service: a transfer moves the ticket, and the phone with it.
+        service=ticket.service.name,
+        position=ahead,
+        estimated_wait_seconds=queue.estimate(ticket.service_id, ahead) if ahead is not None else None,
+        counter=ticket.counter.number if ticket.counter_id and ticket.status in Ticket.ACTIVE else None,
+    )
 
 
 def service_queue(office: Office, service: Service) -> dict:

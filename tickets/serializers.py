@@ -156,6 +156,8 @@ class TrackingOut(serializers.Serializer):
     position = serializers.IntegerField(allow_null=True)
     estimated_wait_seconds = serializers.IntegerField(allow_null=True)
     counter = serializers.CharField(allow_null=True)
+    actions = serializers.ListField(child=serializers.CharField(), help_text="Что клиент может сделать: cancel")
+    alert = serializers.BooleanField(help_text="Вызов ещё впереди: телефон может подать сигнал")
     issued_at = serializers.DateTimeField()
 
 

@@ -18,6 +18,7 @@ from .errors import (
     CounterInactive,
     CounterNotOpen,
     InvalidTransition,
+    NotWaiting,
     NumberingExhausted,
     OfficeClosed,
     ServiceInactive,
@@ -215,7 +216,15 @@ def ticket_transfer(
 
 @transaction.atomic
 def ticket_cancel(*, ticket: Ticket, operator=None, now: datetime | None = None) -> Ticket:
+    """Cancel a waiting ticket: by staff (``operator``), or by its client from the phone (no operator).
+
+    The client is told ``not_waiting`` when the ticket was called, served or
+    closed meanwhile; the check runs under the row lock, so a call that wins
+    the race is never undone.
+    """
     ticket = _lock_ticket(ticket)
+    if operator is None and ticket.status != Ticket.Status.WAITING:
+        raise NotWaiting()
     before = broadcast.Before.of(ticket)
     ticket.cancel(operator=operator, at=now or timezone.now())
     broadcast.announce(ticket, TicketEvent.Type.CANCELLED, before=before)

@@ -1,5 +1,6 @@
-"""Rate limits for tickets taken from outside the office. The counters live in
-the cache, which is Redis when REDIS_URL is set, so they hold across processes."""
+"""Rate limits for tickets taken from outside the office and for clients giving
+up tickets from their phones. The counters live in the cache, which is Redis
+when REDIS_URL is set, so they hold across processes."""
 
 import logging
 
@@ -46,3 +47,13 @@ class PerOffice(RemoteTicketThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.office_code(view)}
+
+
+class CancelPerClient(RemoteTicketThrottle):
+    """Tickets given up from phones, per client address; it also slows down guessing tokens."""
+
+    scope = "ticket_cancel_client"
+    rate_setting = "TICKET_CANCELS_PER_CLIENT"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

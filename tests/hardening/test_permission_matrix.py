@@ -37,6 +37,7 @@ API = [
     ("issue", "post", "/api/v1/offices/main/tickets/", {"service": "fl"}, [403, 201, 201, 403, 201, 403, 201, 201]),
     ("today's tickets", "get", "/api/v1/offices/main/tickets/today/", None, STAFF_READ),
     ("track", "get", "/api/v1/tickets/{token}/", None, PUBLIC),
+    ("give up (client)", "delete", "/api/v1/tickets/{token}/", None, PUBLIC),
     ("counter", "get", "/api/v1/counters/{cash_counter}/", None, STAFF_READ),
     ("call next", "post", "/api/v1/counters/{cash_counter}/call-next/", None, [401, 401, 204, 403, 403, 403, 403, 204]),
     ("counter state", "post", "/api/v1/counters/{cash_counter}/state/", {"state": "open"}, STAFF_READ),

@@ -1,42 +1,119 @@
-/* A client's phone: live status, position and estimate; a signal when called. */
+/* A client's phone: live status, position and estimate; a signal when called; giving the ticket up.
+   Every sentence comes from the server (the payload's status_label, actions and alert, or the page's
+   own markup); this file only decides what to show. */
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("tracking-config").textContent);
   const el = (id) => document.getElementById(id);
-  const LABELS = { waiting: "Ожидает вызова", called: "Вас вызывают!", serving: "Обслуживается", done: "Обслуживание завершено. Спасибо!",
-    no_show: "Талон закрыт: вы не подошли к окну", cancelled: "Талон отменён", expired: "Срок действия талона истёк" };
+  const root = el("tracking");
+  let audio = null;       // the AudioContext, made or resumed inside the tap on «Включить оповещение»
   let lastCalledAt = null;
+
+  // Browsers keep sound and vibration locked until the user touches the page
+  // (Chromium's autoplay policy): both are unlocked inside the tap itself.
+  function tone(frequency, seconds, delay) {
+    if (!audio) return;
+    const start = audio.currentTime + (delay || 0);
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.value = frequency;
+    gain.gain.setValueAtTime(0.4, start);
+    gain.gain.exponentialRampToValueAtTime(0.0001, start + seconds);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(start);
+    osc.stop(start + seconds);
+  }
+
+  function enableAlert() {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    try {
+      if (!audio && Ctx) audio = new Ctx();
+      if (audio && audio.state !== "running") audio.resume();
+      tone(660, 0.25);  // a short confirmation: the phone can sound
+    } catch (e) { /* no sound on this phone: vibration may still work */ }
+    if (navigator.vibrate) navigator.vibrate(150);
+    root.dataset.alert = "on";
+    el("alert-on").hidden = true;
+    el("alert-how").hidden = true;
+    el("alert-done").hidden = false;
+  }
 
   function signal() {
     if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 600]);
     try {
-      const Ctx = window.AudioContext || window.webkitAudioContext;
-      const ctx = new Ctx();
-      const osc = ctx.createOscillator();
-      const gain = ctx.createGain();
-      osc.frequency.value = 880;
-      gain.gain.setValueAtTime(0.4, ctx.currentTime);
-      gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + 1.2);
-      osc.connect(gain).connect(ctx.destination);
-      osc.start();
-      osc.stop(ctx.currentTime + 1.2);
+      if (!audio) {
+        // Not enabled: a context made now sounds only if the page was touched before.
+        const Ctx = window.AudioContext || window.webkitAudioContext;
+        if (Ctx) audio = new Ctx();
+      }
+      if (audio && audio.state !== "running") audio.resume();
+      tone(880, 0.6);
+      tone(880, 0.6, 0.8);
     } catch (e) { /* no sound on this phone */ }
   }
 
   function render(state) {
-    const root = el("tracking");
     const wasCalled = root.dataset.status === "called";
     root.dataset.status = state.status;
-    el("status").textContent = LABELS[state.status] || state.status;
-    const called = state.status === "called" || state.status === "serving";
-    el("called").hidden = !called;
+    el("status").textContent = state.status_label;
+    el("service").textContent = state.service;
+    const atCounter = state.status === "called" || state.status === "serving";
+    el("called").hidden = !atCounter;
     el("counter").textContent = state.counter || "";
     el("waiting").hidden = state.status !== "waiting";
     el("position").textContent = fmt.peopleText(state.position);
-    el("estimate").textContent = state.position ? fmt.waitText(state.estimated_wait_seconds) : "вы следующий";
+    el("estimate").textContent = state.position ? fmt.waitText(state.estimated_wait_seconds) : el("estimate").dataset.next;
+    // The alert and its promise only while a call is still ahead.
+    el("alert").hidden = !state.alert;
+    const mayCancel = (state.actions || []).includes("cancel");
+    el("cancel").hidden = !mayCancel;
+    if (!mayCancel) el("cancel-confirm").hidden = true;
     if (state.status === "called" && (!wasCalled || state.counter !== lastCalledAt)) signal();
     lastCalledAt = state.status === "called" ? state.counter : null;
   }
+
+  function showError(text) {
+    el("cancel-error").textContent = text;
+    el("cancel-error").hidden = !text;
+  }
+
+  async function giveUp() {
+    el("cancel-yes").disabled = true;
+    showError("");
+    try {
+      const response = await fetch(config.cancelUrl, {
+        method: "DELETE",
+        headers: { "X-CSRFToken": fmt.csrf(), Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      const body = await response.json();
+      if (response.ok) {
+        el("cancel-confirm").hidden = true;
+        render(body);
+      } else {
+        showError(body.error ? body.error.message : el("cancel-offline").textContent);
+        el("cancel-confirm").hidden = true;
+        el("cancel-ask").hidden = false;
+      }
+    } catch (e) {
+      showError(el("cancel-offline").textContent);
+    } finally {
+      el("cancel-yes").disabled = false;
+    }
+  }
+
+  el("alert-on").addEventListener("click", enableAlert);
+  el("cancel-ask").addEventListener("click", () => {
+    showError("");
+    el("cancel-confirm").hidden = false;
+    el("cancel-ask").hidden = true;
+    el("cancel-no").focus();
+  });
+  el("cancel-no").addEventListener("click", () => {
+    el("cancel-confirm").hidden = true;
+    el("cancel-ask").hidden = false;
+  });
+  el("cancel-yes").addEventListener("click", giveUp);
 
   function onMessage(message) {
     if (message.type === "snapshot" || message.type === "ticket.status") render(message);
@@ -44,7 +121,7 @@
 
   function onStatus(connected) {
     el("offline").hidden = connected;
-    el("tracking").dataset.connected = connected ? "1" : "0";
+    root.dataset.connected = connected ? "1" : "0";
   }
 
   new LiveSocket(config.socket, { onMessage, onStatus }).start();

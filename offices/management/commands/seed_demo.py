@@ -10,15 +10,34 @@ from django.core.management.base import BaseCommand
 from offices.models import Membership, Office
 
 DEMO_PASSWORD = "demo-pass-2024"
+SKIPPED = (
+    "Демо-конфигурация не загружена: в базе уже есть офисы. Изменения, сделанные в админке, сохранены. "
+    "Загрузить демо заново (с перезаписью): python manage.py seed_demo --force"
+)
 
 
 class Command(BaseCommand):
-    help = "Загрузить демонстрационные офисы и пользователей. Повторный запуск ничего не дублирует."
+    help = (
+        "Загрузить демонстрационные офисы и пользователей в пустую базу; "
+        "в базе с офисами — только с --force. Повторный запуск ничего не дублирует."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--config", type=Path, default=settings.BASE_DIR / "config" / "demo.yaml")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Загрузить демо-конфигурацию и пользователей заново, даже если в базе уже есть офисы "
+            "(изменения, сделанные в админке, будут перезаписаны).",
+        )
 
-    def handle(self, *args, config: Path, **options):
+    def handle(self, *args, config: Path, force: bool = False, **options):
+        # `make run` calls this on every start: reloading would undo what was
+        # edited in the admin since (a ticker, a wait norm, a password), so the
+        # demo goes only into an empty database unless asked for explicitly.
+        if not force and Office.objects.exists():
+            self.stdout.write(SKIPPED)
+            return
         call_command("load_config", str(config), stdout=self.stdout)
         User = get_user_model()
 
