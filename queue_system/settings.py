@@ -123,7 +123,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "axes",
+    "queue_system.apps.AxesConfig",  # django-axes, with a Russian name in the admin
     "offices",
     "tickets",
     "displays",
