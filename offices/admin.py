@@ -340,7 +340,9 @@ class KioskDeviceAdmin(OfficeScopedAdmin, admin.ModelAdmin):
             return "использована: киоск подключён"
         if timezone.now() >= device.pairing_expires_at():
             return "срок действия истёк: выдайте новую ссылку"
-        return format_html("действует до {}", timezone.localtime(device.pairing_expires_at()).strftime("%d.%m.%Y %H:%M"))
+        return format_html(
+            "действует до {}", timezone.localtime(device.pairing_expires_at()).strftime("%d.%m.%Y %H:%M")
+        )
 
     def pairing_url(self, request, device) -> str | None:
         """The one-time link while it can still be used, absolute as the admin reached the site."""

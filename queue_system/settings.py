@@ -294,6 +294,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский")]
+# Russian for the words third-party apps (django-axes) leave in English.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_timezone("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True

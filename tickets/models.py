@@ -88,7 +88,12 @@ class Ticket(models.Model):
         Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets", verbose_name="окно"
     )
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="оператор"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="оператор",
     )
     issued_at = models.DateTimeField("выдан")
     # When the ticket last entered a queue: issue, transfer or postpone.
@@ -304,7 +309,12 @@ class TicketEvent(models.Model):
         Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="окно"
     )
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="оператор"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="оператор",
     )
     data = models.JSONField("подробности", default=dict, blank=True)
 

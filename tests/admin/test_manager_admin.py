@@ -55,7 +55,9 @@ def test_the_manager_group_has_exactly_the_listed_permissions_and_survives_a_sec
     group = ensure_manager_group()
     group.permissions.add(*Permission.objects.filter(codename__in=["add_office", "delete_user", "change_group"]))
     ensure_manager_group()
-    codenames = {(p.content_type.app_label, p.codename) for p in Group.objects.get(name=MANAGER_GROUP).permissions.all()}
+    codenames = {
+        (p.content_type.app_label, p.codename) for p in Group.objects.get(name=MANAGER_GROUP).permissions.all()
+    }
     expected = {(app, f"{action}_{model}") for app, model, actions in MANAGER_PERMISSIONS for action in actions}
     assert codenames == expected
     assert ("offices", "add_office") not in codenames and ("offices", "delete_office") not in codenames
