@@ -85,7 +85,12 @@ class OfficeForm(forms.ModelForm):
 
     class Meta:
         model = Office
-        fields = "__all__"
+        # The admin's fieldsets choose the fields shown; these are the editable ones.
+        fields = [
+            "name", "code", "address", "timezone", "kiosk_open", "remote_tickets", "stop_issuing_minutes",
+            "wait_norm_minutes", "ticker_text", "display_chime", "display_voice", "call_chosen", "break_reasons",
+            "break_limit_minutes", "service_limit_minutes",
+        ]  # fmt: skip
 
 
 # HH:MM without seconds, and without the admin's clock shortcuts (no
@@ -129,7 +134,7 @@ class CounterForm(forms.ModelForm):
 
     class Meta:
         model = Counter
-        fields = "__all__"
+        fields = ["office", "number", "services", "backup_services", "active"]
 
     def clean(self):
         data = super().clean()
