@@ -1,4 +1,4 @@
-"""Acceptance: manager-korocha signs in to the admin, sets up a service and a counter, and cannot touch another office."""
+"""Acceptance: manager-korocha sets up a service and a counter for korocha and cannot touch another office."""
 
 import pytest
 from django.contrib.auth import get_user_model
