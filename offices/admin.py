@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import access
+from .groups import MANAGER_GROUP, grant_manager_admin
 from .admin_forms import CounterForm, OfficeForm, OfficeHoursForm
 from .models import WEEKDAY_NAMES, Counter, KioskDevice, Membership, Office, OfficeHours, Service
 
@@ -239,15 +240,29 @@ def operators_managed_by(user):
 class OperatorCreationForm(AdminUserCreationForm):
     """A manager's new account is an operator of one of their offices, with no admin access."""
 
-    office = forms.ModelChoiceField(label="офис", queryset=Office.objects.none())
+    office = forms.ModelChoiceField(
+        label="Офис",
+        queryset=Office.objects.none(),
+        help_text="Новый сотрудник станет оператором этого офиса, без доступа к администрированию.",
+    )
+
+    # Set per request on a subclass (see StaffAdmin.get_form): the manager's offices.
+    offices = Office.objects.none()
 
     class Meta(AdminUserCreationForm.Meta):
         fields = ["username", "first_name", "last_name"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # self.fields is this form's own copy; the class's field is shared by every request.
+        self.fields["office"].queryset = self.offices
+        if len(self.offices[:2]) == 1:
+            self.fields["office"].initial = self.offices[0]
+
 
 @admin.register(User)
 class StaffAdmin(RetireInsteadOfDelete, UserAdmin):
-    actions = ["deactivate"]
+    actions = ["deactivate", "grant_manager_admin"]
     manager_fieldsets = [
         (None, {"fields": ["username", "password"]}),
         ("Сотрудник", {"fields": ["first_name", "last_name", "is_active"]}),
@@ -275,11 +290,9 @@ class StaffAdmin(RetireInsteadOfDelete, UserAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None and not request.user.is_superuser:
-            kwargs["form"] = OperatorCreationForm
-        form = super().get_form(request, obj, **kwargs)
-        if "office" in form.base_fields:
-            form.base_fields["office"].queryset = access.manager_offices(request.user)
-        return form
+            offices = access.manager_offices(request.user)
+            kwargs["form"] = type("OperatorCreationForm", (OperatorCreationForm,), {"offices": offices})
+        return super().get_form(request, obj, **kwargs)
 
     def get_list_filter(self, request):
         return super().get_list_filter(request) if request.user.is_superuser else ["is_active"]
@@ -292,6 +305,20 @@ class StaffAdmin(RetireInsteadOfDelete, UserAdmin):
             Membership.objects.get_or_create(
                 user=obj, office=form.cleaned_data["office"], role=Membership.Role.OPERATOR
             )
+
+    def has_superuser_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(description="Дать руководителям доступ к настройке своих офисов", permissions=["superuser"])
+    def grant_manager_admin(self, request, queryset):
+        managers = queryset.filter(memberships__role=Membership.Role.MANAGER, is_superuser=False).distinct()
+        for user in managers:
+            grant_manager_admin(user)
+        self.message_user(
+            request,
+            f"Доступ к администрированию (группа «{MANAGER_GROUP}») получили руководителей: {len(managers)}. "
+            "Без роли руководителя в офисе доступ не даётся.",
+        )
 
     @admin.action(description="Отключить учётные записи (история сохраняется)")
     def deactivate(self, request, queryset):

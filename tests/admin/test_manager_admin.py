@@ -230,3 +230,36 @@ def test_seed_demo_adds_a_manager_of_korocha_only(django_user_model):
     for operator in django_user_model.objects.filter(username__startswith="operator-"):
         assert not operator.is_staff
     assert Office.objects.filter(code="korocha").exists()
+
+
+def test_a_superuser_gives_managers_admin_access_with_one_action(django_user_model, korocha):
+    boss = make_user(django_user_model, "boss", office=korocha, role=Membership.Role.MANAGER)
+    operator = make_user(django_user_model, "op-k", office=korocha, role=Membership.Role.OPERATOR)
+    root = Client()
+    root.force_login(make_user(django_user_model, "root", is_staff=True, is_superuser=True))
+    answer = root.post(
+        "/admin/auth/user/", {"action": "grant_manager_admin", "_selected_action": [boss.pk, operator.pk]}
+    )
+    assert answer.status_code == 302
+    boss.refresh_from_db()
+    operator.refresh_from_db()
+    assert boss.is_staff and boss.groups.filter(name=MANAGER_GROUP).exists()
+    assert not operator.is_staff and not operator.groups.exists()
+
+
+def test_a_manager_is_not_offered_the_grant_action(client):
+    assert "grant_manager_admin" not in client.get("/admin/auth/user/").content.decode()
+
+
+def test_a_manager_saves_their_office_page_with_hours_services_and_counters(client, korocha):
+    from tests.admin.test_office_forms import form_data
+
+    url = f"/admin/offices/office/{korocha.pk}/change/"
+    data = form_data(client.get(url).content.decode())
+    data["ticker_text"] = "Новая строка"
+    data["services-0-description"] = "Одна строка под названием"
+    answer = client.post(url, data)
+    assert answer.status_code == 302, re.findall(r"errorlist[^>]*>(.*?)</ul>", answer.content.decode())
+    korocha.refresh_from_db()
+    assert korocha.ticker_text == "Новая строка" and korocha.code == "korocha"
+    assert korocha.services.filter(description="Одна строка под названием").exists()
