@@ -21,8 +21,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from . import access
-from .groups import MANAGER_GROUP, grant_manager_admin
 from .admin_forms import CounterForm, OfficeForm, OfficeHoursForm
+from .groups import MANAGER_GROUP, grant_manager_admin
 from .models import WEEKDAY_NAMES, Counter, KioskDevice, Membership, Office, OfficeHours, Service
 
 NO_ADMIN_ACCESS = (

@@ -16,7 +16,7 @@ def office():
     office = make_office("wide", name="ЦОК Корочанского участка (демо, круглосуточно)")
     services = add_services(office)
     # Long values, as the demo has them, in every column of the services table.
-    for index, service in enumerate(services.values()):
+    for service in services.values():
         service.group = "Физические лица и индивидуальные предприниматели"
         service.description = "Оплата счетов, передача показаний, вопросы по договору энергоснабжения"
         service.save()
