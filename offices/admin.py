@@ -59,7 +59,8 @@ class OfficeScopedAdmin:
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(**{f"{self.office_lookup}__in": access.manager_offices(request.user)}).distinct()
+        # One row per object (an office, or a foreign key to one): no distinct(), which delete() refuses.
+        return queryset.filter(**{f"{self.office_lookup}__in": access.manager_offices(request.user)})
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -338,6 +339,7 @@ class MembershipAdmin(OfficeScopedAdmin, admin.ModelAdmin):
         if not request.user.is_superuser:
             # A manager adds operators to their own offices; managers are appointed by an administrator.
             form.base_fields["office"].required = True
+            form.base_fields["office"].help_text = ""
             form.base_fields["role"].choices = [(Membership.Role.OPERATOR, Membership.Role.OPERATOR.label)]
             form.base_fields["user"].queryset = operators_managed_by(request.user)
         return form

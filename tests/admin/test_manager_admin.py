@@ -263,3 +263,12 @@ def test_a_manager_saves_their_office_page_with_hours_services_and_counters(clie
     korocha.refresh_from_db()
     assert korocha.ticker_text == "Новая строка" and korocha.code == "korocha"
     assert korocha.services.filter(description="Одна строка под названием").exists()
+
+
+def test_a_manager_deletes_a_new_service_of_their_office_but_not_another_offices(client, korocha, belgorod):
+    mine = Service.objects.create(office=korocha, code="new", name="Новая", prefix="Н", channel="cashier")
+    theirs = Service.objects.create(office=belgorod, code="new", name="Чужая", prefix="Н", channel="cashier")
+    selected = {"action": "delete_selected", "_selected_action": [mine.pk, theirs.pk], "post": "yes"}
+    assert client.post("/admin/offices/service/", selected).status_code == 302
+    assert not Service.objects.filter(pk=mine.pk).exists()
+    assert Service.objects.filter(pk=theirs.pk).exists()
