@@ -1,5 +1,7 @@
 """The office page's forms fit the data: time zones, all-day hours, break reasons, counters."""
 
+import html
+import json
 import re
 from datetime import time
 
@@ -169,3 +171,13 @@ def test_the_services_table_has_group_and_description(admin_client):
     add_services(office)
     page = admin_client.get(f"/admin/offices/office/{office.pk}/change/").content.decode()
     assert 'name="services-0-group"' in page and 'name="services-0-description"' in page
+
+
+def test_the_add_row_text_agrees_with_every_inline(admin_client):
+    office = make_office("rows")
+    page = admin_client.get(f"/admin/offices/office/{office.pk}/change/").content.decode()
+    texts = [
+        json.loads(html.unescape(data))["options"]["addText"]
+        for data in re.findall(r'data-inline-formset="([^"]+)"', page)
+    ]
+    assert texts == ["Добавить: День", "Добавить: Услуга", "Добавить: Окно"]
