@@ -5,9 +5,13 @@ from django.apps import AppConfig
 
 class OfficesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Офисы"
     name = "offices"
 
     def ready(self):
-        from . import tokens
+        from django.db.models.signals import post_migrate
+
+        from . import groups, tokens
 
         tokens.connect_receivers()
+        post_migrate.connect(groups.after_migrate, dispatch_uid="offices-manager-group")

@@ -140,7 +140,7 @@ class Office(models.Model):
 class OfficeHours(models.Model):
     """Opening hours for one weekday. ``closes`` of 00:00 means midnight at the end of the day."""
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="hours")
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="hours", verbose_name="офис")
     weekday = models.PositiveSmallIntegerField(
         "день недели", choices=[(i, name) for i, name in enumerate(WEEKDAY_NAMES)]
     )
@@ -160,7 +160,11 @@ class OfficeHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{WEEKDAY_NAMES[self.weekday]} {self.as_text()}"
+        return f"{WEEKDAY_NAMES[self.weekday]} {'круглосуточно' if self.all_day else self.as_text()}"
+
+    @property
+    def all_day(self) -> bool:
+        return self.opens == time(0, 0) and self.closes == time(0, 0)
 
     def bounds(self, day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
         opens = datetime.combine(day, self.opens, tzinfo=tz)
@@ -181,7 +185,7 @@ class Service(models.Model):
         LEGAL_ENTITIES = "legal_entities", "ЦОК ЮЛ"
         CASHIER = "cashier", "Касса"
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="services")
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="services", verbose_name="офис")
     code = models.SlugField("код", max_length=50)
     name = models.CharField("название", max_length=200)
     prefix = models.CharField("буква талона", max_length=1)
@@ -217,7 +221,7 @@ class Counter(models.Model):
         OPEN = "open", "Открыто"
         BREAK = "break", "Перерыв"
 
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="counters")
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="counters", verbose_name="офис")
     number = models.CharField("номер окна", max_length=10)
     state = models.CharField("состояние", max_length=10, choices=State.choices, default=State.CLOSED)
     services = models.ManyToManyField(Service, related_name="main_counters", verbose_name="основные услуги", blank=True)
@@ -274,14 +278,19 @@ class CounterEvent(models.Model):
         BREAK = "break", "Перерыв"
         RESUMED = "resumed", "Возобновлено"
 
-    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="events")
-    type = models.CharField(max_length=10, choices=Type.choices)
-    at = models.DateTimeField()
+    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, related_name="events", verbose_name="окно")
+    type = models.CharField("событие", max_length=10, choices=Type.choices)
+    at = models.DateTimeField("время")
     # Who made the change: the operator, or a manager acting from the monitor.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="сотрудник",
     )
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField("подробности", default=dict, blank=True)
 
     class Meta:
         verbose_name = "событие окна"
@@ -307,8 +316,18 @@ class Membership(models.Model):
         OPERATOR = "operator", "Оператор"
         MANAGER = "manager", "Руководитель"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name="сотрудник"
+    )
+    office = models.ForeignKey(
+        Office,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name="офис",
+        help_text="пусто: руководитель всех офисов",
+    )
     role = models.CharField("роль", max_length=10, choices=Role.choices)
 
     class Meta:
@@ -336,8 +355,10 @@ class KioskDevice(models.Model):
 
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="kiosks", verbose_name="офис")
     name = models.CharField("название", max_length=100, help_text="например, «Киоск у входа»")
-    pairing_code = models.CharField(max_length=64, unique=True, null=True, blank=True, default=_secret, editable=False)
-    credential = models.CharField(max_length=64, default=_secret, editable=False)
+    pairing_code = models.CharField(
+        "код подключения", max_length=64, unique=True, null=True, blank=True, default=_secret, editable=False
+    )
+    credential = models.CharField("ключ киоска", max_length=64, default=_secret, editable=False)
     created_at = models.DateTimeField("создан", auto_now_add=True)
     # When the current pairing link was made: it expires KIOSK_PAIRING_HOURS later.
     # After use the code stays, so that a second visit can be told «already used».

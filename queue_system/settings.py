@@ -123,7 +123,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "axes",
+    "queue_system.apps.AxesConfig",  # django-axes, with a Russian name in the admin
     "offices",
     "tickets",
     "displays",
@@ -296,6 +296,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский")]
+# Russian for the words third-party apps (django-axes) leave in English.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_timezone("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True

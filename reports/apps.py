@@ -5,4 +5,5 @@ from django.apps import AppConfig
 
 class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Отчёты"
     name = "reports"

@@ -41,7 +41,7 @@ class ContactCount(models.Model):
 class Appeal(models.Model):
     """An appeal through the personal cabinet (or another written channel) and its answer."""
 
-    key = models.CharField(max_length=64, unique=True)
+    key = models.CharField("ключ строки импорта", max_length=64, unique=True)
     channel = models.CharField("канал", max_length=20, choices=REMOTE_CHANNELS, default="personal_account")
     received_at = models.DateTimeField("получено")
     answered_at = models.DateTimeField("отвечено", null=True, blank=True)
@@ -60,7 +60,7 @@ class Appeal(models.Model):
 class Call(models.Model):
     """A call to the contact centre. No answer means abandoned."""
 
-    key = models.CharField(max_length=64, unique=True)
+    key = models.CharField("ключ строки импорта", max_length=64, unique=True)
     started_at = models.DateTimeField("начало")
     answered_at = models.DateTimeField("ответ оператора", null=True, blank=True)
     ended_at = models.DateTimeField("окончание")

@@ -76,23 +76,30 @@ class Ticket(models.Model):
         Status.SERVING: ("finish", "transfer"),
     }
 
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="tickets")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets")
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="tickets", verbose_name="офис")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets", verbose_name="услуга")
     number = models.CharField("номер", max_length=12)
     local_date = models.DateField("дата (местная)")
     priority = models.BooleanField("льготная категория", default=False)
     status = models.CharField("статус", max_length=10, choices=Status.choices, default=Status.WAITING)
     # History keeps its counters and operators: PROTECT, and they are retired
     # (Counter.active, User.is_active) instead of deleted.
-    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets")
+    counter = models.ForeignKey(
+        Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets", verbose_name="окно"
+    )
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="оператор",
     )
     issued_at = models.DateTimeField("выдан")
     # When the ticket last entered a queue: issue, transfer or postpone.
     queued_at = models.DateTimeField("в очереди с")
     # Set by a transfer to the front of a queue; cleared by the next call.
-    front = models.BooleanField(default=False)
+    front = models.BooleanField("в начало очереди", default=False)
     # A postponed ticket waits in the pool until this moment, then is callable
     # again at the front of its service; cleared by the next call.
     returns_at = models.DateTimeField("вернётся в очередь", null=True, blank=True)
@@ -116,7 +123,7 @@ class Ticket(models.Model):
     recall_count = models.PositiveIntegerField("повторных вызовов", default=0)
     wait_seconds = models.FloatField("ожидание, с", default=0)
     service_seconds = models.FloatField("обслуживание, с", default=0)
-    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    token = models.CharField("код отслеживания", max_length=32, unique=True, default=new_token, editable=False)
     # Tickets of a previous queue system, loaded by import_tickets: they have no event log.
     imported = models.BooleanField("импортирован", default=False)
 
@@ -294,15 +301,22 @@ class TicketEvent(models.Model):
         CANCELLED = "cancelled", "Отменён"
         EXPIRED = "expired", "Истёк"
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
-    type = models.CharField(max_length=12, choices=Type.choices)
-    at = models.DateTimeField()
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events", verbose_name="талон")
+    type = models.CharField("событие", max_length=12, choices=Type.choices)
+    at = models.DateTimeField("время")
     # PROTECT: SET_NULL would UPDATE an append-only row, which the database refuses.
-    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    counter = models.ForeignKey(
+        Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="окно"
     )
-    data = models.JSONField(default=dict, blank=True)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="оператор",
+    )
+    data = models.JSONField("подробности", default=dict, blank=True)
 
     class Meta:
         verbose_name = "событие талона"

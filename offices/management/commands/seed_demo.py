@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from offices.groups import grant_manager_admin
 from offices.models import Membership, Office
 
 DEMO_PASSWORD = "demo-pass-2024"
@@ -50,9 +51,17 @@ class Command(BaseCommand):
             return account
 
         user("admin", is_staff=True, is_superuser=True, first_name="Администратор")
-        manager = user("manager", first_name="Руководитель", last_name="службы качества")
+        manager = user("manager", first_name="Руководитель", last_name="службы качества", is_staff=True)
         Membership.objects.get_or_create(user=manager, office=None, role=Membership.Role.MANAGER)
+        grant_manager_admin(manager)
         rows = [("admin", "администратор, все права"), ("manager", "руководитель, все офисы")]
+        korocha = Office.objects.filter(code="korocha").first()
+        if korocha is not None:
+            # A manager of one office only: sets up korocha in the admin, sees no other office.
+            local = user("manager-korocha", first_name="Руководитель", last_name=korocha.name, is_staff=True)
+            Membership.objects.get_or_create(user=local, office=korocha, role=Membership.Role.MANAGER)
+            grant_manager_admin(local)
+            rows.append(("manager-korocha", f"руководитель, {korocha.name}"))
         for office in Office.objects.order_by("code"):
             username = f"operator-{office.code}"
             operator = user(username, first_name="Оператор", last_name=office.name)
