@@ -40,7 +40,14 @@ def save_in_admin(office, django_user_model, **changes) -> int:
         "ticker_text": office.ticker_text,
         "display_chime": "on",
         "display_voice": "on",
-        **{f"{prefix}-{count}": "0" for prefix in ("hours", "services") for count in ("TOTAL_FORMS", "INITIAL_FORMS")},
+        "break_reasons": "lunch: Обед",
+        "break_limit_minutes": office.break_limit_minutes,
+        "service_limit_minutes": office.service_limit_minutes,
+        **{
+            f"{prefix}-{count}": "0"
+            for prefix in ("hours", "services", "counters")
+            for count in ("TOTAL_FORMS", "INITIAL_FORMS")
+        },
         **changes,
     }
     response = client.post(f"/admin/offices/office/{office.pk}/change/", data)
