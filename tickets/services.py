@@ -136,8 +136,10 @@ def _lock_ticket(ticket: Ticket) -> Ticket:
 def _lock_open_counter(counter: Counter) -> Counter:
     # Locking the counter serialises a double click at one counter; tickets
     # themselves are claimed with SKIP LOCKED (or waited for, when chosen) so
-    # other counters never wait on this one.
-    counter = Counter.objects.select_for_update().select_related("office").get(pk=counter.pk)
+    # other counters never wait on this one. of=self: without it PostgreSQL
+    # also locks the joined office row, and every counter of the office would
+    # queue behind every other one.
+    counter = Counter.objects.select_for_update(of=("self",)).select_related("office").get(pk=counter.pk)
     if counter.state != Counter.State.OPEN:
         raise CounterNotOpen()
     if Ticket.objects.at_counter(counter).exists():
@@ -319,7 +321,7 @@ def counter_set_state(*, counter: Counter, state: str, user, reason: str = "", n
     without one gets «Другое» (``Office.DEFAULT_BREAK_REASON``). Setting the
     state the counter is in changes nothing (except a break's reason).
     """
-    counter = Counter.objects.select_for_update().select_related("office").get(pk=counter.pk)
+    counter = Counter.objects.select_for_update(of=("self",)).select_related("office").get(pk=counter.pk)
     if state not in Counter.State.values:
         raise InvalidTransition(InvalidTransition.UNKNOWN_COUNTER_STATE)
     if state == Counter.State.BREAK:
