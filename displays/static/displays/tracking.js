@@ -33,7 +33,8 @@
     el("counter").textContent = state.counter || "";
     el("waiting").hidden = state.status !== "waiting";
     el("position").textContent = fmt.peopleText(state.position);
-    el("estimate").textContent = state.position ? fmt.waitText(state.estimated_wait_seconds) : "вы следующий";
+    // No position: postponed by the operator, outside the queue until it returns.
+    el("estimate").textContent = state.position === null ? "—" : state.position ? fmt.waitText(state.estimated_wait_seconds) : "вы следующий";
     if (state.status === "called" && (!wasCalled || state.counter !== lastCalledAt)) signal();
     lastCalledAt = state.status === "called" ? state.counter : null;
   }
