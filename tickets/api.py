@@ -8,6 +8,7 @@ exception handler in queue_system/errors.py answers them.
 
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate, get_user_model
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.authtoken.models import Token
@@ -212,11 +213,12 @@ class TicketViewSet(viewsets.ViewSet):
         """Today's waiting and active tickets in call order, for the office's staff."""
         office = office_or_404(code)
         access.require_staff(request.user, office)
-        day = office.local_date()
+        now = timezone.now()
+        day = office.local_date(now)
         tickets = (
             (Ticket.objects.waiting_on(office, day) | Ticket.objects.filter(office=office, local_date=day).active())
             .select_related("service", "counter", "office")
-            .in_call_order()
+            .in_call_order(now)
         )
         queue = selectors.office_queue(office, day=day)
         return Response(TicketOut(tickets, many=True, context={"queue": queue}).data)

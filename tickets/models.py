@@ -76,8 +76,16 @@ class TicketQuerySet(models.QuerySet):
     def at_counter(self, counter: Counter) -> "TicketQuerySet":
         return self.active().filter(counter=counter)
 
-    def in_call_order(self) -> "TicketQuerySet":
-        return self.order_by(*CALL_ORDER)
+    def in_call_order(self, now: datetime | None = None) -> "TicketQuerySet":
+        """CALL_ORDER; given ``now``, tickets still parked in the pool come after the queue."""
+        if now is None:
+            return self.order_by(*CALL_ORDER)
+        parked = models.Case(
+            models.When(returns_at__gt=now, then=models.Value(1)),
+            default=models.Value(0),
+            output_field=models.IntegerField(),
+        )
+        return self.order_by(parked, *CALL_ORDER)
 
 
 class DailySequence(models.Model):
