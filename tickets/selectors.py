@@ -311,7 +311,7 @@ def counter_workplace(counter: Counter, operator, now: datetime | None = None) -
         "next_return_at": pool[0].returns_at.isoformat() if pool else None,
         "transfer": {
             "services": [{"code": s.code, "name": s.name} for s in office.services.filter(active=True)],
-            "counters": [{"id": c.pk, "label": f"Окно {c.number} — {c.state_label.lower()}"} for c in counters],
+            "counters": [{"id": c.pk, "label": f"Окно {c.number} — {c.get_state_display().lower()}"} for c in counters],
             "operators": [
                 {
                     "id": u.pk,

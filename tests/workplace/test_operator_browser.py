@@ -269,7 +269,7 @@ def test_transfer_to_an_operator_and_to_a_counter_with_notes_the_next_operator_s
     expect(boris_page.locator("#cur-history")).to_contain_text("Проверить показания счётчика")
     expect(boris_page.locator("#cur-history")).to_contain_text("окно 1, Анна")
 
-    transfer(boris_page, "counter", "Окно 1 — окно открыто", "Вернуть Анне: нужна подпись")
+    transfer(boris_page, "counter", "Окно 1 — открыто", "Вернуть Анне: нужна подпись")
     row = anna_page.locator(f'#queue-list li[data-ticket="{ticket.pk}"]')
     expect(row.locator(".mark")).to_contain_text(["Перенаправлен в это окно"])
     anna_page.get_by_role("button", name="Вызвать следующего").click()
