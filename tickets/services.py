@@ -336,9 +336,24 @@ def counter_set_state(*, counter: Counter, state: str, user, reason: str = "", n
         raise CounterBusy(CounterBusy.STILL_SERVING)
     if counter.state == state and counter.break_reason == reason:
         return counter
+    leaving = counter.operator if state == Counter.State.CLOSED else None
     counter.set_state(state, user=user, reason=reason, at=now or timezone.now())
+    if state == Counter.State.CLOSED:
+        _release_targets(counter, leaving)
     broadcast.announce_counter(counter)
     return counter
+
+
+def _release_targets(counter: Counter, operator) -> None:
+    """Tickets transferred to a counter that closes, or to an operator who leaves their
+    last counter, go back to their service's queue (keeping front and note): nobody
+    else could call them, and the client would wait for no one."""
+    Ticket.objects.filter(status=Ticket.Status.WAITING, target_counter=counter).update(target_counter=None)
+    if (
+        operator is not None
+        and not Counter.objects.filter(operator=operator).exclude(state=Counter.State.CLOSED).exists()
+    ):
+        Ticket.objects.filter(status=Ticket.Status.WAITING, target_operator=operator).update(target_operator=None)
 
 
 @transaction.atomic

@@ -193,3 +193,23 @@ def test_opening_from_the_operator_page_closes_the_users_other_counter(counters,
     counters["1"].refresh_from_db(), counters["2"].refresh_from_db()
     assert counters["1"].state == "closed" and counters["2"].state == "open"
     assert counters["2"].operator == operator
+
+
+def test_closing_the_target_counter_or_the_target_operators_last_counter_returns_tickets_to_their_service(
+    issue, counters, operator, colleague, office, services
+):
+    to_counter, to_operator = issue(), issue(minutes=1)
+    call(counters["1"], operator, 2)
+    svc.ticket_transfer(ticket=to_counter, to_counter=counters["3"], note="Окно 3", to_front=True, operator=operator)
+    call(counters["1"], operator, 3)
+    svc.ticket_transfer(ticket=to_operator, to_operator=colleague, to_front=False, operator=operator)
+    svc.counter_set_state(counter=counters["2"], state="closed", user=colleague)
+    svc.counter_set_state(counter=counters["2"], state="open", user=colleague)
+    other_fl = add_counter(office, "4", [services["fl"]])
+    assert call(other_fl, operator, 4) is None
+    svc.counter_set_state(counter=counters["3"], state="closed", user=operator)
+    svc.counter_set_state(counter=counters["2"], state="closed", user=colleague)
+    first = call(other_fl, operator, 5)
+    assert first.pk == to_counter.pk and first.note == "Окно 3"
+    svc.ticket_finish(ticket=first, operator=operator, now=at(6))
+    assert call(other_fl, operator, 7).pk == to_operator.pk
