@@ -91,6 +91,7 @@
     el("cur-priority").hidden = !(ticket && ticket.priority_label);
     el("cur-waited").textContent = ticket ? fmt.clock(ticket.wait_seconds) : "—";
     el("cur-recalls").textContent = ticket ? ticket.recall_count : "—";
+    el("cur-times").classList.toggle("idle", !ticket);
     renderHistory(ticket);
     const allowed = counter ? counter.actions : [];
     document.querySelectorAll("[data-action]").forEach((b) => {
