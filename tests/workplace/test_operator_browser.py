@@ -39,8 +39,8 @@ def site(django_user_model):
     return office, services, one, two, anna, boris
 
 
-def open_desk(daphne_server, browser, user, counter):
-    context = browser.new_context(viewport=SIZE, locale="ru-RU")
+def open_desk(daphne_server, browser, user, counter, **options):
+    context = browser.new_context(viewport=SIZE, locale="ru-RU", **options)
     sign_in(context, daphne_server, user)
     page = context.new_page()
     page.errors = ConsoleErrors(
@@ -329,3 +329,30 @@ def test_opening_a_second_counter_closes_the_first_after_a_confirmation(daphne, 
     one.refresh_from_db(), two.refresh_from_db()
     assert (one.state, one.operator, two.state, two.operator) == ("closed", None, "open", anna)
     assert CounterEvent.objects.filter(counter=one).last().type == "closed"
+
+
+AXE = "tests/vendor/axe.min.js"
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(path=AXE)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    assert len(result["passes"]) > 10  # axe did look at the page
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]]
+
+
+def test_the_workplace_and_its_dialogs_pass_axe(daphne, browser, site):
+    office, services, one, two, anna, boris = site
+    issue(office, services, n=3)
+    issue(office, services, priority=True)
+    server = daphne()
+    # bypass_csp: only to inject axe itself, which the page's CSP (rightly) refuses.
+    page = open_desk(server, browser, anna, one, bypass_csp=True)
+    open_counter(page)
+    page.get_by_role("button", name="Вызвать следующего").click()
+    expect(page.locator("#cur-priority")).to_be_visible()
+    assert axe_violations(page) == []
+    for action in ("transfer", "postpone"):
+        page.locator(f'[data-action="{action}"]').click()
+        assert axe_violations(page) == [], action
+        page.locator(f"#{action}-dialog [data-close]").click()
