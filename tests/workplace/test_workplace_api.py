@@ -107,3 +107,11 @@ def test_the_counter_shows_the_current_clients_transfers_and_the_counters_held_e
     post(op_client, f"counters/{counters['2'].pk}/state/", {"state": "open"})
     body = op_client.get(f"/api/v1/counters/{counters['2'].pk}/").json()
     assert body["open_confirm"] == "Окно 1 будет закрыто. Продолжить?"
+
+
+def test_the_counter_list_marks_the_counter_the_user_holds(client, counters, operator):
+    svc.counter_set_state(counter=counters["1"], state="closed", user=operator)
+    svc.counter_set_state(counter=counters["1"], state="open", user=operator)
+    client.force_login(operator)
+    page = client.get("/operator/").content.decode()
+    assert "Окно 1 — Открыто (ваше)" in page and "Окно 2 — Открыто</a>" in page
