@@ -118,7 +118,7 @@ def operator_workplace(request, counter_id: int):
         "office": office.code,
         "socket": f"/ws/offices/{office.code}/operators/",
         "api": "/api/v1/",
-        "services": [{"code": s.code, "name": s.name} for s in office.services.filter(active=True)],
+        "timezone": office.timezone,
     }
     return render(request, "displays/operator.html", {"counter": counter, "office": office, "config": config})
 

@@ -7,7 +7,8 @@ exception handler in queue_system/errors.py answers them.
 """
 
 from axes.exceptions import AxesBackendPermissionDenied
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.authtoken.models import Token
@@ -27,6 +28,7 @@ from .errors import (
     MESSAGES,
     OFFICE_NOT_FOUND,
     TICKET_NOT_FOUND,
+    InvalidTransfer,
     KioskRequired,
     PriorityNotAllowed,
     TooManyAttempts,
@@ -36,10 +38,12 @@ from .errors import (
 from .models import Ticket
 from .serializers import (
     ActionIn,
+    CallChosenIn,
     CounterOut,
     CounterStateIn,
     IssueIn,
     OfficeOut,
+    PostponeIn,
     QueueOut,
     TicketOut,
     TokenIn,
@@ -167,19 +171,38 @@ class TicketViewSet(viewsets.ViewSet):
         ticket, counter, _ = self.at_counter(pk)
         return ticket_response(services.ticket_no_show(ticket=ticket, operator=request.user, counter=counter))
 
-    @extend_schema(request=ActionIn, responses=TicketOut, summary="Отложить в конец очереди")
+    @extend_schema(
+        request=PostponeIn, responses=TicketOut, summary="Отложить на N минут (или в конец очереди без minutes)"
+    )
     @action(detail=True, methods=["post"])
     def postpone(self, request, pk: int):
-        ticket, counter, _ = self.at_counter(pk)
-        return ticket_response(services.ticket_postpone(ticket=ticket, operator=request.user, counter=counter))
+        ticket, counter, data = self.at_counter(pk, PostponeIn)
+        ticket = services.ticket_postpone(
+            ticket=ticket, operator=request.user, minutes=data.get("minutes"), counter=counter
+        )
+        return ticket_response(ticket)
 
-    @extend_schema(request=TransferIn, responses=TicketOut, summary="Перенаправить талон на другую услугу")
+    @extend_schema(
+        request=TransferIn, responses=TicketOut, summary="Перенаправить талон: на услугу, в окно или оператору"
+    )
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk: int):
         ticket, counter, data = self.at_counter(pk, TransferIn)
+        to_counter = to_operator = None
+        if data.get("to_counter") is not None:
+            to_counter = Counter.objects.filter(pk=data["to_counter"]).first()
+            if to_counter is None:
+                raise InvalidTransfer(InvalidTransfer.UNKNOWN_COUNTER)
+        if data.get("to_operator") is not None:
+            to_operator = get_user_model().objects.filter(pk=data["to_operator"]).first()
+            if to_operator is None:
+                raise InvalidTransfer(InvalidTransfer.UNKNOWN_OPERATOR)
         ticket = services.ticket_transfer(
             ticket=ticket,
-            service=service_of(ticket.office, data["service"]),
+            service=service_of(ticket.office, data["service"]) if data.get("service") else None,
+            to_counter=to_counter,
+            to_operator=to_operator,
+            note=data["note"],
             to_front=data["position"] == "front",
             operator=request.user,
             counter=counter,
@@ -191,11 +214,12 @@ class TicketViewSet(viewsets.ViewSet):
         """Today's waiting and active tickets in call order, for the office's staff."""
         office = office_or_404(code)
         access.require_staff(request.user, office)
-        day = office.local_date()
+        now = timezone.now()
+        day = office.local_date(now)
         tickets = (
             (Ticket.objects.waiting_on(office, day) | Ticket.objects.filter(office=office, local_date=day).active())
             .select_related("service", "counter", "office")
-            .in_call_order()
+            .in_call_order(now)
         )
         queue = selectors.office_queue(office, day=day)
         return Response(TicketOut(tickets, many=True, context={"queue": queue}).data)
@@ -254,7 +278,30 @@ class CounterViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=CounterOut, summary="Окно")
     def retrieve(self, request, pk: int):
-        return Response(CounterOut(self.get_counter(pk, access.IsStaff)).data)
+        return Response(CounterOut(self.get_counter(pk, access.IsStaff), context={"request": request}).data)
+
+    @extend_schema(
+        responses=OpenApiResponse(description="Очередь окна, отложенные талоны, варианты перенаправления"),
+        summary="Рабочее место оператора: очередь и отложенные",
+    )
+    @action(detail=True)
+    def workplace(self, request, pk: int):
+        counter = self.get_counter(pk, access.IsOperator)
+        return Response(selectors.counter_workplace(counter, request.user))
+
+    @extend_schema(
+        request=CallChosenIn,
+        responses={200: TicketOut},
+        summary="Вызвать выбранного клиента вне очереди (из списка или из отложенных)",
+    )
+    @action(detail=True, methods=["post"])
+    def call(self, request, pk: int):
+        counter = self.get_counter(pk, access.IsOperator)
+        data = validated(CallChosenIn, request)
+        ticket = Ticket.objects.filter(pk=data["ticket"]).first()
+        if ticket is None:
+            raise NotFound(TICKET_NOT_FOUND)
+        return ticket_response(services.ticket_call_chosen(counter=counter, ticket=ticket, operator=request.user))
 
     @extend_schema(
         request=None,
@@ -274,8 +321,13 @@ class CounterViewSet(viewsets.ViewSet):
     def state(self, request, pk: int):
         counter = self.get_counter(pk, access.IsStaff)
         data = validated(CounterStateIn, request)
-        counter = services.counter_set_state(counter=counter, state=data["state"], user=request.user)
-        return Response(CounterOut(counter).data)
+        if data["state"] == Counter.State.OPEN and data["close_others"]:
+            counter = services.counter_open_alone(counter=counter, user=request.user)
+        else:
+            counter = services.counter_set_state(
+                counter=counter, state=data["state"], user=request.user, reason=data["reason"]
+            )
+        return Response(CounterOut(counter, context={"request": request}).data)
 
 
 class AuthToken(APIView):

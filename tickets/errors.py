@@ -113,6 +113,47 @@ class NumberingExhausted(QueueError):
     message = "Все номера талонов этой услуги на сегодня заняты. Обратитесь к администратору."
 
 
+class TicketNotWaiting(QueueError):
+    code = "ticket_not_waiting"
+    status = 409
+    message = "Этот талон уже вызван или больше не ожидает."
+
+
+class TicketNotForCounter(QueueError):
+    code = "ticket_not_for_counter"
+    status = 409
+    message = "Этот талон не может быть вызван к этому окну: другая услуга или он перенаправлен другому окну."
+
+
+class CallChosenDisabled(QueueError):
+    code = "call_chosen_disabled"
+    status = 403
+    message = "В этом офисе вызов выбранного талона вне очереди отключён."
+
+
+class InvalidPostpone(QueueError):
+    code = "invalid_postpone"
+    status = 400
+    message = "Отложить можно на время от 1 до 240 минут."
+    MIN_MINUTES, MAX_MINUTES = 1, 240
+
+
+class InvalidTransfer(QueueError):
+    code = "invalid_transfer"
+    status = 400
+    message = "Укажите, куда перенаправить талон: услугу, окно или оператора."
+    UNKNOWN_COUNTER = "Такого окна в этом офисе нет или оно выведено из работы."
+    SAME_COUNTER = "Нельзя перенаправить талон в то же окно."
+    UNKNOWN_OPERATOR = "Этот сотрудник не работает оператором в этом офисе."
+    BOTH_TARGETS = "Перенаправьте либо в окно, либо оператору, но не туда и туда сразу."
+
+
+class UnknownBreakReason(QueueError):
+    code = "unknown_break_reason"
+    status = 400
+    message = "Такой причины перерыва нет в этом офисе."
+
+
 class CounterInactive(QueueError):
     code = "counter_inactive"
     status = 409

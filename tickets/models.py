@@ -1,11 +1,11 @@
 """Tickets with their transitions, the append-only event log and the daily number sequence."""
 
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from offices.models import Counter, Office, Service
 
@@ -16,13 +16,52 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-# The order in which waiting tickets are called: a transfer to the front first,
-# then priority (льготная категория), then the longest in the queue.
-CALL_ORDER = ("-front", "-priority", "queued_at", "id")
+# The one order in which waiting tickets are called (README «Порядок вызова»):
+#   1. a transfer to the front of a queue (``front``);
+#   2. a ticket back from the postponed pool whose time has come (``returns_at``, earliest first);
+#   3. priority (льготная категория);
+#   4. the longest in the queue (``queued_at``), then the ticket's id.
+# A pooled ticket whose return time is still ahead is not in the queue at all:
+# ``in_queue(now)`` leaves it out, so no timer process moves it back; it joins
+# at step 2 as soon as the query's ``now`` passes its ``returns_at``.
+CALL_ORDER = (
+    F("front").desc(),
+    F("returns_at").asc(nulls_last=True),
+    F("priority").desc(),
+    F("queued_at").asc(),
+    F("id").asc(),
+)
 
 
 class TicketQuerySet(models.QuerySet):
     """The few ways the queue is read; every "today's waiting tickets" goes through here."""
+
+    def in_queue(self, now: datetime) -> "TicketQuerySet":
+        """Not parked in the postponed pool at ``now``: the tickets call-next may take."""
+        return self.filter(Q(returns_at__isnull=True) | Q(returns_at__lte=now))
+
+    def in_pool(self, now: datetime) -> "TicketQuerySet":
+        """Postponed and not due yet at ``now``, soonest return first."""
+        return self.filter(returns_at__gt=now).order_by("returns_at", "id")
+
+    def for_counter(self, counter: Counter, operator, *, backup: bool = False) -> "TicketQuerySet":
+        """The tickets this counter may call: its main services' (or backup services'),
+        and those transferred to this very counter or to this operator, wherever they sit.
+
+        A targeted ticket is for its target only: no other counter takes it,
+        not even one serving its service. Backup services never carry targets.
+        """
+        services = counter.backup_services.all() if backup else counter.services.all()
+        untargeted = Q(target_counter__isnull=True, target_operator__isnull=True)
+        mine = untargeted & Q(service__in=services)
+        if not backup:
+            mine |= Q(target_counter=counter)
+            if operator is not None:
+                mine |= Q(target_operator=operator)
+        return self.filter(mine)
+
+    def may_call(self, ticket_id: int, counter: Counter, operator) -> bool:
+        return any(self.for_counter(counter, operator, backup=b).filter(pk=ticket_id).exists() for b in (False, True))
 
     def waiting_today(self, office: Office, now: datetime | None = None) -> "TicketQuerySet":
         return self.waiting_on(office, office.local_date(now))
@@ -37,8 +76,16 @@ class TicketQuerySet(models.QuerySet):
     def at_counter(self, counter: Counter) -> "TicketQuerySet":
         return self.active().filter(counter=counter)
 
-    def in_call_order(self) -> "TicketQuerySet":
-        return self.order_by(*CALL_ORDER)
+    def in_call_order(self, now: datetime | None = None) -> "TicketQuerySet":
+        """CALL_ORDER; given ``now``, tickets still parked in the pool come after the queue."""
+        if now is None:
+            return self.order_by(*CALL_ORDER)
+        parked = models.Case(
+            models.When(returns_at__gt=now, then=models.Value(1)),
+            default=models.Value(0),
+            output_field=models.IntegerField(),
+        )
+        return self.order_by(parked, *CALL_ORDER)
 
 
 class DailySequence(models.Model):
@@ -185,17 +232,32 @@ class Ticket(models.Model):
             data=data,
         )
 
-    def call(self, *, counter: Counter, operator, at: datetime) -> None:
+    # Where a waiting ticket stands: set by transfer and postpone, spent by a call.
+    _PLACE_FIELDS = ["front", "returns_at", "target_counter", "target_operator"]
+
+    def call(self, *, counter: Counter, operator, at: datetime, chosen: bool = False) -> None:
+        """Call to ``counter``; ``chosen``: picked from the list out of order (logged as such)."""
         self._require(self.Status.WAITING)
         self.status = self.Status.CALLED
         self.counter = counter
         self.operator = operator
         self.called_at = at
         self.started_at = None
-        self.front = False
         self.wait_seconds += max((at - self.queued_at).total_seconds(), 0)
-        self.save(update_fields=["status", "counter", "operator", "called_at", "started_at", "front", "wait_seconds"])
-        self._log(TicketEvent.Type.CALLED, at, operator=operator)
+        data = {"chosen": True} if chosen else {}
+        if self.returns_at is not None and self.returns_at > at:
+            data["from_pool"] = True
+        # Where it stood in the queue is spent once it is called; the note stays
+        # for the operator who now serves it.
+        self.front = False
+        self.returns_at = None
+        self.target_counter = None
+        self.target_operator = None
+        self.save(
+            update_fields=["status", "counter", "operator", "called_at", "started_at", "wait_seconds"]
+            + self._PLACE_FIELDS
+        )
+        self._log(TicketEvent.Type.CALLED, at, operator=operator, **data)
 
     def recall(self, *, operator, at: datetime, counter: Counter | None = None) -> None:
         self._require(self.Status.CALLED, counter=counter)
@@ -230,9 +292,23 @@ class Ticket(models.Model):
         self._log(TicketEvent.Type.NO_SHOW, at, operator=operator)
 
     def transfer(
-        self, *, service: Service, to_front: bool, operator, at: datetime, counter: Counter | None = None
+        self,
+        *,
+        to_front: bool,
+        operator,
+        at: datetime,
+        service: Service | None = None,
+        to_counter: Counter | None = None,
+        to_operator=None,
+        note: str = "",
+        counter: Counter | None = None,
     ) -> None:
+        """Back to a queue: another service's, or only for one counter or one operator, with a note.
+
+        The caller has checked that the targets belong to this office.
+        """
         self._require(self.Status.CALLED, self.Status.SERVING, counter=counter)
+        service = service or self.service
         if service.office_id != self.office_id:
             raise InvalidTransition(InvalidTransition.OTHER_OFFICE)
         from_service = self.service.code
@@ -241,25 +317,35 @@ class Ticket(models.Model):
             self.service_seconds += max((at - self.started_at).total_seconds(), 0)
         self._requeue(at, front=to_front)
         self.service = service
-        self.save(update_fields=self._REQUEUE_FIELDS + ["service", "service_seconds"])
+        self.target_counter = to_counter
+        self.target_operator = to_operator
+        self.note = note
+        self.save(update_fields=self._REQUEUE_FIELDS + ["service", "service_seconds", "note"])
         self._log(
             TicketEvent.Type.TRANSFERRED,
             at,
             operator=operator,
             from_service=from_service,
             to_service=service.code,
+            to_counter=to_counter.number if to_counter else None,
+            to_operator=to_operator.pk if to_operator else None,
+            note=note,
             position="front" if to_front else "back",
             counter_id=from_counter,
         )
 
-    def postpone(self, *, operator, at: datetime, counter: Counter | None = None) -> None:
+    def postpone(self, *, operator, at: datetime, minutes: int | None = None, counter: Counter | None = None) -> None:
+        """Out of the way: for ``minutes`` into the postponed pool, after which it is
+        called first in its service; without minutes, to the back of its queue."""
         self._require(self.Status.CALLED, counter=counter)
         from_counter = self.counter_id
         self._requeue(at, front=False)
+        self.returns_at = at + timedelta(minutes=minutes) if minutes else None
         self.save(update_fields=self._REQUEUE_FIELDS)
-        self._log(TicketEvent.Type.POSTPONED, at, operator=operator, counter_id=from_counter)
+        data = {"minutes": minutes, "returns_at": self.returns_at.isoformat()} if minutes else {}
+        self._log(TicketEvent.Type.POSTPONED, at, operator=operator, counter_id=from_counter, **data)
 
-    _REQUEUE_FIELDS = ["status", "counter", "operator", "queued_at", "front", "called_at", "started_at"]
+    _REQUEUE_FIELDS = ["status", "counter", "operator", "queued_at", "called_at", "started_at"] + _PLACE_FIELDS
 
     def _requeue(self, at: datetime, *, front: bool) -> None:
         self.status = self.Status.WAITING
@@ -267,6 +353,9 @@ class Ticket(models.Model):
         self.operator = None
         self.queued_at = at
         self.front = front
+        self.returns_at = None
+        self.target_counter = None
+        self.target_operator = None
         self.called_at = None
         self.started_at = None
 

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count, Min, Q
 from django.utils import timezone
 
-from offices.models import Counter, Office, Service
+from offices.models import Counter, Membership, Office, Service
 
-from .models import CALL_ORDER, Ticket
+from .models import CALL_ORDER, Ticket, TicketEvent
 
 __all__ = ["CALL_ORDER", "OfficeQueue", "office_queue"]
 
@@ -112,7 +113,9 @@ def office_queue(
     office: Office, now: datetime | None = None, *, service_id: int | None = None, day: date | None = None
 ) -> OfficeQueue:
     """The office's queue today (or on ``day``) from one ordered query; only one service's, when given."""
-    tickets = Ticket.objects.waiting_on(office, day or office.local_date(now))
+    now = now or timezone.now()
+    # The postponed pool is outside the queue: no position until its tickets return.
+    tickets = Ticket.objects.waiting_on(office, day or office.local_date(now)).in_queue(now)
     if service_id is not None:
         tickets = tickets.filter(service_id=service_id)
     by_service: dict[int, list[WaitingTicket]] = {}
@@ -273,3 +276,120 @@ def today_stats(office: Office, counter: Counter | None = None) -> dict:
         "avg_service_seconds": round(row["avg_service"]) if served else None,
         "over_norm_share": round(row["over_norm"] / served, 4) if served else None,
     }
+
+
+# The operator's workplace
+
+PRIORITY_LABEL = "Льготная категория"
+# How many waiting tickets the operator's list shows; the total comes along.
+WORKPLACE_LIST_LIMIT = 30
+
+
+def _person(user) -> str:
+    return (user.get_full_name() or user.username) if user else ""
+
+
+def _queue_item(ticket: Ticket, *, now: datetime, counter: Counter, operator, may_call: bool) -> dict:
+    marks = []
+    if ticket.priority:
+        marks.append(PRIORITY_LABEL)
+    if ticket.target_counter_id == counter.pk:
+        marks.append("Перенаправлен в это окно")
+    elif ticket.target_operator_id and operator is not None and ticket.target_operator_id == operator.pk:
+        marks.append("Перенаправлен вам")
+    if ticket.front:
+        marks.append("В начало очереди")
+    if ticket.returns_at is not None and ticket.returns_at <= now:
+        marks.append("Вернулся из отложенных")
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "service": ticket.service.code,
+        "service_name": ticket.service.name,
+        "priority": ticket.priority,
+        "marks": marks,
+        "note": ticket.note,
+        "queued_at": ticket.queued_at.isoformat(),
+        "issued_at": ticket.issued_at.isoformat(),
+        "returns_at": ticket.returns_at.isoformat() if ticket.returns_at else None,
+        # Time since the client took the ticket: what they have waited so far.
+        "waited_seconds": round(max((now - ticket.issued_at).total_seconds(), 0)),
+        "actions": ["call"] if may_call else [],
+    }
+
+
+def counter_workplace(counter: Counter, operator, now: datetime | None = None) -> dict:
+    """What the operator's screen lists besides the current client: the tickets this
+    counter may call, in CALL_ORDER, the postponed pool with return times, and the
+    choices of the transfer and break dialogs. A fixed number of queries.
+
+    ``next_return_at`` is the earliest return time in the pool: the screen sets
+    its own timer for it (against ``now``, the server's clock) and reads this
+    again then, so no server timer is needed.
+    """
+    now = now or timezone.now()
+    office = counter.office
+    waiting = Ticket.objects.waiting_today(office, now).select_related("service")
+    main = waiting.for_counter(counter, operator)
+    backup = waiting.for_counter(counter, operator, backup=True)
+    may_call = office.call_chosen
+    # Call-next takes the main line before the backup one: the list shows them in that order.
+    queue = list(main.in_queue(now).order_by(*CALL_ORDER)[:WORKPLACE_LIST_LIMIT])
+    queue += list(backup.in_queue(now).order_by(*CALL_ORDER)[: WORKPLACE_LIST_LIMIT - len(queue)])
+    total = main.in_queue(now).count() + backup.in_queue(now).count()
+    pool = list((main | backup).in_pool(now))
+    counters = Counter.objects.filter(office=office, active=True).exclude(pk=counter.pk).select_related("operator")
+    operators = (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__office=office, memberships__role=Membership.Role.OPERATOR)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+    where = {c.operator_id: c.number for c in counters if c.operator_id and c.state != Counter.State.CLOSED}
+    return {
+        "now": now.isoformat(),
+        "call_chosen": may_call,
+        "queue": [_queue_item(t, now=now, counter=counter, operator=operator, may_call=may_call) for t in queue],
+        "queue_total": total,
+        "pool": [_queue_item(t, now=now, counter=counter, operator=operator, may_call=may_call) for t in pool],
+        "next_return_at": pool[0].returns_at.isoformat() if pool else None,
+        "transfer": {
+            "services": [{"code": s.code, "name": s.name} for s in office.services.filter(active=True)],
+            "counters": [{"id": c.pk, "label": f"Окно {c.number} — {c.get_state_display().lower()}"} for c in counters],
+            "operators": [
+                {
+                    "id": u.pk,
+                    "label": _person(u) + (f" (окно {where[u.pk]})" if u.pk in where else ""),
+                }
+                for u in operators
+                if operator is None or u.pk != operator.pk
+            ],
+        },
+        "break_reasons": list(office.break_reasons),
+    }
+
+
+def transfer_history(ticket: Ticket) -> list[dict]:
+    """The ticket's transfers today, oldest first: from which service, by whom, with which note."""
+    names = dict(Service.objects.filter(office_id=ticket.office_id).values_list("code", "name"))
+    events = TicketEvent.objects.filter(ticket=ticket, type=TicketEvent.Type.TRANSFERRED).select_related(
+        "operator", "counter"
+    )
+    return [
+        {
+            "at": event.at.isoformat(),
+            "from_service": names.get(event.data.get("from_service"), event.data.get("from_service")),
+            "to_service": names.get(event.data.get("to_service"), event.data.get("to_service")),
+            "counter": event.counter.number if event.counter else None,
+            "operator": _person(event.operator),
+            "note": event.data.get("note", ""),
+        }
+        for event in events
+    ]
+
+
+def counters_held_elsewhere(counter: Counter, user) -> list[Counter]:
+    """The other counters ``user`` holds open or on break (one user, one counter on the operator page)."""
+    if user is None or not user.is_authenticated:
+        return []
+    return list(Counter.objects.filter(operator=user).exclude(state=Counter.State.CLOSED).exclude(pk=counter.pk))

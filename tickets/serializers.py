@@ -23,13 +23,34 @@ class ActionIn(serializers.Serializer):
     counter = serializers.IntegerField(required=False, help_text="Окно, от имени которого действует оператор")
 
 
+class PostponeIn(ActionIn):
+    minutes = serializers.IntegerField(
+        required=False, allow_null=True, help_text="В отложенные на столько минут (1–240); без него — в конец очереди"
+    )
+
+
 class TransferIn(ActionIn):
-    service = serializers.CharField(max_length=50)
+    service = serializers.CharField(max_length=50, required=False, help_text="Код услуги")
+    to_counter = serializers.IntegerField(required=False, allow_null=True, help_text="Только для этого окна")
+    to_operator = serializers.IntegerField(required=False, allow_null=True, help_text="Только для этого оператора")
+    note = serializers.CharField(
+        max_length=500, required=False, default="", allow_blank=True, help_text="Заметка для следующего оператора"
+    )
     position = serializers.ChoiceField(choices=["front", "back"], default="back")
+
+
+class CallChosenIn(serializers.Serializer):
+    ticket = serializers.IntegerField(help_text="Ожидающий талон, который вызвать вне очереди")
 
 
 class CounterStateIn(serializers.Serializer):
     state = serializers.ChoiceField(choices=Counter.State.choices)
+    reason = serializers.CharField(
+        max_length=30, required=False, default="", allow_blank=True, help_text="Код причины перерыва (для break)"
+    )
+    close_others = serializers.BooleanField(
+        default=False, help_text="Открывая окно, закрыть другие окна этого пользователя (страница оператора)"
+    )
 
 
 class TokenIn(serializers.Serializer):
@@ -102,6 +123,7 @@ class TicketOut(serializers.ModelSerializer):
     counter = serializers.SerializerMethodField()
     position = serializers.SerializerMethodField()
     estimated_wait_seconds = serializers.SerializerMethodField()
+    priority_label = serializers.SerializerMethodField(help_text="«Льготная категория» или пусто")
 
     class Meta:
         model = Ticket
@@ -123,6 +145,10 @@ class TicketOut(serializers.ModelSerializer):
             "counter",
             "position",
             "estimated_wait_seconds",
+            "priority_label",
+            "wait_seconds",
+            "note",
+            "returns_at",
         ]
 
     def _queue(self, ticket) -> selectors.OfficeQueue | None:
@@ -135,6 +161,9 @@ class TicketOut(serializers.ModelSerializer):
 
     def get_counter(self, ticket) -> str | None:
         return ticket.counter.number if ticket.counter_id else None
+
+    def get_priority_label(self, ticket) -> str:
+        return selectors.PRIORITY_LABEL if ticket.priority else ""
 
     def get_position(self, ticket) -> int | None:
         queue = self._queue(ticket)
@@ -172,6 +201,10 @@ class CounterOut(serializers.ModelSerializer):
     actions = serializers.SerializerMethodField(help_text="Что оператор может сделать в окне сейчас")
     ticket = serializers.SerializerMethodField(help_text="Вызванный или обслуживаемый талон")
     today = serializers.SerializerMethodField(help_text="Обслужено сегодня в этом окне")
+    break_reason_label = serializers.CharField(read_only=True)
+    operator = serializers.CharField(source="operator_name", read_only=True, allow_null=True)
+    held_elsewhere = serializers.SerializerMethodField(help_text="Другие окна, открытые этим пользователем")
+    open_confirm = serializers.SerializerMethodField(help_text="Вопрос перед открытием, если другие окна закроются")
 
     class Meta:
         model = Counter
@@ -181,6 +214,12 @@ class CounterOut(serializers.ModelSerializer):
             "number",
             "state",
             "status_label",
+            "state_changed_at",
+            "break_reason",
+            "break_reason_label",
+            "operator",
+            "held_elsewhere",
+            "open_confirm",
             "actions",
             "services",
             "backup_services",
@@ -203,7 +242,23 @@ class CounterOut(serializers.ModelSerializer):
 
     def get_ticket(self, counter) -> dict | None:
         ticket = self._ticket(counter)
-        return TicketOut(ticket).data if ticket else None
+        if ticket is None:
+            return None
+        # The operator sees where the client has been: transfers with their notes.
+        return {**TicketOut(ticket).data, "transfers": selectors.transfer_history(ticket)}
+
+    def get_held_elsewhere(self, counter) -> list[dict]:
+        request = self.context.get("request")
+        held = selectors.counters_held_elsewhere(counter, request.user if request else None)
+        return [{"id": c.pk, "number": c.number} for c in held]
+
+    def get_open_confirm(self, counter) -> str:
+        numbers = [c["number"] for c in self.get_held_elsewhere(counter)]
+        if not numbers:
+            return ""
+        if len(numbers) == 1:
+            return f"Окно {numbers[0]} будет закрыто. Продолжить?"
+        return f"Окна {', '.join(numbers)} будут закрыты. Продолжить?"
 
     def get_today(self, counter) -> dict:
         return selectors.today_stats(counter.office, counter)

@@ -10,21 +10,28 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from offices import access
 from offices.models import Counter, Office, Service
 
 from . import broadcast
 from .errors import (
+    CallChosenDisabled,
     CounterBusy,
     CounterInactive,
     CounterNotOpen,
+    InvalidPostpone,
+    InvalidTransfer,
     InvalidTransition,
     NotWaiting,
     NumberingExhausted,
     OfficeClosed,
     ServiceInactive,
+    TicketNotForCounter,
+    TicketNotWaiting,
+    UnknownBreakReason,
     UnknownService,
 )
-from .models import DailySequence, Ticket, TicketEvent
+from .models import CALL_ORDER, DailySequence, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -127,25 +134,66 @@ def _lock_ticket(ticket: Ticket) -> Ticket:
     )
 
 
-@transaction.atomic
-def ticket_call_next(*, counter: Counter, operator, now: datetime | None = None) -> Ticket | None:
-    now = now or timezone.now()
+def _lock_open_counter(counter: Counter) -> Counter:
     # Locking the counter serialises a double click at one counter; tickets
-    # themselves are claimed with SKIP LOCKED so other counters never wait.
-    counter = Counter.objects.select_for_update().select_related("office").get(pk=counter.pk)
+    # themselves are claimed with SKIP LOCKED (or waited for, when chosen) so
+    # other counters never wait on this one. of=self: without it PostgreSQL
+    # also locks the joined office row, and every counter of the office would
+    # queue behind every other one.
+    counter = Counter.objects.select_for_update(of=("self",)).select_related("office").get(pk=counter.pk)
     if counter.state != Counter.State.OPEN:
         raise CounterNotOpen()
     if Ticket.objects.at_counter(counter).exists():
         raise CounterBusy()
-    queue = Ticket.objects.waiting_today(counter.office, now).in_call_order()
+    return counter
+
+
+@transaction.atomic
+def ticket_call_next(*, counter: Counter, operator, now: datetime | None = None) -> Ticket | None:
+    """The first ticket in CALL_ORDER this counter may take: main services and
+    tickets transferred to it or to the operator first, then backup services.
+
+    The postponed pool is checked against ``now`` inside the query, so a ticket
+    whose return time has passed is taken at once, with no timer process.
+    """
+    now = now or timezone.now()
+    counter = _lock_open_counter(counter)
+    queue = Ticket.objects.waiting_today(counter.office, now).in_queue(now)
     ticket = None
-    for services in (counter.services.all(), counter.backup_services.all()):
-        ticket = queue.filter(service__in=services).select_for_update(skip_locked=True).first()
+    for backup in (False, True):
+        line = queue.for_counter(counter, operator, backup=backup).order_by(*CALL_ORDER)
+        # SKIP LOCKED: a ticket another counter is claiming right now is not
+        # waited for; the next one is taken instead. On PostgreSQL the status
+        # and returns_at conditions are checked again on the locked row.
+        ticket = line.select_for_update(skip_locked=True).first()
         if ticket is not None:
             break
     if ticket is None:
         return None
     ticket.call(counter=counter, operator=operator, at=now)
+    broadcast.announce(ticket, TicketEvent.Type.CALLED)
+    return ticket
+
+
+@transaction.atomic
+def ticket_call_chosen(*, counter: Counter, ticket: Ticket, operator, now: datetime | None = None) -> Ticket:
+    """Call one chosen waiting ticket out of order: from the queue list, or from
+    the postponed pool before its time. Refused where the office switched it off.
+    """
+    now = now or timezone.now()
+    counter = _lock_open_counter(counter)
+    if not counter.office.call_chosen:
+        raise CallChosenDisabled()
+    # Unlike call-next, wait for the ticket's lock: of two operators choosing
+    # the same ticket, the second then sees it called and is refused.
+    ticket = _lock_ticket(ticket)
+    if ticket.office_id != counter.office_id:
+        raise TicketNotForCounter()
+    if ticket.status != Ticket.Status.WAITING or ticket.local_date != counter.office.local_date(now):
+        raise TicketNotWaiting()
+    if not Ticket.objects.may_call(ticket.pk, counter, operator):
+        raise TicketNotForCounter()
+    ticket.call(counter=counter, operator=operator, at=now, chosen=True)
     broadcast.announce(ticket, TicketEvent.Type.CALLED)
     return ticket
 
@@ -185,10 +233,20 @@ def ticket_no_show(*, ticket: Ticket, operator, counter: Counter | None = None, 
 
 
 @transaction.atomic
-def ticket_postpone(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
+def ticket_postpone(
+    *,
+    ticket: Ticket,
+    operator,
+    minutes: int | None = None,
+    counter: Counter | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """With ``minutes`` (1..240), into the postponed pool until then; without, to the back of the queue."""
+    if minutes is not None and not InvalidPostpone.MIN_MINUTES <= minutes <= InvalidPostpone.MAX_MINUTES:
+        raise InvalidPostpone()
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
-    ticket.postpone(operator=operator, counter=counter, at=now or timezone.now())
+    ticket.postpone(operator=operator, minutes=minutes, counter=counter, at=now or timezone.now())
     broadcast.announce(ticket, TicketEvent.Type.POSTPONED, before=before)
     return ticket
 
@@ -197,19 +255,49 @@ def ticket_postpone(*, ticket: Ticket, operator, counter: Counter | None = None,
 def ticket_transfer(
     *,
     ticket: Ticket,
-    service: Service,
     to_front: bool,
     operator,
+    service: Service | None = None,
+    to_counter: Counter | None = None,
+    to_operator=None,
+    note: str = "",
     counter: Counter | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    if service.office_id != ticket.office_id:
-        raise UnknownService()
-    if not service.active:
-        raise ServiceInactive()
+    """To another service's queue, or for one counter or one operator only, with a note for them.
+
+    At least one target; a counter of this office that is in work, or an
+    operator of this office. A ticket sent to a counter keeps its service unless
+    one is given too.
+    """
+    if service is None and to_counter is None and to_operator is None:
+        raise InvalidTransfer()
+    if to_counter is not None and to_operator is not None:
+        raise InvalidTransfer(InvalidTransfer.BOTH_TARGETS)
+    if service is not None:
+        if service.office_id != ticket.office_id:
+            raise UnknownService()
+        if not service.active:
+            raise ServiceInactive()
+    if to_counter is not None:
+        if to_counter.office_id != ticket.office_id or not to_counter.active:
+            raise InvalidTransfer(InvalidTransfer.UNKNOWN_COUNTER)
+        if to_counter.pk == ticket.counter_id:
+            raise InvalidTransfer(InvalidTransfer.SAME_COUNTER)
+    if to_operator is not None and not (to_operator.is_active and access.can_operate(to_operator, ticket.office)):
+        raise InvalidTransfer(InvalidTransfer.UNKNOWN_OPERATOR)
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
-    ticket.transfer(service=service, to_front=to_front, operator=operator, counter=counter, at=now or timezone.now())
+    ticket.transfer(
+        service=service,
+        to_counter=to_counter,
+        to_operator=to_operator,
+        note=note,
+        to_front=to_front,
+        operator=operator,
+        counter=counter,
+        at=now or timezone.now(),
+    )
     broadcast.announce(ticket, TicketEvent.Type.TRANSFERRED, before=before)
     return ticket
 
@@ -232,25 +320,62 @@ def ticket_cancel(*, ticket: Ticket, operator=None, now: datetime | None = None)
 
 
 @transaction.atomic
-def counter_set_state(*, counter: Counter, state: str, user, now: datetime | None = None) -> Counter:
-    counter = Counter.objects.select_for_update().get(pk=counter.pk)
+def counter_set_state(*, counter: Counter, state: str, user, reason: str = "", now: datetime | None = None) -> Counter:
+    """Open, close or pause a counter: the one way a counter's state changes.
+
+    Sets state, state_changed_at, operator and break_reason together, appends
+    one ``offices.CounterEvent`` (with ``user``: the operator, or a manager
+    acting remotely) and broadcasts the counter. ``reason`` is the code of one
+    of the office's ``break_reasons`` and only counts for a break; a break
+    without one gets «Другое» (``Office.DEFAULT_BREAK_REASON``). Setting the
+    state the counter is in changes nothing (except a break's reason).
+    """
+    counter = Counter.objects.select_for_update(of=("self",)).select_related("office").get(pk=counter.pk)
     if state not in Counter.State.values:
         raise InvalidTransition(InvalidTransition.UNKNOWN_COUNTER_STATE)
+    if state == Counter.State.BREAK:
+        reason = reason or counter.office.default_break_reason()
+        if not counter.office.has_break_reason(reason):
+            raise UnknownBreakReason()
+    else:
+        reason = ""
     if state == Counter.State.OPEN and not counter.active:
         raise CounterInactive()
     if state != Counter.State.OPEN and Ticket.objects.at_counter(counter).exists():
         raise CounterBusy(CounterBusy.STILL_SERVING)
-    if counter.state == state:
+    if counter.state == state and counter.break_reason == reason:
         return counter
-    counter.state = state
-    counter.state_changed_at = now or timezone.now()
-    if state == Counter.State.OPEN:
-        counter.operator = user
-    elif state == Counter.State.CLOSED:
-        counter.operator = None
-    counter.save(update_fields=["state", "state_changed_at", "operator"])
+    leaving = counter.operator if state == Counter.State.CLOSED else None
+    counter.set_state(state, user=user, reason=reason, at=now or timezone.now())
+    if state == Counter.State.CLOSED:
+        _release_targets(counter, leaving)
     broadcast.announce_counter(counter)
     return counter
+
+
+def _release_targets(counter: Counter, operator) -> None:
+    """Tickets transferred to a counter that closes, or to an operator who leaves their
+    last counter, go back to their service's queue (keeping front and note): nobody
+    else could call them, and the client would wait for no one."""
+    Ticket.objects.filter(status=Ticket.Status.WAITING, target_counter=counter).update(target_counter=None)
+    if (
+        operator is not None
+        and not Counter.objects.filter(operator=operator).exclude(state=Counter.State.CLOSED).exists()
+    ):
+        Ticket.objects.filter(status=Ticket.Status.WAITING, target_operator=operator).update(target_operator=None)
+
+
+@transaction.atomic
+def counter_open_alone(*, counter: Counter, user, now: datetime | None = None) -> Counter:
+    """Open ``counter`` for ``user`` after closing every other counter the user holds.
+
+    The operator page's rule (one user, one counter); the API's plain state
+    change leaves other counters alone, so benches may drive several at once.
+    A counter still serving a client is not closed: CounterBusy, nothing changes.
+    """
+    for other in Counter.objects.filter(operator=user).exclude(state=Counter.State.CLOSED).exclude(pk=counter.pk):
+        counter_set_state(counter=other, state=Counter.State.CLOSED, user=user, now=now)
+    return counter_set_state(counter=counter, state=Counter.State.OPEN, user=user, now=now)
 
 
 def close_day(*, now: datetime | None = None, office: Office | None = None, include_today: bool = False) -> int:

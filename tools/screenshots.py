@@ -85,6 +85,7 @@ def main():
 
         staff = browser.new_context(viewport={"width": 1440, "height": 900})
         desk = staff.new_page()
+        desk.set_viewport_size({"width": 1366, "height": 768})  # the usual counter monitor
         login(desk, base, "operator-korocha")
         desk.goto(f"{base}/operator/{state['counter']}/")
         desk.locator("#operator[data-connected='1']").wait_for()

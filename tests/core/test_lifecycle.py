@@ -124,7 +124,14 @@ def test_transfer_keeps_number_and_requeues_in_the_other_service(issue, counters
         assert called.service_seconds == 240 + 180
     event = TicketEvent.objects.get(ticket=ticket, type="transferred")
     assert event.counter == counters["1"]
-    assert event.data == {"from_service": "fl", "to_service": "ul", "position": position}
+    assert event.data == {
+        "from_service": "fl",
+        "to_service": "ul",
+        "to_counter": None,
+        "to_operator": None,
+        "note": "",
+        "position": position,
+    }
 
 
 def test_postpone_puts_the_ticket_at_the_back_of_its_queue(issue, counters, operator):

@@ -41,6 +41,15 @@ API = [
     ("counter", "get", "/api/v1/counters/{cash_counter}/", None, STAFF_READ),
     ("call next", "post", "/api/v1/counters/{cash_counter}/call-next/", None, [401, 401, 204, 403, 403, 403, 403, 204]),
     ("counter state", "post", "/api/v1/counters/{cash_counter}/state/", {"state": "open"}, STAFF_READ),
+    ("counter workplace", "get", "/api/v1/counters/{cash_counter}/workplace/", None, OPERATE),
+    # A ticket that does not exist: 404 proves the permission check passed.
+    (
+        "call chosen",
+        "post",
+        "/api/v1/counters/{cash_counter}/call/",
+        {"ticket": 999999},
+        [401, 401, 404, 403, 403, 403, 403, 404],
+    ),
     ("recall", "post", "/api/v1/tickets/{ticket}/recall/", None, [401, 401, 409, 403, 403, 403, 403, 409]),
     ("start", "post", "/api/v1/tickets/{ticket}/start/", None, [401, 401, 409, 403, 403, 403, 403, 409]),
     ("finish", "post", "/api/v1/tickets/{ticket}/finish/", None, [401, 401, 409, 403, 403, 403, 403, 409]),

@@ -118,7 +118,7 @@ def test_operator_works_a_client_through_and_every_screen_follows_live(daphne, c
     desk.goto(f"{server.url}/operator/{counter.pk}/")
     expect(phone.locator("#position")).to_have_text("1 человек")
     expect(desk.locator("#state-badge")).to_have_text("Окно открыто")
-    expect(desk.locator('[data-waiting="fl"]')).to_have_text("2")
+    expect(desk.locator("#queue-total")).to_have_text("(2)")
     expect(desk.locator('[data-action="start"]')).to_be_disabled()
 
     desk.keyboard.press("n")  # «Вызвать следующего»
@@ -138,11 +138,12 @@ def test_operator_works_a_client_through_and_every_screen_follows_live(daphne, c
     expect(phone.locator("#called")).to_be_visible(timeout=2000)
     expect(phone.locator("#counter")).to_have_text("1")
 
-    desk.get_by_role("button", name="Перенаправить").click()
+    desk.get_by_role("button", name="Перенаправить").first.click()
+    desk.get_by_label("На услугу").check()
     desk.locator("#transfer-service").select_option("cash")
-    desk.get_by_label("в конец очереди").check()
-    desk.locator("#transfer-panel").get_by_role("button", name="Перенаправить").click()
-    expect(desk.locator("#message")).to_contain_text("перенаправлен: Касса")
+    desk.get_by_label("в конец").check()
+    desk.locator("#transfer-dialog").get_by_role("button", name="Перенаправить").click()
+    expect(desk.locator("#message")).to_have_text(f"Талон {second['number']} перенаправлен.")
     expect(phone.locator("#status")).to_have_text("Ожидает вызова", timeout=2000)
     expect(hall.locator(f'#calls li[data-ticket="{second["number"]}"]')).to_have_class(re.compile(r"\bpast\b"))
     assert Ticket.objects.get(pk=second["id"]).service.code == "cash"

@@ -1,18 +1,23 @@
-/* Operator workplace: actions through the REST API, live state over the operators socket. */
+/* Operator workplace: actions through the REST API, live state over the operators socket.
+   Labels, marks and allowed actions come from the server (the counter and its workplace);
+   this file only renders them and sends what the operator chose. */
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("operator-config").textContent);
   const el = (id) => document.getElementById(id);
-  // Labels and the actions allowed now come with the counter from the server (status_label, actions).
   let counter = null;
-  let queue = { services: [], oldest: {} };
+  // The counter's list, pool and dialog choices (GET counters/{id}/workplace/).
+  let workplace = null;
+  // Server clock minus this browser's clock, from the workplace's "now": pool times are the server's.
+  let clockOffset = 0;
+  let returnTimer = null;
+  let reloadTimer = null;
   let pending = false;
 
   function say(text, kind) {
     const box = el("message");
     box.textContent = text || "";
-    box.hidden = !text;
-    box.className = "message " + (kind || "info");
+    box.className = "message " + (text ? kind || "info" : "empty");
   }
 
   async function api(method, path, body) {
@@ -26,6 +31,8 @@
     return { status: response.status, data };
   }
 
+  const serverNow = () => Date.now() + clockOffset;
+
   async function refresh() {
     try {
       const { status, data } = await api("GET", `counters/${config.counter}/`);
@@ -34,6 +41,35 @@
     } catch (e) {
       say("Нет связи с сервером. Повторите действие через минуту.", "error");
     }
+    await loadWorkplace();
+  }
+
+  async function loadWorkplace() {
+    try {
+      const { status, data } = await api("GET", `counters/${config.counter}/workplace/`);
+      if (status !== 200) return;
+      workplace = data;
+      clockOffset = Date.parse(data.now) - Date.now();
+      renderLists();
+      scheduleReturn();
+    } catch (e) {
+      /* the next live message or action reloads it */
+    }
+  }
+
+  // Several live messages often arrive together (a call sends three): read the list once.
+  function reloadSoon() {
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(loadWorkplace, 250);
+  }
+
+  // When the earliest pooled ticket falls due, read the list again: the server's query
+  // then puts it at the front. No server timer: this page's own, set from returns_at.
+  function scheduleReturn() {
+    clearTimeout(returnTimer);
+    if (!workplace || !workplace.next_return_at) return;
+    const delay = Math.max(Date.parse(workplace.next_return_at) - serverNow(), 0) + 500;
+    returnTimer = setTimeout(loadWorkplace, delay);
   }
 
   function phase() {
@@ -43,14 +79,20 @@
   }
 
   function render() {
-    const current = phase();
-    el("operator").dataset.state = current;
-    el("state-badge").textContent = counter ? counter.status_label : "";
+    el("operator").dataset.state = phase();
+    const reason = counter && counter.state === "break" && counter.break_reason_label ? " — " + counter.break_reason_label : "";
+    el("state-badge").textContent = counter ? counter.status_label + reason : "";
     el("state-badge").className = "badge " + (counter ? counter.state : "");
     const ticket = counter && counter.ticket;
     el("cur-number").textContent = ticket ? ticket.number : "—";
     el("cur-service").textContent = ticket ? ticket.service_name : "";
     el("cur-status").textContent = ticket ? ticket.status_label.toLowerCase() : "";
+    el("cur-priority").textContent = ticket ? ticket.priority_label : "";
+    el("cur-priority").hidden = !(ticket && ticket.priority_label);
+    el("cur-waited").textContent = ticket ? fmt.clock(ticket.wait_seconds) : "—";
+    el("cur-recalls").textContent = ticket ? ticket.recall_count : "—";
+    el("cur-times").classList.toggle("idle", !ticket);
+    renderHistory(ticket);
     const allowed = counter ? counter.actions : [];
     document.querySelectorAll("[data-action]").forEach((b) => {
       const action = b.dataset.action;
@@ -61,20 +103,67 @@
       if (action === "open") b.hidden = !(counter && counter.state === "closed");
       if (action === "close") b.hidden = !!(counter && counter.state === "closed");
     });
-    if (!allowed.includes("transfer")) el("transfer-panel").hidden = true;
+    if (!allowed.includes("transfer") && el("transfer-dialog").open) el("transfer-dialog").close();
+    if (!allowed.includes("postpone") && el("postpone-dialog").open) el("postpone-dialog").close();
     el("served").textContent = counter ? counter.today.served : 0;
     el("avg-service").textContent = counter && counter.today.avg_service_seconds !== null ? fmt.clock(counter.today.avg_service_seconds) : "—";
-    renderQueue();
+    renderLists();
     tick();
   }
 
-  function renderQueue() {
-    const now = Date.now();
-    el("queue").innerHTML = queue.services.map((s) => {
-      const oldest = queue.oldest[s.code];
-      const longest = oldest ? fmt.clock((now - Date.parse(oldest)) / 1000) : "—";
-      return `<tr><td>${fmt.escapeHtml(s.name)}</td><td data-waiting="${fmt.escapeHtml(s.code)}">${s.waiting}</td><td>${longest}</td></tr>`;
+  function renderHistory(ticket) {
+    const box = el("cur-history");
+    const transfers = (ticket && ticket.transfers) || [];
+    box.hidden = !transfers.length;
+    box.innerHTML = transfers.map((t) => {
+      const who = [t.counter ? "окно " + t.counter : "", t.operator].filter(Boolean).join(", ");
+      const route = t.from_service === t.to_service ? `из «${t.from_service}»` : `из «${t.from_service}» в «${t.to_service}»`;
+      const note = t.note ? ` <q class="note">${fmt.escapeHtml(t.note)}</q>` : "";
+      return `<p>Перенаправлен ${fmt.escapeHtml(route)}${who ? " (" + fmt.escapeHtml(who) + ")" : ""}${note}</p>`;
     }).join("");
+  }
+
+  function ticketRow(t, pool) {
+    const marks = t.marks.map((m) => `<span class="mark${m === "Льготная категория" ? " priority" : ""}">${fmt.escapeHtml(m)}</span>`).join(" ");
+    const when = pool
+      ? `<span class="returns" data-at="${fmt.escapeHtml(t.returns_at)}"></span>`
+      : `<span class="waited" title="Ждёт" data-base="${t.waited_seconds}"></span>`;
+    const button = t.actions.includes("call")
+      ? `<button type="button" class="btn small" data-call="${t.id}" ${pending || !(counter && counter.actions.includes("call")) ? "disabled" : ""}>Вызвать</button>`
+      : "";
+    const note = t.note ? `<span class="note" title="Заметка">${fmt.escapeHtml(t.note)}</span>` : "";
+    return `<li data-ticket="${t.id}" class="${t.priority ? "is-priority" : ""}"><b class="num">${fmt.escapeHtml(t.number)}</b>`
+      + `<span class="svc">${fmt.escapeHtml(t.service_name)}</span>${when}${button}`
+      + (marks || note ? `<span class="extra">${marks} ${note}</span>` : "") + "</li>";
+  }
+
+  function renderLists() {
+    if (!workplace) return;
+    el("queue-total").textContent = `(${workplace.queue_total})`;
+    el("pool-total").textContent = `(${workplace.pool.length})`;
+    el("queue-list").innerHTML = workplace.queue.length
+      ? workplace.queue.map((t) => ticketRow(t, false)).join("")
+      : '<li class="empty">Ожидающих нет</li>';
+    el("pool-list").innerHTML = workplace.pool.length
+      ? workplace.pool.map((t) => ticketRow(t, true)).join("")
+      : '<li class="empty">Отложенных нет</li>';
+    el("queue-counts").textContent = workplace.call_chosen ? "" : "Вызов вне очереди в этом офисе отключён.";
+    tickLists();
+  }
+
+  // Every second: only the times in the lists change, the rows (and their buttons) stay.
+  function tickLists() {
+    if (!workplace) return;
+    const since = (serverNow() - Date.parse(workplace.now)) / 1000;
+    document.querySelectorAll("#queue-list .waited").forEach((span) => {
+      span.textContent = fmt.clock(Number(span.dataset.base) + since);
+    });
+    document.querySelectorAll("#pool-list .returns").forEach((span) => {
+      const at = Date.parse(span.dataset.at);
+      const left = (at - serverNow()) / 1000;
+      const time = new Date(at).toLocaleTimeString("ru-RU", { hour: "2-digit", minute: "2-digit", timeZone: config.timezone });
+      span.textContent = `вернётся в ${time}` + (left > 0 ? ` (через ${fmt.clock(left)})` : "");
+    });
   }
 
   function tick() {
@@ -86,33 +175,40 @@
 
   const MESSAGES = {
     call: (r) => (r.status === 204 ? "Очередь пуста: ожидающих клиентов нет." : `Вызван талон ${r.data.number}.`),
+    "call-chosen": (r) => `Вызван талон ${r.data.number} (вне очереди).`,
     recall: () => "Повторный вызов отправлен на табло.",
     finish: () => "Обслуживание завершено.",
     "no-show": () => "Отмечено: клиент не явился.",
-    postpone: () => "Талон отложен в конец очереди.",
-    transfer: (r) => `Талон ${r.data.number} перенаправлен: ${r.data.service_name}.`,
+    postpone: (r) => (r.data.returns_at
+      ? `Талон ${r.data.number} отложен до ${new Date(Date.parse(r.data.returns_at)).toLocaleTimeString("ru-RU", { hour: "2-digit", minute: "2-digit", timeZone: config.timezone })}.`
+      : `Талон ${r.data.number} отложен в конец очереди.`),
+    transfer: (r) => `Талон ${r.data.number} перенаправлен.`,
   };
 
   async function act(action, extra) {
-    if (pending) return;
+    if (pending) return false;
     const ticket = counter && counter.ticket;
+    const state = (body) => ["POST", `counters/${config.counter}/state/`, body];
     let request;
     switch (action) {
       case "call": request = ["POST", `counters/${config.counter}/call-next/`]; break;
-      case "break": request = ["POST", `counters/${config.counter}/state/`, { state: "break" }]; break;
-      case "resume": case "open": request = ["POST", `counters/${config.counter}/state/`, { state: "open" }]; break;
-      case "close": request = ["POST", `counters/${config.counter}/state/`, { state: "closed" }]; break;
-      case "transfer": request = ["POST", `tickets/${ticket.id}/transfer/`, { counter: config.counter, ...extra }]; break;
-      default: request = ["POST", `tickets/${ticket.id}/${action}/`, { counter: config.counter }];
+      case "call-chosen": request = ["POST", `counters/${config.counter}/call/`, extra]; break;
+      case "break": request = state({ state: "break", ...extra }); break;
+      // From this page, opening a counter closes the user's other ones (after the confirmation).
+      case "resume": case "open": request = state({ state: "open", close_others: true }); break;
+      case "close": request = state({ state: "closed" }); break;
+      default: request = ["POST", `tickets/${ticket.id}/${action}/`, { counter: config.counter, ...extra }];
     }
     pending = true;
     render();
+    let ok = false;
     try {
       const result = await api(...request);
       if (result.status >= 400) {
-        // A conflict (a manager closed the counter, another tab acted first): say why, then resync.
+        // A conflict (a manager closed the counter, another operator called that ticket): say why, then resync.
         say(result.data && result.data.error ? result.data.error.message : "Действие не выполнено.", "error");
       } else {
+        ok = true;
         say(MESSAGES[action] ? MESSAGES[action](result) : "", "info");
       }
     } catch (e) {
@@ -120,24 +216,130 @@
     }
     pending = false;
     await refresh();
+    return ok;
   }
+
+  // Dialogs
+
+  function options(select, items, value, label) {
+    select.innerHTML = '<option value="">— выберите —</option>'
+      + items.map((i) => `<option value="${fmt.escapeHtml(i[value])}">${fmt.escapeHtml(i[label])}</option>`).join("");
+  }
+
+  function showKind(kind) {
+    document.querySelectorAll("#transfer-form [data-kind]").forEach((f) => { f.hidden = f.dataset.kind !== kind; });
+  }
+
+  function openTransfer() {
+    if (!workplace) return;
+    const form = el("transfer-form");
+    form.reset();
+    // Nothing preselected: the operator chooses where the client goes.
+    options(el("transfer-service"), workplace.transfer.services, "code", "name");
+    options(el("transfer-counter"), workplace.transfer.counters, "id", "label");
+    options(el("transfer-operator"), workplace.transfer.operators, "id", "label");
+    showKind(null);
+    el("transfer-error").textContent = "";
+    el("transfer-dialog").showModal();
+  }
+
+  el("transfer-form").addEventListener("change", (e) => { if (e.target.name === "kind") showKind(e.target.value); });
+  el("transfer-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const form = new FormData(e.target);
+    const kind = form.get("kind");
+    const body = { position: form.get("position"), note: form.get("note").trim() };
+    const value = kind === "service" ? form.get("service") : kind === "counter" ? form.get("to_counter") : form.get("to_operator");
+    if (!kind || !value) { el("transfer-error").textContent = "Выберите, куда перенаправить талон."; return; }
+    if (kind === "service") body.service = value;
+    if (kind === "counter") body.to_counter = Number(value);
+    if (kind === "operator") body.to_operator = Number(value);
+    el("transfer-dialog").close();
+    await act("transfer", body);
+  });
+
+  function openPostpone() {
+    el("postpone-form").reset();
+    el("postpone-error").textContent = "";
+    el("postpone-dialog").showModal();
+  }
+
+  async function postpone(minutes) {
+    el("postpone-dialog").close();
+    await act("postpone", minutes === null ? {} : { minutes });
+  }
+
+  el("postpone-dialog").querySelectorAll("[data-minutes]").forEach((b) =>
+    b.addEventListener("click", () => postpone(Number(b.dataset.minutes)))
+  );
+  el("postpone-dialog").querySelector("[data-back]").addEventListener("click", () => postpone(null));
+  el("postpone-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const minutes = Number(el("postpone-minutes").value);
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 240) {
+      el("postpone-error").textContent = "Укажите от 1 до 240 минут.";
+      return;
+    }
+    postpone(minutes);
+  });
+
+  function openBreak() {
+    const reasons = (workplace && workplace.break_reasons) || [];
+    const box = el("break-reasons");
+    box.querySelectorAll("label").forEach((l) => l.remove());
+    reasons.forEach((r, i) => {
+      const label = document.createElement("label");
+      label.innerHTML = `<input type="radio" name="reason" value="${fmt.escapeHtml(r.code)}" ${i === 0 ? "checked" : ""}> ${fmt.escapeHtml(r.name)}`;
+      box.appendChild(label);
+    });
+    el("break-dialog").showModal();
+  }
+
+  el("break-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const reason = new FormData(e.target).get("reason") || "";
+    el("break-dialog").close();
+    act("break", { reason });
+  });
+
+  function confirmThen(text, then) {
+    if (!text) { then(); return; }
+    el("confirm-text").textContent = text;
+    const dialog = el("confirm-dialog");
+    dialog.returnValue = "";
+    dialog.addEventListener("close", () => { if (dialog.returnValue === "yes") then(); }, { once: true });
+    dialog.showModal();
+  }
+
+  document.querySelectorAll(".op-dialog [data-close]").forEach((b) =>
+    b.addEventListener("click", () => b.closest("dialog").close())
+  );
+
+  const OPENS_DIALOG = {
+    transfer: openTransfer,
+    postpone: openPostpone,
+    break: openBreak,
+    open: () => confirmThen(counter && counter.open_confirm, () => act("open")),
+    resume: () => confirmThen(counter && counter.open_confirm, () => act("resume")),
+  };
 
   document.querySelectorAll("[data-action]").forEach((b) =>
     b.addEventListener("click", () => {
-      if (b.dataset.action === "transfer") { el("transfer-panel").hidden = false; el("transfer-service").focus(); return; }
-      act(b.dataset.action);
+      const action = b.dataset.action;
+      if (OPENS_DIALOG[action]) OPENS_DIALOG[action]();
+      else act(action);
     })
   );
-  el("transfer-panel").addEventListener("submit", (e) => {
-    e.preventDefault();
-    const form = new FormData(e.target);
-    el("transfer-panel").hidden = true;
-    act("transfer", { service: form.get("service"), position: form.get("position") });
+
+  // «Вызвать» in the queue list or the pool: the chosen ticket, out of order.
+  document.querySelector(".side").addEventListener("click", (e) => {
+    const button = e.target.closest("[data-call]");
+    if (button && !button.disabled) act("call-chosen", { ticket: Number(button.dataset.call) });
   });
-  el("transfer-cancel").addEventListener("click", () => { el("transfer-panel").hidden = true; });
 
   document.addEventListener("keydown", (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
+    if (document.querySelector("dialog[open]")) return;
     if (["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName)) return;
     const button = Array.from(document.querySelectorAll(`[data-key="${e.code}"]`)).find((b) => !b.hidden && !b.disabled);
     if (button) { e.preventDefault(); button.click(); }
@@ -146,19 +348,17 @@
   function onMessage(message) {
     switch (message.type) {
       case "snapshot":
-        queue = { services: message.services, oldest: message.oldest };
         refresh();
         break;
       case "queue.updated":
-        queue.services.forEach((s) => { s.waiting = message.waiting[s.code] ?? 0; });
-        queue.oldest = message.oldest || {};
-        renderQueue();
+        reloadSoon();
         break;
       case "ticket.called": case "ticket.cleared": case "ticket.started":
         if (message.counter === config.counterNumber) refresh();
         break;
       case "counter.updated":
         if (message.id === config.counter) refresh();
+        else reloadSoon();  // the transfer dialog lists counters and who sits at them
         break;
     }
   }
@@ -171,7 +371,8 @@
     el("operator").dataset.connected = connected ? "1" : "0";
   }
 
+  say("");
   new LiveSocket(config.socket, { onMessage, onStatus }).start();
-  setInterval(() => { tick(); renderQueue(); }, 1000);
+  setInterval(() => { tick(); tickLists(); }, 1000);
   refresh();
 })();

@@ -62,7 +62,9 @@
     el("counter").textContent = state.counter || "";
     el("waiting").hidden = state.status !== "waiting";
     el("position").textContent = fmt.peopleText(state.position);
-    el("estimate").textContent = state.position ? fmt.waitText(state.estimated_wait_seconds) : el("estimate").dataset.next;
+    // No position: postponed by the operator, outside the queue until it returns.
+    el("estimate").textContent =
+      state.position === null ? "—" : state.position ? fmt.waitText(state.estimated_wait_seconds) : el("estimate").dataset.next;
     // The alert and its promise only while a call is still ahead.
     el("alert").hidden = !state.alert;
     const mayCancel = (state.actions || []).includes("cancel");
