@@ -136,6 +136,26 @@ class Office(models.Model):
     def hours_as_dict(self) -> dict[str, str]:
         return {WEEKDAYS[h.weekday]: h.as_text() for h in self._hours_by_weekday().values()}
 
+    # The reason a break gets when the operator names none.
+    DEFAULT_BREAK_REASON = "other"
+
+    def break_reason_label(self, code: str) -> str:
+        """The Russian name of one of the office's break reasons ("" for none, the code itself if unknown)."""
+        if not code:
+            return ""
+        return next((r["name"] for r in self.break_reasons if r.get("code") == code), code)
+
+    def default_break_reason(self) -> str:
+        """«other» when the office offers it (or offers nothing), else its last reason."""
+        codes = [r.get("code") for r in self.break_reasons]
+        if self.DEFAULT_BREAK_REASON in codes or not codes:
+            return self.DEFAULT_BREAK_REASON
+        return codes[-1]
+
+    def has_break_reason(self, code: str) -> bool:
+        codes = [r.get("code") for r in self.break_reasons]
+        return code in codes or (not codes and code == self.DEFAULT_BREAK_REASON)
+
 
 class OfficeHours(models.Model):
     """Opening hours for one weekday. ``closes`` of 00:00 means midnight at the end of the day."""
@@ -263,6 +283,39 @@ class Counter(models.Model):
     @property
     def operator_name(self) -> str | None:
         return (self.operator.get_full_name() or self.operator.username) if self.operator else None
+
+    @property
+    def break_reason_label(self) -> str:
+        return self.office.break_reason_label(self.break_reason)
+
+    def set_state(self, state: str, *, user, at: datetime, reason: str = "") -> "CounterEvent":
+        """Move to ``state``, setting every field a state owns, and append one CounterEvent.
+
+        Opening makes ``user`` the counter's operator; a break keeps the operator
+        (a manager may send someone else's counter to a break) and stores the
+        reason code; closing clears both. The caller holds a row lock.
+        """
+        previous, previous_operator = self.state, self.operator_id
+        self.state = state
+        self.state_changed_at = at
+        if state == self.State.OPEN:
+            self.operator = user
+        elif state == self.State.CLOSED:
+            self.operator = None
+        self.break_reason = reason if state == self.State.BREAK else ""
+        self.save(update_fields=["state", "state_changed_at", "operator", "break_reason"])
+        if state == self.State.OPEN:
+            kind = CounterEvent.Type.RESUMED if previous == self.State.BREAK else CounterEvent.Type.OPENED
+        else:
+            kind = CounterEvent.Type.BREAK if state == self.State.BREAK else CounterEvent.Type.CLOSED
+        data = {"from": previous}
+        if state == self.State.BREAK:
+            data.update(reason=reason, reason_label=self.break_reason_label)
+        if previous_operator and user is not None and previous_operator != user.pk:
+            # Someone other than the counter's operator: a manager from the monitor.
+            data["remote"] = True
+            data["operator"] = previous_operator
+        return CounterEvent.objects.create(counter=self, type=kind, at=at, user=user, data=data)
 
 
 class CounterEvent(models.Model):

@@ -258,7 +258,9 @@ class CounterViewSet(viewsets.ViewSet):
     def state(self, request, pk: int):
         counter = self.get_counter(pk, access.IsStaff)
         data = validated(CounterStateIn, request)
-        counter = services.counter_set_state(counter=counter, state=data["state"], user=request.user)
+        counter = services.counter_set_state(
+            counter=counter, state=data["state"], user=request.user, reason=data["reason"]
+        )
         return Response(CounterOut(counter).data)
 
 

@@ -94,7 +94,12 @@ class CounterUpdated(TypedDict):
     counter: str
     id: int
     state: str
+    status_label: str
+    state_changed_at: str | None
     operator: str | None
+    operator_id: int | None
+    break_reason: str
+    break_reason_label: str
 
 
 Message = TicketCalled | TicketStarted | TicketCleared | QueueUpdated | QueueOrder | TicketStatus | CounterUpdated
@@ -285,6 +290,11 @@ def announce_counter(counter: Counter) -> None:
         counter=counter.number,
         id=counter.pk,
         state=counter.state,
+        status_label=counter.state_label,
+        state_changed_at=counter.state_changed_at.isoformat() if counter.state_changed_at else None,
         operator=counter.operator_name,
+        operator_id=counter.operator_id,
+        break_reason=counter.break_reason,
+        break_reason_label=counter.break_reason_label,
     )
     _after_commit(_send_operators, counter.office_id, message)

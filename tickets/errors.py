@@ -107,6 +107,12 @@ class NumberingExhausted(QueueError):
     message = "Все номера талонов этой услуги на сегодня заняты. Обратитесь к администратору."
 
 
+class UnknownBreakReason(QueueError):
+    code = "unknown_break_reason"
+    status = 400
+    message = "Такой причины перерыва нет в этом офисе."
+
+
 class CounterInactive(QueueError):
     code = "counter_inactive"
     status = 409

@@ -30,6 +30,9 @@ class TransferIn(ActionIn):
 
 class CounterStateIn(serializers.Serializer):
     state = serializers.ChoiceField(choices=Counter.State.choices)
+    reason = serializers.CharField(
+        max_length=30, required=False, default="", allow_blank=True, help_text="Код причины перерыва (для break)"
+    )
 
 
 class TokenIn(serializers.Serializer):
@@ -170,6 +173,7 @@ class CounterOut(serializers.ModelSerializer):
     actions = serializers.SerializerMethodField(help_text="Что оператор может сделать в окне сейчас")
     ticket = serializers.SerializerMethodField(help_text="Вызванный или обслуживаемый талон")
     today = serializers.SerializerMethodField(help_text="Обслужено сегодня в этом окне")
+    break_reason_label = serializers.CharField(read_only=True)
 
     class Meta:
         model = Counter
@@ -179,6 +183,9 @@ class CounterOut(serializers.ModelSerializer):
             "number",
             "state",
             "status_label",
+            "state_changed_at",
+            "break_reason",
+            "break_reason_label",
             "actions",
             "services",
             "backup_services",

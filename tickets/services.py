@@ -21,6 +21,7 @@ from .errors import (
     NumberingExhausted,
     OfficeClosed,
     ServiceInactive,
+    UnknownBreakReason,
     UnknownService,
 )
 from .models import DailySequence, Ticket, TicketEvent
@@ -223,23 +224,32 @@ def ticket_cancel(*, ticket: Ticket, operator=None, now: datetime | None = None)
 
 
 @transaction.atomic
-def counter_set_state(*, counter: Counter, state: str, user, now: datetime | None = None) -> Counter:
-    counter = Counter.objects.select_for_update().get(pk=counter.pk)
+def counter_set_state(*, counter: Counter, state: str, user, reason: str = "", now: datetime | None = None) -> Counter:
+    """Open, close or pause a counter: the one way a counter's state changes.
+
+    Sets state, state_changed_at, operator and break_reason together, appends
+    one ``offices.CounterEvent`` (with ``user``: the operator, or a manager
+    acting remotely) and broadcasts the counter. ``reason`` is the code of one
+    of the office's ``break_reasons`` and only counts for a break; a break
+    without one gets «Другое» (``Office.DEFAULT_BREAK_REASON``). Setting the
+    state the counter is in changes nothing (except a break's reason).
+    """
+    counter = Counter.objects.select_for_update().select_related("office").get(pk=counter.pk)
     if state not in Counter.State.values:
         raise InvalidTransition(InvalidTransition.UNKNOWN_COUNTER_STATE)
+    if state == Counter.State.BREAK:
+        reason = reason or counter.office.default_break_reason()
+        if not counter.office.has_break_reason(reason):
+            raise UnknownBreakReason()
+    else:
+        reason = ""
     if state == Counter.State.OPEN and not counter.active:
         raise CounterInactive()
     if state != Counter.State.OPEN and Ticket.objects.at_counter(counter).exists():
         raise CounterBusy(CounterBusy.STILL_SERVING)
-    if counter.state == state:
+    if counter.state == state and counter.break_reason == reason:
         return counter
-    counter.state = state
-    counter.state_changed_at = now or timezone.now()
-    if state == Counter.State.OPEN:
-        counter.operator = user
-    elif state == Counter.State.CLOSED:
-        counter.operator = None
-    counter.save(update_fields=["state", "state_changed_at", "operator"])
+    counter.set_state(state, user=user, reason=reason, at=now or timezone.now())
     broadcast.announce_counter(counter)
     return counter
 
