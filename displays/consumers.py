@@ -271,7 +271,13 @@ class MonitorConsumer(OperatorsConsumer):
 
     async def send_stats(self) -> None:
         self.last_stats = time.monotonic()
-        await self.send_json(await database_sync_to_async(monitor.monitor_stats)(self.office_id))
+        try:
+            stats = await database_sync_to_async(monitor.monitor_stats)(self.office_id)
+        except Exception:
+            # The database is away: the figures wait for the next push; the socket stays.
+            logger.warning("monitor figures not built", exc_info=True)
+            return
+        await self.send_json(stats)
 
     async def refresh_stats(self) -> None:
         # The chart's hours and the day's figures move on with time alone.
