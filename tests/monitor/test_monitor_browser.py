@@ -230,7 +230,7 @@ def test_a_manager_sends_a_counter_to_a_break_and_closes_another_from_the_monito
     panel.get_by_label("Причина").select_option(label="Обучение")
     panel.get_by_role("button", name="Подтвердить").click()
     expect(row(page, "1").locator(".state")).to_have_text("Перерыв: Обучение", timeout=5000)
-    expect(page.locator("#monitor-message")).to_have_text("Окно 1 отправлено на перерыв.")
+    expect(page.locator('#office-site [data-field="message"]')).to_have_text("Окно 1 отправлено на перерыв.")
     # On a break, only closing is offered; opening stays with the operator.
     expect(page.get_by_role("button", name="Окно 1: перерыв")).to_have_count(0)
     event = CounterEvent.objects.filter(counter=first).last()
@@ -242,7 +242,9 @@ def test_a_manager_sends_a_counter_to_a_break_and_closes_another_from_the_monito
     expect(row(page, "2")).to_contain_text("К001", timeout=5000)
     page.get_by_role("button", name="Окно 2: закрыть").click()
     panel.get_by_role("button", name="Подтвердить").click()
-    expect(page.locator("#monitor-message")).to_contain_text("В окне обслуживают клиента", timeout=5000)
+    expect(page.locator('#office-site [data-field="message"]')).to_contain_text(
+        "В окне обслуживают клиента", timeout=5000
+    )
     expect(row(page, "2").locator(".state")).to_have_text("Окно открыто")
 
     page.get_by_role("button", name="Окно 1: закрыть").click()

@@ -6,13 +6,6 @@
   "use strict";
   const config = JSON.parse(document.getElementById("monitor-config").textContent);
   const esc = fmt.escapeHtml;
-  const messageBox = document.getElementById("monitor-message");
-
-  function say(text, kind) {
-    messageBox.textContent = text || "";
-    messageBox.hidden = !text;
-    messageBox.className = "message " + (kind || "info");
-  }
 
   // The alert sound: off until a click unlocks it (the browser's autoplay
   // policy), and switched off or on by the manager, remembered in localStorage.
@@ -97,6 +90,13 @@
     let remote = null; // the counter and action the panel is confirming
 
     const now = () => Date.now() + offset;
+
+    function say(text, kind) {
+      const box = field("message");
+      box.textContent = text || "";
+      box.hidden = !text;
+      box.className = "message " + (kind || "info");
+    }
     const since = (iso) => (iso ? (now() - Date.parse(iso)) / 1000 : null);
 
     function applyStats(message) {
@@ -125,7 +125,8 @@
         const t = c.ticket;
         return `<tr class="state-${esc(c.state)}" data-counter="${esc(c.number)}" data-state="${esc(c.state)}">` +
           `<th scope="row">${esc(c.number)}</th><td class="state">${esc(stateText(c))}</td>` +
-          `<td class="num" data-time="state"></td><td>${c.operator ? esc(c.operator) : "—"}</td>` +
+          `<td class="num" data-time="state"></td>` +
+          `<td class="operator"${c.operator ? ` title="${esc(c.operator)}"` : ""}>${c.operator ? esc(c.operator) : "—"}</td>` +
           `<td>${t ? esc(t.number) : "—"}</td><td class="num" data-time="service"></td>` +
           `<td class="actions">${actions}</td></tr>`;
       }).join("");
@@ -211,12 +212,12 @@
         : "(прошлых данных за этот день недели нет)";
       const minutes = (values) => values.map((v) => (v === null ? null : Math.round(v / 6) / 10));
       const datasets = [
-        { type: "bar", label: "Пришли сегодня", data: data.today.arrivals, backgroundColor: "#0047ab", yAxisID: "y" },
-        { type: "bar", label: "Пришли обычно", data: data.usual.arrivals, backgroundColor: "#9db6dd", yAxisID: "y" },
+        { type: "bar", label: "Пришли сегодня", data: data.today.arrivals, backgroundColor: "#0047ab", yAxisID: "y", pointStyle: "rect" },
+        { type: "bar", label: "Пришли обычно", data: data.usual.arrivals, backgroundColor: "#9db6dd", yAxisID: "y", pointStyle: "rect" },
         { type: "line", label: "Ожидание сегодня, мин", data: minutes(data.today.avg_wait), borderColor: "#a40000",
-          backgroundColor: "#a40000", yAxisID: "wait", spanGaps: true },
+          backgroundColor: "#a40000", yAxisID: "wait", spanGaps: true, pointStyle: "line" },
         { type: "line", label: "Ожидание обычно, мин", data: minutes(data.usual.avg_wait), borderColor: "#f5a000",
-          backgroundColor: "#f5a000", borderDash: [6, 4], yAxisID: "wait", spanGaps: true },
+          backgroundColor: "#f5a000", borderDash: [6, 4], yAxisID: "wait", spanGaps: true, pointStyle: "line" },
       ];
       if (!window.Chart) return;
       if (chart) {
@@ -230,7 +231,7 @@
         options: {
           responsive: true,
           maintainAspectRatio: false,
-          plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
+          plugins: { legend: { position: "bottom", labels: { boxWidth: 14, usePointStyle: true } } },
           scales: {
             y: { beginAtZero: true, position: "left", title: { display: true, text: "клиентов" }, ticks: { precision: 0 } },
             wait: { beginAtZero: true, position: "right", title: { display: true, text: "мин" }, grid: { drawOnChartArea: false } },
@@ -253,6 +254,7 @@
       const select = field("remote-reason");
       select.innerHTML = meta.break_reasons.map((r) => `<option value="${esc(r.code)}">${esc(r.name)}</option>`).join("");
       select.closest("label").hidden = action !== "break";
+      say("");
       panel.hidden = false;
       field("remote-confirm").focus();
     }
