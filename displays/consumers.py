@@ -253,8 +253,13 @@ class MonitorConsumer(OperatorsConsumer):
             self.refresher = asyncio.ensure_future(self.refresh_stats())
 
     async def forward(self, event):
+        kind = event["message"].get("type")
+        if kind == "snapshot":
+            # The operators' snapshot after an admin edit of the office: the monitor gets its own instead.
+            await self.send_json(await self.snapshot())
+            return
         await super().forward(event)
-        if event["message"].get("type") in self.STATS_AFTER:
+        if kind in self.STATS_AFTER:
             self.schedule_stats()
 
     def schedule_stats(self) -> None:

@@ -254,3 +254,30 @@ def test_a_manager_sends_a_counter_to_a_break_and_closes_another_from_the_monito
     expect(row(page, "1").locator("button")).to_have_count(0)
     page.screenshot(path="/tmp/monitor-remote.png")
     assert console.errors == []
+
+
+def test_the_monitor_passes_axe_with_a_counter_on_a_break_over_its_limit_and_an_office_over_the_norm(
+    default_policy_browser, daphne, desk
+):
+    office, services, first, second, operator, manager = desk
+    office.break_limit_minutes = 0
+    office.save()
+    svc.counter_set_state(counter=first, state="open", user=operator)
+    svc.counter_set_state(counter=first, state="break", user=operator, reason="lunch")
+    issue_waiting_since(office, services["fl"], 20)
+    server = daphne()
+    # axe is injected as an inline script: only this test's context lifts the page's CSP.
+    context = default_policy_browser.new_context(viewport=MONITOR_SIZE, bypass_csp=True)
+    sign_in(context, server, manager)
+    page = context.new_page()
+    page.goto(f"{server.url}/monitor/")
+    card = page.locator("#office-site")
+    expect(card).to_have_class(re.compile(r"\bover-norm\b"), timeout=5000)
+    expect(row(page, "1").locator('[data-time="state"]')).to_have_class(re.compile(r"\bover-limit\b"), timeout=3000)
+    page.add_script_tag(path="tests/vendor/axe.min.js")
+    violations = page.evaluate(
+        "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}).then(r => r.violations.map(v => v.id + ': ' + "
+        "v.nodes.map(n => n.target.join(' ')).join(', ')))"
+    )
+    context.close()
+    assert violations == []

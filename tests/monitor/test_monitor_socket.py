@@ -73,3 +73,14 @@ async def test_figures_are_pushed_after_a_queue_change_and_ticket_messages_carry
     started = await receive_type(screen, "ticket.started")
     assert started["ticket"] == ticket.number and started["at"]
     await screen.disconnect()
+
+
+async def test_an_admin_edit_of_the_office_sends_the_monitor_its_own_snapshot(office, counters, manager):
+    from displays.snapshots import push_office
+
+    screen = await connect_screen("/ws/offices/main/monitor/", await session_cookie(manager))
+    await receive_type(screen, "snapshot")
+    await database_sync_to_async(push_office)(office.pk)
+    pushed = await receive_type(screen, "snapshot")
+    assert "manager_actions" in pushed["office"] and "norm" in pushed
+    await screen.disconnect()
