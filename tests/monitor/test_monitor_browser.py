@@ -281,3 +281,26 @@ def test_the_monitor_passes_axe_with_a_counter_on_a_break_over_its_limit_and_an_
     )
     context.close()
     assert violations == []
+
+
+def test_a_ticket_crossing_the_norm_by_time_alone_counts_and_sounds_without_any_message(monitor_page, desk):
+    server, page = monitor_page
+    office, services, *_ = desk
+    issue_waiting_since(office, services["fl"], 14)  # crosses the 15-minute norm a minute from now
+    received = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: received.append(frame)))
+    page.clock.install()  # the page's clock, moved on below instead of waiting
+    page.goto(f"{server.url}/monitor/")
+    card = page.locator("#office-site")
+    expect(card).to_have_attribute("data-connected", "1")
+    page.get_by_role("button", name="Включить звук оповещений").click()
+    expect(card.locator('[data-field="over-now"]')).to_have_text("0")
+    expect(card.locator('[data-field="over-norm"]')).to_have_text("—")
+    seen = len(received)
+    page.clock.fast_forward("02:00")
+    expect(card.locator('[data-field="over-now"]')).to_have_text("1", timeout=3000)
+    expect(card.locator('[data-field="over-norm"]')).to_have_text("100%")
+    expect(card.locator('[data-field="longest"]')).to_have_text(re.compile(r"^16:0\d$"))
+    wait_for(page, "window.monitorSound.played.length === 1")
+    # Only heartbeats came in meanwhile: the count moved with the clock.
+    assert all(json.loads(frame)["type"] == "pong" for frame in received[seen:])
