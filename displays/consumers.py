@@ -27,7 +27,7 @@ from tickets import broadcast, selectors
 from tickets.errors import MESSAGES, OFFICE_NOT_FOUND, TICKET_NOT_FOUND
 from tickets.models import Ticket
 
-from . import snapshots
+from . import monitor, snapshots
 
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_FORBIDDEN = 4403
@@ -168,7 +168,7 @@ class OperatorsConsumer(ScreenConsumer):
             return await self.refuse(CLOSE_NOT_SIGNED_IN, "not_authenticated", MESSAGES["not_authenticated"])
         # Membership is re-checked on every connect: a revoked operator loses access at the next reconnect.
         try:
-            await database_sync_to_async(_require_staff)(user, self.office_id)
+            await database_sync_to_async(self.check_access)(user)
         except PermissionDenied as refusal:
             return await self.refuse(CLOSE_FORBIDDEN, "permission_denied", str(refusal))
         self.user_id = user.pk
@@ -177,6 +177,9 @@ class OperatorsConsumer(ScreenConsumer):
         await self.accept()
         await self.send_json(await self.snapshot())
         self.access_watch = asyncio.ensure_future(self.watch_access())
+
+    def check_access(self, user) -> None:
+        _require_staff(user, self.office_id)
 
     async def snapshot(self) -> dict:
         return await database_sync_to_async(snapshots.operators_snapshot)(self.office_id)
@@ -202,7 +205,7 @@ class OperatorsConsumer(ScreenConsumer):
         if not user.is_authenticated or user.pk != self.user_id:
             return CLOSE_NOT_SIGNED_IN, "not_authenticated", "Сеанс завершён. Войдите в систему снова."
         try:
-            await database_sync_to_async(_require_staff)(user, self.office_id)
+            await database_sync_to_async(self.check_access)(user)
         except PermissionDenied:
             return CLOSE_FORBIDDEN, "permission_denied", "Вы больше не работаете в этом офисе."
         return None
@@ -211,6 +214,86 @@ class OperatorsConsumer(ScreenConsumer):
         watch = getattr(self, "access_watch", None)
         if watch is not None:
             watch.cancel()
+        await super().disconnect(code)
+
+
+class MonitorConsumer(OperatorsConsumer):
+    """The manager's monitor of one office: the operators group's messages, its own snapshot, pushed figures.
+
+    The monitor applies counter and ticket messages itself and never asks for
+    a snapshot. What only the database knows (today's figures, the norm, the
+    day chart) it gets as a ``monitor.stats`` message, which this consumer
+    pushes shortly after a change of the queue (coalesced: at most one per
+    STATS_INTERVAL_SECONDS) and every STATS_REFRESH_SECONDS. Those are reads
+    made once per connected monitor; managers are few, and the reads are a
+    fixed number of queries.
+    """
+
+    STATS_DELAY_SECONDS = 0.3
+    STATS_INTERVAL_SECONDS = 2.0
+    STATS_REFRESH_SECONDS = 60.0
+    # The messages after which the figures may have changed.
+    STATS_AFTER = ("queue.updated", "ticket.called", "ticket.cleared")
+    stats_task: asyncio.Task | None = None
+    last_stats = 0.0
+
+    def check_access(self, user) -> None:
+        office = Office.objects.filter(pk=self.office_id).first()
+        if office is None:
+            raise PermissionDenied(access.NOT_MANAGER)
+        access.require_office_manager(user, office)
+
+    async def snapshot(self) -> dict:
+        self.last_stats = time.monotonic()
+        return await database_sync_to_async(monitor.monitor_snapshot)(self.office_id)
+
+    async def connect(self):
+        await super().connect()
+        if getattr(self, "access_watch", None) is not None:  # accepted
+            self.refresher = asyncio.ensure_future(self.refresh_stats())
+
+    async def forward(self, event):
+        kind = event["message"].get("type")
+        if kind == "snapshot":
+            # The operators' snapshot after an admin edit of the office: the monitor gets its own instead.
+            await self.send_json(await self.snapshot())
+            return
+        await super().forward(event)
+        if kind in self.STATS_AFTER:
+            self.schedule_stats()
+
+    def schedule_stats(self) -> None:
+        if self.stats_task is not None:
+            return  # the pending push will read the latest state
+        wait = max(self.STATS_DELAY_SECONDS, self.last_stats + self.STATS_INTERVAL_SECONDS - time.monotonic())
+
+        async def push():
+            await asyncio.sleep(wait)
+            self.stats_task = None
+            await self.send_stats()
+
+        self.stats_task = asyncio.ensure_future(push())
+
+    async def send_stats(self) -> None:
+        self.last_stats = time.monotonic()
+        try:
+            stats = await database_sync_to_async(monitor.monitor_stats)(self.office_id)
+        except Exception:
+            # The database is away: the figures wait for the next push; the socket stays.
+            logger.warning("monitor figures not built", exc_info=True)
+            return
+        await self.send_json(stats)
+
+    async def refresh_stats(self) -> None:
+        # The chart's hours and the day's figures move on with time alone.
+        while True:
+            await asyncio.sleep(self.STATS_REFRESH_SECONDS)
+            await self.send_stats()
+
+    async def disconnect(self, code):
+        for task in (self.stats_task, getattr(self, "refresher", None)):
+            if task is not None:
+                task.cancel()
         await super().disconnect(code)
 
 

@@ -124,12 +124,11 @@ def operator_workplace(request, counter_id: int):
 
 
 @login_required
+@ensure_csrf_cookie
 def monitor(request):
     offices = list(access.require_manager(request.user, refusal=access.MONITOR_FOR_MANAGERS))
     config = {
-        "offices": [
-            {"code": o.code, "name": o.name, "socket": f"/ws/offices/{o.code}/operators/", "norm": o.wait_norm_minutes}
-            for o in offices
-        ]
+        "api": "/api/v1/",
+        "offices": [{"code": o.code, "name": o.name, "socket": f"/ws/offices/{o.code}/monitor/"} for o in offices],
     }
     return render(request, "displays/monitor.html", {"offices": offices, "config": config})

@@ -18,6 +18,7 @@ NOT_STAFF = "Вы не работаете в этом офисе."
 REPORTS_FOR_MANAGERS = "Отчёты доступны только руководителям."
 MONITOR_FOR_MANAGERS = "Монитор доступен только руководителям."
 NOT_MANAGER_OF_OFFICE = "Отчёты этого офиса вам недоступны."
+NOT_MANAGER = "Управлять окнами этого офиса может только его руководитель."
 
 
 def operator_offices(user) -> QuerySet[Office]:
@@ -80,6 +81,12 @@ def require_manager(user, office: Office | None = None, *, refusal: str = REPORT
     return offices
 
 
+def require_office_manager(user, office: Office) -> None:
+    """The monitor of one office and remote control of its counters: its managers, company-wide ones, admins."""
+    if not can_manage(user, office):
+        raise PermissionDenied(NOT_MANAGER)
+
+
 def office_of(obj) -> Office:
     return obj if isinstance(obj, Office) else obj.office
 
@@ -96,3 +103,10 @@ class IsStaff(BasePermission):
 
     def has_object_permission(self, request, view, obj) -> bool:
         return is_staff_of(request.user, office_of(obj))
+
+
+class IsManager(BasePermission):
+    message = NOT_MANAGER
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return can_manage(request.user, office_of(obj))

@@ -22,6 +22,7 @@ urlpatterns = [
     path("counters/<int:pk>/state/", CounterViewSet.as_view({"post": "state"}), name="api-counter-state"),
     path("counters/<int:pk>/call/", CounterViewSet.as_view({"post": "call"}), name="api-counter-call"),
     path("counters/<int:pk>/workplace/", CounterViewSet.as_view({"get": "workplace"}), name="api-counter-workplace"),
+    path("counters/<int:pk>/remote/", CounterViewSet.as_view({"post": "remote"}), name="api-counter-remote"),
     path("tickets/<int:pk>/transfer/", TicketViewSet.as_view({"post": "transfer"}), name="api-ticket-transfer"),
     path("tickets/<int:pk>/cancel/", TicketViewSet.as_view({"post": "cancel"}), name="api-ticket-cancel"),
     path("tickets/<int:pk>/recall/", TicketViewSet.as_view({"post": "recall"}), name="api-ticket-recall"),

@@ -40,6 +40,7 @@ from .serializers import (
     ActionIn,
     CallChosenIn,
     CounterOut,
+    CounterRemoteIn,
     CounterStateIn,
     IssueIn,
     OfficeOut,
@@ -327,6 +328,18 @@ class CounterViewSet(viewsets.ViewSet):
             counter = services.counter_set_state(
                 counter=counter, state=data["state"], user=request.user, reason=data["reason"]
             )
+        return Response(CounterOut(counter, context={"request": request}).data)
+
+    @extend_schema(
+        request=CounterRemoteIn, responses=CounterOut, summary="Руководитель: закрыть окно или отправить на перерыв"
+    )
+    @action(detail=True, methods=["post"])
+    def remote(self, request, pk: int):
+        counter = self.get_counter(pk, access.IsManager)
+        data = validated(CounterRemoteIn, request)
+        counter = services.counter_remote_set_state(
+            counter=counter, state=data["state"], manager=request.user, reason=data["reason"]
+        )
         return Response(CounterOut(counter, context={"request": request}).data)
 
 

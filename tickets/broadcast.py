@@ -57,6 +57,7 @@ class TicketStarted(TypedDict):
     type: Literal["ticket.started"]
     ticket: str
     counter: str
+    at: str
 
 
 class TicketCleared(TypedDict):
@@ -260,7 +261,9 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
             _after_commit(_publish_queue, ticket.office, [ticket.service])
         return
     if event == TicketEvent.Type.STARTED:
-        message = TicketStarted(type="ticket.started", ticket=ticket.number, counter=ticket.counter.number)
+        message = TicketStarted(
+            type="ticket.started", ticket=ticket.number, counter=ticket.counter.number, at=ticket.started_at.isoformat()
+        )
         _after_commit(_send_operators, ticket.office_id, message)
         _after_commit(_publish_ticket, ticket)
         return

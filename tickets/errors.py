@@ -53,6 +53,7 @@ class InvalidTransition(QueueError):
     AT_OTHER_COUNTER = "Талон вызван к другому окну."
     OTHER_OFFICE = "Перенаправить можно только на услугу этого же офиса."
     UNKNOWN_COUNTER_STATE = "Неизвестное состояние окна."
+    REMOTE_BREAK_NOT_OPEN = "Отправить на перерыв можно только открытое окно."
 
 
 class NotWaiting(QueueError):
@@ -83,6 +84,9 @@ class CounterBusy(QueueError):
     status = 409
     message = "У окна уже есть вызванный или обслуживаемый клиент."
     STILL_SERVING = "Сначала завершите работу с текущим клиентом."
+    REMOTE_SERVING = (
+        "В окне обслуживают клиента. Закрыть окно или отправить его на перерыв можно после завершения обслуживания."
+    )
 
 
 class CounterNotOpen(QueueError):

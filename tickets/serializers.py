@@ -53,6 +53,13 @@ class CounterStateIn(serializers.Serializer):
     )
 
 
+class CounterRemoteIn(serializers.Serializer):
+    state = serializers.ChoiceField(choices=[("closed", "Закрыто"), ("break", "Перерыв")])
+    reason = serializers.CharField(
+        max_length=30, required=False, default="", allow_blank=True, help_text="Код причины перерыва (для break)"
+    )
+
+
 class TokenIn(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)

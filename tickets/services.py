@@ -378,6 +378,33 @@ def counter_open_alone(*, counter: Counter, user, now: datetime | None = None) -
     return counter_set_state(counter=counter, state=Counter.State.OPEN, user=user, now=now)
 
 
+# What a manager may set from the monitor: opening a counter stays with its operator.
+REMOTE_STATES = (Counter.State.CLOSED, Counter.State.BREAK)
+
+
+@transaction.atomic
+def counter_remote_set_state(
+    *, counter: Counter, state: str, manager, reason: str = "", now: datetime | None = None
+) -> Counter:
+    """A manager closes a counter or sends it to a break from the monitor.
+
+    A counter with a called or served client is refused (``counter_busy``):
+    the client's visit is the operator's to finish, and a break "after this
+    client" would be a pending state the counter does not have. The change
+    goes through ``counter_set_state``, so it is logged (``CounterEvent`` with
+    the manager as user, marked remote) and broadcast like the operator's own.
+    """
+    if state not in REMOTE_STATES:
+        raise InvalidTransition(InvalidTransition.UNKNOWN_COUNTER_STATE)
+    # The lock makes the busy check hold until commit: ticket_call_next takes it too.
+    counter = Counter.objects.select_for_update().get(pk=counter.pk)
+    if Ticket.objects.at_counter(counter).exists():
+        raise CounterBusy(CounterBusy.REMOTE_SERVING)
+    if state == Counter.State.BREAK and counter.state != Counter.State.OPEN:
+        raise InvalidTransition(InvalidTransition.REMOTE_BREAK_NOT_OPEN)
+    return counter_set_state(counter=counter, state=state, user=manager, reason=reason, now=now)
+
+
 def close_day(*, now: datetime | None = None, office: Office | None = None, include_today: bool = False) -> int:
     """Expire every unfinished ticket of past local days (and of today, if asked).
 

@@ -72,6 +72,8 @@ API = [
     ("report: contact centre", "get", "/api/v1/reports/contact-center/?year=2024", None, REPORTS_ANY),
     ("schema", "get", "/api/schema/", None, PUBLIC),
     ("health", "get", "/healthz", None, PUBLIC),
+    # Last: it closes the cash counter, which the rows above expect open.
+    ("remote close", "post", "/api/v1/counters/{cash_counter}/remote/", {"state": "closed"}, REPORTS),
 ]
 
 PAGES = [
@@ -95,6 +97,7 @@ SOCKETS = [
     ("display socket", "/ws/offices/main/display/", [OK] * 8),
     ("operators socket", "/ws/offices/main/operators/", [4401, 4401, OK, 4403, OK, 4403, OK, OK]),
     ("tracking socket", "/ws/tickets/{token}/", [OK] * 8),
+    ("monitor socket", "/ws/offices/main/monitor/", [4401, 4401, 4403, 4403, OK, 4403, OK, OK]),
     ("unknown office socket", "/ws/offices/nowhere/display/", [4404] * 8),
 ]
 

@@ -1,61 +1,366 @@
-/* Managers' monitor: one operators socket per office, all live. */
+/* Managers' monitor: one monitor socket per office, applied message by message.
+ * Counter and ticket messages change the counters table directly (the page
+ * never asks for a snapshot); the figures, the norm and the day chart come as
+ * `monitor.stats` pushes. Times tick here, from the server's clock. */
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("monitor-config").textContent);
-  const SYNC_EVERY_MS = 10000; // the server answers a sync at most this often
+  const esc = fmt.escapeHtml;
 
-  config.offices.forEach((office) => {
+  // The alert sound: off until a click unlocks it (the browser's autoplay
+  // policy), and switched off or on by the manager, remembered in localStorage.
+  const STORAGE_KEY = "monitor.sound";
+  const sound = {
+    ctx: null,
+    played: [], // the offices an alert was played for: for tests and diagnostics
+    enabled() { return localStorage.getItem(STORAGE_KEY) !== "off"; },
+    running() { return !!this.ctx && this.ctx.state === "running"; },
+    unlock() {
+      const Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return Promise.resolve();
+      // Created in the click itself: a context made earlier would start suspended.
+      if (!this.ctx) this.ctx = new Ctx();
+      return this.ctx.state === "suspended" ? this.ctx.resume() : Promise.resolve();
+    },
+    alert(office) {
+      if (!this.enabled() || !this.running()) return;
+      const ctx = this.ctx, now = ctx.currentTime;
+      // Three short rising beeps: unlike the displays' two-tone chime.
+      [[660, 0], [880, 0.25], [1100, 0.5]].forEach(([freq, offset]) => {
+        const osc = ctx.createOscillator();
+        const gain = ctx.createGain();
+        osc.type = "square";
+        osc.frequency.value = freq;
+        gain.gain.setValueAtTime(0.0001, now + offset);
+        gain.gain.exponentialRampToValueAtTime(0.3, now + offset + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, now + offset + 0.2);
+        osc.connect(gain).connect(ctx.destination);
+        osc.start(now + offset);
+        osc.stop(now + offset + 0.22);
+      });
+      this.played.push(office);
+    },
+  };
+  window.monitorSound = sound;
+
+  const soundOn = document.getElementById("sound-on");
+  const unlockButton = document.getElementById("sound-unlock");
+  const soundState = document.getElementById("sound-state");
+  function showSound() {
+    unlockButton.hidden = sound.running();
+    soundState.hidden = !sound.running();
+    soundState.textContent = sound.enabled() ? "Звук включён" : "Звук выключен";
+  }
+  soundOn.checked = sound.enabled();
+  soundOn.addEventListener("change", () => {
+    localStorage.setItem(STORAGE_KEY, soundOn.checked ? "on" : "off");
+    showSound();
+  });
+  unlockButton.addEventListener("click", () => {
+    sound.unlock().then(showSound, showSound);
+  });
+  showSound();
+
+  async function post(path, body) {
+    const response = await fetch(config.api + path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": fmt.csrf() },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, data: await response.json().catch(() => null) };
+  }
+
+  if (window.Chart) {
+    Chart.defaults.font.family = '"DejaVu Sans", Arial, sans-serif';
+    Chart.defaults.animation = false;
+  }
+
+  function officeView(office) {
     const card = document.getElementById("office-" + office.code);
     const field = (name) => card.querySelector(`[data-field="${name}"]`);
-    let state = null;
-    let syncTimer = null;
-    let lastSync = 0;
+    let meta = null;
+    const counters = new Map(); // by number, as the messages name them
+    let waiting = {};
+    let oldest = {};
+    let stats = null;
+    let offset = 0; // the server's clock minus ours
+    let overBefore = null; // people over the norm at the last tick; null before the first
+    let chart = null;
+    let remote = null; // the counter and action the panel is confirming
 
-    function render() {
-      if (!state) return;
-      const waiting = Object.values(state.waiting).reduce((a, b) => a + b, 0);
-      const oldest = Object.values(state.oldest).map(Date.parse);
-      const longest = oldest.length ? (Date.now() - Math.min(...oldest)) / 1000 : 0;
-      field("waiting").textContent = waiting;
-      field("longest").textContent = oldest.length ? fmt.clock(longest) : "—";
-      card.classList.toggle("over-norm", longest > state.norm);
-      const today = state.today;
-      field("avg-wait").textContent = today.avg_wait_seconds === null ? "—" : fmt.clock(today.avg_wait_seconds);
-      field("avg-service").textContent = today.avg_service_seconds === null ? "—" : fmt.clock(today.avg_service_seconds);
-      field("over-norm").textContent = today.over_norm_share === null ? "—" : Math.round(today.over_norm_share * 100) + "%";
-      field("served").textContent = today.served;
-      field("counters").innerHTML = state.counters.map((c) =>
-        `<tr class="state-${c.state}"><td>${fmt.escapeHtml(c.number)}</td><td>${fmt.escapeHtml(c.status_label.toLowerCase())}</td>` +
-        `<td>${c.operator ? fmt.escapeHtml(c.operator) : "—"}</td><td>${c.ticket ? fmt.escapeHtml(c.ticket.number) : "—"}</td></tr>`
-      ).join("");
+    const now = () => Date.now() + offset;
+
+    function say(text, kind) {
+      const box = field("message");
+      box.textContent = text || "";
+      box.hidden = !text;
+      box.className = "message " + (kind || "info");
+    }
+    const since = (iso) => (iso ? (now() - Date.parse(iso)) / 1000 : null);
+
+    function applyStats(message) {
+      offset = Date.parse(message.now) - Date.now();
+      stats = {
+        today: message.today,
+        norm: message.norm,
+        overAt: Object.fromEntries(message.norm.services.map((s) => [s.code, s.over_at.map(Date.parse)])),
+      };
+      drawChart(message.chart);
     }
 
-    function requestSync(socket) {
-      clearTimeout(syncTimer);
-      const wait = Math.max(0, lastSync + SYNC_EVERY_MS - Date.now());
-      syncTimer = setTimeout(() => { lastSync = Date.now(); socket.send({ type: "sync" }); }, wait + 50);
+    // Counters
+
+    function stateText(c) {
+      return c.state === "break" && c.break_reason_label ? `${c.status_label}: ${c.break_reason_label}` : c.status_label;
+    }
+
+    function renderCounters() {
+      if (!meta) return;
+      const labels = { break: "Перерыв", close: "Закрыть" };
+      field("counters").innerHTML = Array.from(counters.values()).map((c) => {
+        const actions = (meta.manager_actions[c.state] || []).map((a) =>
+          `<button type="button" class="btn small" data-remote="${a}" data-counter="${esc(c.number)}" ` +
+          `aria-label="Окно ${esc(c.number)}: ${labels[a].toLowerCase()}">${labels[a]}</button>`).join(" ");
+        const t = c.ticket;
+        return `<tr class="state-${esc(c.state)}" data-counter="${esc(c.number)}" data-state="${esc(c.state)}">` +
+          `<th scope="row">${esc(c.number)}</th><td class="state">${esc(stateText(c))}</td>` +
+          `<td class="num" data-time="state"></td>` +
+          `<td class="operator"${c.operator ? ` title="${esc(c.operator)}"` : ""}>${c.operator ? esc(c.operator) : "—"}</td>` +
+          `<td>${t ? esc(t.number) : "—"}</td><td class="num" data-time="service"></td>` +
+          `<td class="actions">${actions}</td></tr>`;
+      }).join("");
+      tickCounters();
+    }
+
+    function tickCounters() {
+      if (!meta) return;
+      field("counters").querySelectorAll("tr").forEach((tr) => {
+        const c = counters.get(tr.dataset.counter);
+        if (!c) return;
+        const inState = since(c.state_changed_at);
+        const stateCell = tr.querySelector('[data-time="state"]');
+        stateCell.textContent = inState === null ? "—" : fmt.clock(inState);
+        stateCell.classList.toggle("over-limit", c.state === "break" && inState > meta.break_limit_seconds);
+        const serviceCell = tr.querySelector('[data-time="service"]');
+        const t = c.ticket;
+        if (!t) {
+          serviceCell.textContent = "—";
+          serviceCell.classList.remove("over-limit");
+        } else if (t.started_at) {
+          const served = since(t.started_at);
+          serviceCell.textContent = fmt.clock(served);
+          serviceCell.classList.toggle("over-limit", served > meta.service_limit_seconds);
+        } else {
+          serviceCell.textContent = "вызван " + fmt.clock(since(t.called_at));
+          serviceCell.classList.remove("over-limit");
+        }
+      });
+    }
+
+    function counterOf(number) {
+      return counters.get(number);
+    }
+
+    // The queue, the norm and the day's figures
+
+    function renderFigures() {
+      if (!meta) return;
+      const norm = meta.wait_norm_seconds;
+      const current = now();
+      let total = 0, over = 0, longest = null;
+      const rows = (stats ? stats.norm.services : []).map((s) => {
+        const overAt = stats.overAt[s.code] || [];
+        const n = waiting[s.code] ?? s.waiting;
+        const sOver = overAt.filter((t) => t < current).length;
+        // Wait so far of the longest-waiting: from the norm crossing, which counts earlier waits too.
+        let sLongest = overAt.length ? (current - overAt[0]) / 1000 + norm : null;
+        if (sLongest === null && oldest[s.code]) sLongest = (current - Date.parse(oldest[s.code])) / 1000;
+        if (!n) sLongest = null;
+        total += n;
+        over += sOver;
+        if (sLongest !== null && (longest === null || sLongest > longest)) longest = sLongest;
+        return `<tr data-service="${esc(s.code)}" class="${sOver ? "over" : ""}"><th scope="row">${esc(s.name)}</th>` +
+          `<td class="num">${n}</td><td class="num" data-over="${esc(s.code)}">${sOver}</td>` +
+          `<td class="num">${sLongest === null ? "—" : fmt.clock(sLongest)}</td></tr>`;
+      });
+      field("services").innerHTML = rows.join("");
+      field("waiting").textContent = total;
+      field("over-now").textContent = over;
+      field("longest").textContent = longest === null ? "—" : fmt.clock(longest);
+      card.classList.toggle("over-norm", over > 0);
+      card.dataset.over = String(over);
+      if (stats) {
+        const today = stats.today;
+        const counted = stats.norm.settled + over;
+        field("over-norm").textContent = counted ? Math.round(((stats.norm.settled_over + over) / counted) * 100) + "%" : "—";
+        field("avg-wait").textContent = today.avg_wait_seconds === null ? "—" : fmt.clock(today.avg_wait_seconds);
+        field("avg-service").textContent = today.avg_service_seconds === null ? "—" : fmt.clock(today.avg_service_seconds);
+        field("served").textContent = today.served;
+        // The alert: someone new crossed the norm where nobody was over it.
+        if (overBefore === 0 && over > 0) sound.alert(office.code);
+        overBefore = over;
+      }
+    }
+
+    // The day chart
+
+    function drawChart(data) {
+      const canvas = field("chart");
+      field("chart-usual").textContent = data.usual.days
+        ? `(${data.usual.label.toLowerCase()}; дней с данными: ${data.usual.days})`
+        : "(прошлых данных за этот день недели нет)";
+      const minutes = (values) => values.map((v) => (v === null ? null : Math.round(v / 6) / 10));
+      const datasets = [
+        { type: "bar", label: "Пришли сегодня", data: data.today.arrivals, backgroundColor: "#0047ab", yAxisID: "y", pointStyle: "rect" },
+        { type: "bar", label: "Пришли обычно", data: data.usual.arrivals, backgroundColor: "#9db6dd", yAxisID: "y", pointStyle: "rect" },
+        { type: "line", label: "Ожидание сегодня, мин", data: minutes(data.today.avg_wait), borderColor: "#a40000",
+          backgroundColor: "#a40000", yAxisID: "wait", spanGaps: true, pointStyle: "line" },
+        { type: "line", label: "Ожидание обычно, мин", data: minutes(data.usual.avg_wait), borderColor: "#f5a000",
+          backgroundColor: "#f5a000", borderDash: [6, 4], yAxisID: "wait", spanGaps: true, pointStyle: "line" },
+      ];
+      if (!window.Chart) return;
+      if (chart) {
+        chart.data.labels = data.labels;
+        chart.data.datasets.forEach((d, i) => { d.data = datasets[i].data; });
+        chart.update();
+        return;
+      }
+      chart = new Chart(canvas, {
+        data: { labels: data.labels, datasets },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          plugins: { legend: { position: "bottom", labels: { boxWidth: 14, usePointStyle: true } } },
+          scales: {
+            y: { beginAtZero: true, position: "left", title: { display: true, text: "клиентов" }, ticks: { precision: 0 } },
+            wait: { beginAtZero: true, position: "right", title: { display: true, text: "мин" }, grid: { drawOnChartArea: false } },
+          },
+        },
+      });
+      card.dataset.chart = "1";
+    }
+
+    // Remote control
+
+    function openRemote(number, action) {
+      const c = counterOf(number);
+      if (!c || !meta) return;
+      remote = { id: c.id, number, action };
+      const panel = field("remote");
+      field("remote-title").textContent = action === "break"
+        ? `Окно ${number}: отправить на перерыв?`
+        : `Окно ${number}: закрыть окно?`;
+      const select = field("remote-reason");
+      select.innerHTML = meta.break_reasons.map((r) => `<option value="${esc(r.code)}">${esc(r.name)}</option>`).join("");
+      select.closest("label").hidden = action !== "break";
+      say("");
+      panel.hidden = false;
+      field("remote-confirm").focus();
+    }
+
+    function closeRemote() {
+      remote = null;
+      field("remote").hidden = true;
+    }
+
+    field("counters").addEventListener("click", (e) => {
+      const button = e.target.closest("[data-remote]");
+      if (button) openRemote(button.dataset.counter, button.dataset.remote);
+    });
+    field("remote-cancel").addEventListener("click", closeRemote);
+    field("remote").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!remote) return;
+      const { id, number, action } = remote;
+      const body = action === "break" ? { state: "break", reason: field("remote-reason").value } : { state: "closed" };
+      closeRemote();
+      try {
+        const result = await post(`counters/${id}/remote/`, body);
+        if (result.status >= 400) {
+          say(result.data && result.data.error ? result.data.error.message : "Действие не выполнено.", "error");
+        } else {
+          say(action === "break" ? `Окно ${number} отправлено на перерыв.` : `Окно ${number} закрыто.`, "info");
+        }
+      } catch (err) {
+        say("Нет связи с сервером. Повторите действие через минуту.", "error");
+      }
+    });
+
+    // Messages
+
+    function onMessage(message) {
+      switch (message.type) {
+        case "snapshot":
+          meta = message.office;
+          counters.clear();
+          message.counters.forEach((c) => counters.set(c.number, c));
+          waiting = message.waiting;
+          oldest = message.oldest || {};
+          applyStats(message);
+          renderCounters();
+          renderFigures();
+          break;
+        case "monitor.stats":
+          applyStats(message);
+          renderFigures();
+          break;
+        case "queue.updated":
+          waiting = message.waiting;
+          oldest = message.oldest || {};
+          renderFigures();
+          break;
+        case "counter.updated": {
+          const c = counterOf(message.counter);
+          if (!c) break;
+          Object.assign(c, {
+            state: message.state,
+            status_label: message.status_label,
+            state_changed_at: message.state_changed_at,
+            operator: message.operator,
+            break_reason: message.break_reason,
+            break_reason_label: message.break_reason_label,
+          });
+          if (remote && remote.number === message.counter) closeRemote();
+          renderCounters();
+          break;
+        }
+        case "ticket.called": {
+          const c = counterOf(message.counter);
+          if (!c) break;
+          c.ticket = { number: message.ticket, status: "called", called_at: message.at, started_at: null };
+          renderCounters();
+          break;
+        }
+        case "ticket.started": {
+          const c = counterOf(message.counter);
+          if (!c || !c.ticket || c.ticket.number !== message.ticket) break;
+          c.ticket.status = "serving";
+          c.ticket.started_at = message.at || new Date(now()).toISOString();
+          renderCounters();
+          break;
+        }
+        case "ticket.cleared": {
+          const c = counterOf(message.counter);
+          if (c && c.ticket && c.ticket.number === message.ticket) {
+            c.ticket = null;
+            renderCounters();
+          }
+          break;
+        }
+      }
     }
 
     const socket = new LiveSocket(office.socket, {
-      onMessage(message) {
-        if (message.type === "snapshot") {
-          const waiting = {};
-          message.services.forEach((s) => { waiting[s.code] = s.waiting; });
-          state = { waiting, oldest: message.oldest, counters: message.counters, today: message.today, norm: message.wait_norm_seconds };
-          render();
-        } else if (message.type === "queue.updated" && state) {
-          state.waiting = message.waiting;
-          state.oldest = message.oldest || {};
-          render();
-        } else if (["ticket.called", "ticket.cleared", "ticket.started", "counter.updated"].includes(message.type)) {
-          requestSync(socket);
-        }
-      },
+      onMessage,
       onStatus(connected) {
         card.dataset.connected = connected ? "1" : "0";
         card.querySelector(".offline").hidden = connected;
       },
     }).start();
-    setInterval(render, 1000);
-  });
+    setInterval(() => { renderFigures(); tickCounters(); }, 1000);
+    return socket;
+  }
+
+  window.monitorSockets = config.offices.map(officeView);
 })();
