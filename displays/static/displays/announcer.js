@@ -156,4 +156,6 @@
 
   window.Announcer = Announcer;
   window.buildAnnouncement = buildAnnouncement;
+  // «А015» as it is spoken: «А пятнадцать» (the kiosk reads the issued number aloud).
+  window.spokenTicket = (code) => spell(code).map((w) => w[0]).join(" ");
 })();
