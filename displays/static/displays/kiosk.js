@@ -138,7 +138,7 @@
   const PAGE_MARGIN_MM = 3;
   function sizePrintedPage() {
     const height = el("print-ticket").getBoundingClientRect().height * MM_PER_PX;
-    const pageHeight = Math.ceil(height + 2 * PAGE_MARGIN_MM + 2);
+    const pageHeight = Math.ceil(height + 2 * PAGE_MARGIN_MM + 1);
     const rule = `@page { size: 80mm ${pageHeight}mm; margin: ${PAGE_MARGIN_MM}mm; }`;
     for (const sheet of Array.from(document.styleSheets)) {
       let rules;
