@@ -73,6 +73,7 @@
       this.queue = [];
       this.busy = false;
       this.log = []; // what was queued and played: for tests and diagnostics
+      this.refused = 0; // clips the browser refused to play (autoplay policy)
       this.audio = null;
     }
 
@@ -109,6 +110,8 @@
       if (!item) return;
       this.busy = true;
       item.state = "playing";
+      const ctx = this.context();
+      item.audio = ctx ? ctx.state : "none"; // "suspended": the chime was silent
       try {
         if (item.chime) await this.playChime();
         if (item.voice) for (const clip of item.clips) await this.playClip(clip);
@@ -149,7 +152,7 @@
         audio.onended = done;
         audio.onerror = done;
         const played = audio.play();
-        if (played && played.catch) played.catch(done);
+        if (played && played.catch) played.catch(() => { this.refused += 1; done(); });
       });
     }
   }
