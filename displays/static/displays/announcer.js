@@ -81,6 +81,8 @@
       if (!this.audio) {
         const Ctx = window.AudioContext || window.webkitAudioContext;
         this.audio = Ctx ? new Ctx() : null;
+        // "suspended" under the default autoplay policy, "running" where the browser allows sound unasked.
+        this.stateAtStart = this.audio ? this.audio.state : "none";
       }
       return this.audio;
     }
