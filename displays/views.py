@@ -18,6 +18,7 @@ from offices import access, kiosks
 from offices.models import Counter, Office, Service
 from tickets.models import Ticket
 
+
 def home(request):
     return render(request, "home.html", {"offices": Office.objects.all()})
 

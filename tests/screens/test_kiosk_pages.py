@@ -127,9 +127,7 @@ def test_an_office_without_hours_has_no_next_opening(db):
     assert office.next_opening() is None and office.next_opening_text() == ""
 
 
-def test_the_kiosks_queue_estimates_cost_the_same_queries_for_any_number_of_services(
-    db, django_assert_max_num_queries
-):
+def test_the_kiosks_queue_estimates_cost_the_same_queries_for_any_number_of_services(db, django_assert_max_num_queries):
     office = make_office("busy")
     services = add_services(office)
     add_counter(office, "1", list(services.values()))
