@@ -125,5 +125,7 @@ def test_a_closed_office_says_so_with_its_hours(daphne, page, db):
     page.goto(f"{server.url}/display/shut/")
     expect(page.locator("#closed")).to_be_visible()
     expect(page.locator("#closed")).to_contain_text("Офис закрыт")
+    expect(page.locator("#closed-next")).to_contain_text("Откроется ")
+    expect(page.locator("#closed-next")).to_contain_text(" в 00:00")
     expect(page.locator("#closed-hours")).to_contain_text("Пн: 00:00–00:01")
     expect(page.locator("#closed-hours")).to_contain_text("Вс: выходной")

@@ -78,6 +78,7 @@
     if (state.office) {
       el("office-name").textContent = state.office.name;
       el("ticker-text").textContent = state.office.ticker || "";
+      el("closed-next").textContent = state.office.next_opening || "";
       el("closed-hours").innerHTML = state.office.hours
         .map((d) => `<li>${d.label}: ${d.hours ? d.hours.replace("-", "–") : "выходной"}</li>`).join("");
     }

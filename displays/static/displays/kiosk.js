@@ -73,6 +73,7 @@
       office.open = message.open;
       office.issuing = message.issuing;
       office.hours = message.office.hours;
+      office.nextOpening = message.office.next_opening;
       for (const [code, n] of Object.entries(message.waiting)) setWaiting(code, n);
       renderClosed();
       scheduleRefresh();
