@@ -67,7 +67,7 @@ def kiosk(request, code: str):
         "issueUrl": f"/api/v1/offices/{office.code}/tickets/",
         "queueUrl": f"/api/v1/offices/{office.code}/queue/",
         "timezone": office.timezone,
-        "returnAfterMs": 15000,
+        "returnAfterMs": 10000,
         # The large-text, high-contrast mode is one client's: it ends with the kiosk back at its start
         # after a ticket, or after this long without a touch.
         "idleResetMs": 120000,
