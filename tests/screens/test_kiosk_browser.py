@@ -267,3 +267,20 @@ def test_print_runs_once_per_ticket_even_after_a_double_tap_and_several_tickets(
         assert page.evaluate("window.__printed") == n
         page.get_by_role("button", name="Готово").click()
     assert Ticket.objects.count() == 3
+
+
+def test_the_large_text_mode_ends_after_two_minutes_without_a_touch(daphne, kiosk_page, db):
+    office = make_office("idle", kiosk_open=True)
+    add_services(office)
+    server = daphne()
+    page = kiosk_page
+    page.clock.install()
+    open_kiosk(page, server, "idle")
+    toggle = page.get_by_role("button", name="Крупно и контрастно")
+    toggle.click()
+    expect(page.locator("body")).to_have_class("contrast")
+    page.clock.fast_forward(60_000)
+    expect(page.locator("body")).to_have_class("contrast")  # still this client's
+    page.clock.fast_forward(61_000)
+    expect(page.locator("body")).not_to_have_class("contrast")  # the next client starts as usual
+    expect(toggle).to_have_attribute("aria-pressed", "false")
