@@ -73,6 +73,7 @@ def display_snapshot(office_id: int) -> dict:
             "chime": office.display_chime,
             "voice": office.display_voice,
             "hours": office.hours_display(),
+            "next_opening": office.next_opening_text(),  # «Откроется в понедельник в 08:00»
         },
         "open": office.is_open(),
         "issuing": office.is_issuing(),

@@ -11,7 +11,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -19,12 +18,6 @@ from offices import access, kiosks
 from offices.models import Counter, Office, Service
 from tickets import selectors
 from tickets.models import Ticket
-
-CHANNEL_GROUPS = [
-    (Service.Channel.INDIVIDUALS, "Физическим лицам"),
-    (Service.Channel.LEGAL_ENTITIES, "Юридическим лицам"),
-    (Service.Channel.CASHIER, "Касса"),
-]
 
 
 def home(request):
@@ -47,14 +40,27 @@ def display(request, code: str):
     return render(request, "displays/display.html", {"office": office, "config": config})
 
 
+def kiosk_sections(services: list[Service]) -> list[dict]:
+    """The kiosk's service tree: services of one ``group`` under its heading (where the first of
+    them stands), services without a group on their own, without a heading. Order: kiosk_order."""
+    sections: list[dict] = []
+    by_group: dict[str, dict] = {}
+    for service in services:
+        if service.group:
+            if service.group not in by_group:
+                by_group[service.group] = {"heading": service.group, "services": []}
+                sections.append(by_group[service.group])
+            by_group[service.group]["services"].append(service)
+        elif sections and sections[-1]["heading"] is None:
+            sections[-1]["services"].append(service)
+        else:
+            sections.append({"heading": None, "services": [service]})
+    return sections
+
+
 @ensure_csrf_cookie
 def kiosk(request, code: str):
     office = _office(code)
-    services = list(office.services.filter(active=True))
-    groups = [
-        {"label": _(label), "services": [s for s in services if s.channel == channel]}
-        for channel, label in CHANNEL_GROUPS
-    ]
     config = {
         "office": office.code,
         "officeName": office.name,
@@ -63,17 +69,29 @@ def kiosk(request, code: str):
         "queueUrl": f"/api/v1/offices/{office.code}/queue/",
         "timezone": office.timezone,
         "returnAfterMs": 10000,
+        # The large-text, high-contrast mode is one client's: it ends with the kiosk back at its start
+        # after a ticket, or after this long without a touch.
+        "idleResetMs": 120000,
     }
     issuer = kiosks.issuer(request, office)
+    opened = office.kiosk_open and issuer not in ("staff", "kiosk")
+    if opened:
+        # `kiosk: open` (demo): this browser becomes a kiosk of the office by opening the page.
+        issuer = "kiosk"
     context = {
         "office": office,
-        "groups": [g for g in groups if g["services"]],
+        "sections": kiosk_sections(list(office.services.filter(active=True))),
         "config": config,
         "registered": issuer is not None,
+        "demo": office.kiosk_open,
         # Only a paired kiosk or staff may grant priority (a remote request for it gets 403).
         "may_grant_priority": issuer in ("kiosk", "staff"),
+        "next_opening": office.next_opening_text(),
     }
-    return render(request, "displays/kiosk.html", context)
+    response = render(request, "displays/kiosk.html", context)
+    if opened:
+        kiosks.set_open_cookie(response, office)
+    return response
 
 
 @cache_control(max_age=3600)

@@ -1,4 +1,5 @@
-"""Who may take a ticket: staff of the office, a paired kiosk of the office, or
+"""Who may take a ticket: staff of the office, a paired kiosk of the office, a
+browser that opened the kiosk page of an office with an open kiosk (demo), or
 anyone when the office allows remote tickets (rate-limited)."""
 
 from django.conf import settings
@@ -11,6 +12,9 @@ from .models import KioskDevice, Office
 COOKIE = "kiosk_device"
 SALT = "kiosk-device"
 COOKIE_MAX_AGE = 10 * 365 * 24 * 3600
+# `kiosk: open` (demo offices): the kiosk page hands every browser this cookie, naming the office.
+OPEN_COOKIE = "kiosk_open"
+OPEN_SALT = "kiosk-open"
 
 
 class PairingRefused(Exception):
@@ -59,6 +63,20 @@ def set_cookie(response, device: KioskDevice) -> None:
     )
 
 
+def set_open_cookie(response, office: Office) -> None:
+    """Make the browser that opened this open office's kiosk page a kiosk of the office."""
+    response.set_signed_cookie(
+        OPEN_COOKIE, office.code, salt=OPEN_SALT, httponly=True, samesite="Lax", secure=not settings.DEBUG
+    )
+
+
+def opened_open_kiosk(request, office: Office) -> bool:
+    """Whether this browser opened the kiosk page of this office, and the office's kiosk is still open."""
+    if not office.kiosk_open or not request.COOKIES:
+        return False
+    return request.get_signed_cookie(OPEN_COOKIE, default=None, salt=OPEN_SALT) == office.code
+
+
 def device_of(request) -> KioskDevice | None:
     value = request.COOKIES and request.get_signed_cookie(COOKIE, default=None, salt=SALT)
     if not value or ":" not in value:
@@ -77,6 +95,10 @@ def issuer(request, office: Office) -> str | None:
         return "staff"
     device = device_of(request)
     if device is not None and device.office_id == office.pk:
+        return "kiosk"
+    # The cookie alone is not enough: it counts only while the office's kiosk is open,
+    # so an office switched back to paired kiosks refuses it at once.
+    if opened_open_kiosk(request, office):
         return "kiosk"
     if office.remote_tickets:
         return "remote"

@@ -12,6 +12,16 @@ from django.utils import timezone
 
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAY_NAMES = ["Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"]
+# «Откроется в понедельник»: the day after «в»/«во».
+WEEKDAY_ACCUSATIVE = [
+    "в понедельник",
+    "во вторник",
+    "в среду",
+    "в четверг",
+    "в пятницу",
+    "в субботу",
+    "в воскресенье",
+]
 
 
 def validate_timezone(value: str) -> None:
@@ -118,6 +128,34 @@ class Office(models.Model):
             return False
         _, closes = session
         return self.local_now(moment) < closes - timedelta(minutes=self.stop_issuing_minutes)
+
+    def next_opening(self, moment: datetime | None = None) -> datetime | None:
+        """When the office next opens after the moment (local time), within a week; None without hours."""
+        local = self.local_now(moment)
+        hours = self._hours_by_weekday()
+        for days in range(8):
+            day = local.date() + timedelta(days=days)
+            h = hours.get(day.weekday())
+            if h is None:
+                continue
+            opens, _ = h.bounds(day, self.tz)
+            if opens > local:
+                return opens
+        return None
+
+    def next_opening_text(self, moment: datetime | None = None) -> str:
+        """«Откроется сегодня в 08:00», «…завтра в…», «…в понедельник в…»; empty without hours."""
+        opens = self.next_opening(moment)
+        if opens is None:
+            return ""
+        days = (opens.date() - self.local_date(moment)).days
+        if days == 0:
+            when = "сегодня"
+        elif days == 1:
+            when = "завтра"
+        else:
+            when = WEEKDAY_ACCUSATIVE[opens.weekday()]
+        return f"Откроется {when} в {opens:%H:%M}"
 
     def hours_display(self) -> list[dict]:
         hours = self._hours_by_weekday()

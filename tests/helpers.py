@@ -21,7 +21,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
-    "--autoplay-policy=no-user-gesture-required",
 ]
 
 

@@ -296,5 +296,7 @@ class QueueOut(serializers.Serializer):
     office = serializers.CharField()
     open = serializers.BooleanField()
     issuing = serializers.BooleanField()
+    next_opening = serializers.DateTimeField(allow_null=True, help_text="когда офис откроется в следующий раз")
+    next_opening_text = serializers.CharField(help_text="«Откроется в понедельник в 08:00»; пусто без часов работы")
     services = QueueServiceOut(many=True)
     active = QueueActiveOut(many=True)

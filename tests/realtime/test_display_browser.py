@@ -12,6 +12,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser
 
 
 @pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1920, "height": 1080}}  # a hall TV
+
+
+@pytest.fixture
 def hall(django_user_model):
     office = make_office("hall", name="ЦОК Тестовый")
     office.ticker_text = "Контакт-центр: 1357"
@@ -94,7 +99,7 @@ def test_the_display_reconnects_after_a_restart_and_shows_the_current_state(daph
 
     server.stop()
     expect(page.locator("#offline")).to_be_visible(timeout=5000)
-    expect(page.locator("#offline")).to_have_text("нет связи")
+    expect(page.locator("#offline")).to_have_text("Нет связи с сервером — табло обновится само")
 
     # While the server is down, the queue moves on (another process, say).
     ticket = svc.ticket_issue(office=office, service=services["fl"])
@@ -120,5 +125,7 @@ def test_a_closed_office_says_so_with_its_hours(daphne, page, db):
     page.goto(f"{server.url}/display/shut/")
     expect(page.locator("#closed")).to_be_visible()
     expect(page.locator("#closed")).to_contain_text("Офис закрыт")
+    expect(page.locator("#closed-next")).to_contain_text("Откроется ")
+    expect(page.locator("#closed-next")).to_contain_text(" в 00:00")
     expect(page.locator("#closed-hours")).to_contain_text("Пн: 00:00–00:01")
     expect(page.locator("#closed-hours")).to_contain_text("Вс: выходной")

@@ -13,6 +13,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser
 
 
 @pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1920, "height": 1080}}  # a hall TV
+
+
+@pytest.fixture
 def hall(django_user_model):
     office = make_office("miss")
     services = add_services(office)

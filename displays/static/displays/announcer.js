@@ -73,6 +73,7 @@
       this.queue = [];
       this.busy = false;
       this.log = []; // what was queued and played: for tests and diagnostics
+      this.refused = 0; // clips the browser refused to play (autoplay policy)
       this.audio = null;
     }
 
@@ -80,6 +81,8 @@
       if (!this.audio) {
         const Ctx = window.AudioContext || window.webkitAudioContext;
         this.audio = Ctx ? new Ctx() : null;
+        // "suspended" under the default autoplay policy, "running" where the browser allows sound unasked.
+        this.stateAtStart = this.audio ? this.audio.state : "none";
       }
       return this.audio;
     }
@@ -109,6 +112,8 @@
       if (!item) return;
       this.busy = true;
       item.state = "playing";
+      const ctx = this.context();
+      item.audio = ctx ? ctx.state : "none"; // "suspended": the chime was silent
       try {
         if (item.chime) await this.playChime();
         if (item.voice) for (const clip of item.clips) await this.playClip(clip);
@@ -149,11 +154,13 @@
         audio.onended = done;
         audio.onerror = done;
         const played = audio.play();
-        if (played && played.catch) played.catch(done);
+        if (played && played.catch) played.catch(() => { this.refused += 1; done(); });
       });
     }
   }
 
   window.Announcer = Announcer;
   window.buildAnnouncement = buildAnnouncement;
+  // «А015» as it is spoken: «А пятнадцать» (the kiosk reads the issued number aloud).
+  window.spokenTicket = (code) => spell(code).map((w) => w[0]).join(" ");
 })();

@@ -9,6 +9,14 @@
   const VISIBLE_CALLS = 8;
   // A call missed during an outage is still announced when the display is back, if it is this recent.
   const MISSED_CALL_MS = 60000;
+  // While the display is offline its calls may long be over: one older than STALE_CALL_MS
+  // loses its highlight, and after OFFLINE_CLEAR_MS offline the list is cleared, so that
+  // no stale call looks current. Ages are in the server's time (snapshot.now gives the skew).
+  const STALE_CALL_MS = 60000;
+  const OFFLINE_CLEAR_MS = 5 * 60000;
+  let offlineSince = null;
+  let offlineTimer = null;
+  let skew = 0;
 
   const announcer = new Announcer({
     clipBase: config.clipBase,
@@ -51,14 +59,18 @@
 
   function render() {
     const now = Date.now();
+    const offline = offlineSince !== null;
+    if (offline && now - offlineSince >= OFFLINE_CLEAR_MS) state.calls = [];
     const rows = state.calls.slice(0, VISIBLE_CALLS).map((call) => {
-      const fresh = call.shownAt && now - call.shownAt < HIGHLIGHT_MS;
-      const cls = ["call", fresh ? "fresh" : "", call.active ? "" : "past"].join(" ");
+      const stale = offline && now + skew - Date.parse(call.called_at) > STALE_CALL_MS;
+      const fresh = !stale && call.shownAt && now - call.shownAt < HIGHLIGHT_MS;
+      const cls = ["call", fresh ? "fresh" : "", stale ? "stale" : call.active ? "" : "past"].join(" ");
       return `<li class="${cls}" data-ticket="${escapeHtml(call.ticket)}"><span class="ticket">${escapeHtml(call.ticket)}</span>` +
         `<span class="arrow" aria-hidden="true">→</span><span class="counter">${escapeHtml(call.counter)}</span>` +
         `<span class="sr-only">Талон ${escapeHtml(call.ticket)}, окно ${escapeHtml(call.counter)}</span></li>`;
     });
-    el("calls").innerHTML = rows.join("") || '<li class="empty">Вызовов пока нет</li>';
+    const empty = offline ? "Вызовы появятся, когда связь восстановится" : "Вызовов пока нет";
+    el("calls").innerHTML = rows.join("") || `<li class="empty">${empty}</li>`;
     el("waiting").innerHTML = state.services.map((s) =>
       `<li><span class="service">${escapeHtml(s.name)}</span><span class="count" data-service="${escapeHtml(s.code)}">${state.waiting[s.code] ?? 0}</span></li>`
     ).join("");
@@ -66,6 +78,7 @@
     if (state.office) {
       el("office-name").textContent = state.office.name;
       el("ticker-text").textContent = state.office.ticker || "";
+      el("closed-next").textContent = state.office.next_opening || "";
       el("closed-hours").innerHTML = state.office.hours
         .map((d) => `<li>${d.label}: ${d.hours ? d.hours.replace("-", "–") : "выходной"}</li>`).join("");
     }
@@ -74,6 +87,7 @@
   function onMessage(message) {
     switch (message.type) {
       case "snapshot":
+        skew = Date.parse(message.now) - Date.now();
         state.office = message.office;
         state.open = message.open;
         state.services = message.services;
@@ -108,6 +122,14 @@
   function onStatus(connected) {
     el("offline").hidden = connected;
     root.dataset.connected = connected ? "1" : "0";
+    if (connected) {
+      offlineSince = null;
+      clearInterval(offlineTimer);
+    } else if (offlineSince === null) {
+      offlineSince = Date.now();
+      offlineTimer = setInterval(render, 5000);
+    }
+    render();
   }
 
   function tick() {
@@ -126,7 +148,9 @@
   setInterval(tick, 1000);
 
   const soundButton = el("enable-sound");
+  // Under the browser's default autoplay policy sound starts blocked until someone taps the screen.
   function checkSound() { soundButton.hidden = !announcer.blocked() || (!announcer.chime && !announcer.voice); }
+  if (announcer.context()) announcer.context().addEventListener("statechange", checkSound);
   soundButton.addEventListener("click", () => announcer.unlock().then(checkSound));
   document.addEventListener("click", () => announcer.unlock().then(checkSound), { once: true });
   checkSound();

@@ -7,7 +7,10 @@
   let busy = false;
   let priority = false;
   let returnTimer = null;
-  let office = { open: true, issuing: true, hours: [] };
+  let idleTimer = null;
+  let printedToken = null; // the ticket last sent to the printer: each ticket prints once
+  let current = null; // the ticket on screen
+  let office = { open: true, issuing: true, hours: [], nextOpening: el("closed-next").textContent };
 
   function showError(text) {
     el("error").textContent = text;
@@ -26,9 +29,17 @@
     el("closed-title").textContent = office.open
       ? "Выдача талонов на сегодня завершена"
       : "Офис закрыт";
+    el("closed-next").textContent = office.nextOpening || "";
     el("closed-hours").innerHTML = (office.hours || [])
       .map((d) => `<li>${d.label}: ${d.hours ? d.hours.replace("-", "–") : "выходной"}</li>`).join("");
     buttons().forEach((b) => { b.disabled = busy || closed; });
+  }
+
+  function setWaiting(code, n) {
+    const cell = document.querySelector(`[data-waiting="${code}"]`);
+    if (cell) cell.textContent = n;
+    const count = document.querySelector(`[data-count="${code}"]`);
+    if (count) count.hidden = !n;
   }
 
   async function refreshEstimates() {
@@ -38,11 +49,12 @@
       const queue = await response.json();
       office.open = queue.open;
       office.issuing = queue.issuing;
+      office.nextOpening = queue.next_opening_text;
       for (const s of queue.services) {
-        const waiting = document.querySelector(`[data-waiting="${s.code}"]`);
+        setWaiting(s.code, s.waiting);
         const estimate = document.querySelector(`[data-estimate="${s.code}"]`);
-        if (waiting) waiting.textContent = s.waiting;
-        if (estimate) estimate.textContent = s.waiting ? fmt.waitText(s.estimated_wait_seconds) : "без очереди";
+        // The same estimate the ticket shows: the wait of a ticket taken now.
+        if (estimate) estimate.textContent = s.waiting ? "ожидание " + fmt.waitText(s.estimated_wait_seconds) : "без очереди";
       }
       renderClosed();
     } catch (e) {
@@ -58,18 +70,15 @@
 
   function onMessage(message) {
     if (message.type === "snapshot") {
-      office = { open: message.open, issuing: message.issuing, hours: message.office.hours };
-      for (const [code, n] of Object.entries(message.waiting)) {
-        const cell = document.querySelector(`[data-waiting="${code}"]`);
-        if (cell) cell.textContent = n;
-      }
+      office.open = message.open;
+      office.issuing = message.issuing;
+      office.hours = message.office.hours;
+      office.nextOpening = message.office.next_opening;
+      for (const [code, n] of Object.entries(message.waiting)) setWaiting(code, n);
       renderClosed();
       scheduleRefresh();
     } else if (message.type === "queue.updated") {
-      for (const [code, n] of Object.entries(message.waiting)) {
-        const cell = document.querySelector(`[data-waiting="${code}"]`);
-        if (cell) cell.textContent = n;
-      }
+      for (const [code, n] of Object.entries(message.waiting)) setWaiting(code, n);
       scheduleRefresh();
     }
   }
@@ -79,7 +88,26 @@
     el("kiosk").dataset.connected = connected ? "1" : "0";
   }
 
-  async function take(service) {
+  // A priority ticket is confirmed before it is issued.
+  let confirming = null;
+  function take(button) {
+    if (busy) return;
+    if (priority) {
+      confirming = button.dataset.service;
+      el("confirm-service").textContent = button.dataset.name;
+      el("confirm").hidden = false;
+      el("confirm-yes").focus();
+      return;
+    }
+    issue(button.dataset.service);
+  }
+
+  function closeConfirm() {
+    confirming = null;
+    el("confirm").hidden = true;
+  }
+
+  async function issue(service) {
     if (busy) return; // a double tap gives one ticket
     setBusy(true);
     showError("");
@@ -105,45 +133,128 @@
     }
   }
 
+  // `@page { size: 80mm auto }` is invalid CSS, so the page height is measured and set
+  // here. The rule is replaced through the CSSOM, which the CSP allows (a <style> would not be).
+  const MM_PER_PX = 25.4 / 96;
+  const PAGE_MARGIN_MM = 3;
+  function sizePrintedPage() {
+    const height = el("print-ticket").getBoundingClientRect().height * MM_PER_PX;
+    const pageHeight = Math.ceil(height + 2 * PAGE_MARGIN_MM + 1);
+    const rule = `@page { size: 80mm ${pageHeight}mm; margin: ${PAGE_MARGIN_MM}mm; }`;
+    for (const sheet of Array.from(document.styleSheets)) {
+      let rules;
+      try { rules = sheet.cssRules; } catch (e) { continue; }
+      for (let i = rules.length - 1; i >= 0; i -= 1) {
+        if (rules[i].type === CSSRule.PAGE_RULE) sheet.deleteRule(i);
+      }
+    }
+    document.styleSheets[0].insertRule(rule, document.styleSheets[0].cssRules.length);
+    document.body.dataset.pageHeightMm = String(pageHeight);
+  }
+
+  // Print when the QR code is in, once per ticket: a cached image may report `complete`
+  // at once and still fire `load` later, and a failed image must not block the ticket.
+  function printOnce(token, qr) {
+    const img = el("p-qr");
+    let guard = null;
+    const go = () => {
+      img.onload = img.onerror = null;
+      clearTimeout(guard);
+      if (printedToken === token) return;
+      printedToken = token;
+      sizePrintedPage();
+      window.print();
+    };
+    img.onload = go;
+    img.onerror = go;
+    guard = setTimeout(go, 3000);
+    img.src = qr;
+    if (img.complete && img.naturalWidth) go();
+  }
+
   function showTicket(ticket) {
+    current = ticket;
     const issued = new Date(ticket.issued_at);
     const qr = `/t/${encodeURIComponent(ticket.token)}/qr.svg`;
     el("t-number").textContent = ticket.number;
     el("t-service").textContent = ticket.service_name;
+    el("t-priority").hidden = !ticket.priority;
+    el("ticket").classList.toggle("is-priority", !!ticket.priority);
     el("t-ahead").textContent = fmt.peopleText(ticket.position);
     el("t-wait").textContent = ticket.position ? fmt.waitText(ticket.estimated_wait_seconds) : "вас вызовут первым";
     el("t-qr").src = qr;
     el("p-number").textContent = ticket.number;
-    el("p-service").textContent = ticket.service_name + (ticket.priority ? " (льготная категория)" : "");
+    el("p-priority").hidden = !ticket.priority;
+    el("p-service").textContent = ticket.service_name;
     el("p-time").textContent = issued.toLocaleString("ru-RU", { timeZone: config.timezone, day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" });
     el("p-ahead").textContent = fmt.peopleText(ticket.position);
     el("p-wait").textContent = el("t-wait").textContent;
-    el("p-qr").src = qr;
     el("start").hidden = true;
     el("ticket").hidden = false;
     document.body.dataset.ticket = ticket.number;
-    const print = () => window.print();
-    if (el("p-qr").complete) print(); else { el("p-qr").onload = print; el("p-qr").onerror = print; }
+    printOnce(ticket.token, qr);
     returnTimer = setTimeout(reset, config.returnAfterMs);
   }
 
+  function speak() {
+    if (!current || !window.speechSynthesis) return;
+    window.speechSynthesis.cancel();
+    const text = `Ваш талон ${window.spokenTicket(current.number)}. ${current.service_name}.`;
+    const utterance = new SpeechSynthesisUtterance(text);
+    utterance.lang = "ru-RU";
+    utterance.rate = 0.9;
+    window.speechSynthesis.speak(utterance);
+    // Listening takes time: stay on this screen a little longer.
+    clearTimeout(returnTimer);
+    returnTimer = setTimeout(reset, config.returnAfterMs);
+  }
+
+  function setToggle(id, on) {
+    el(id).setAttribute("aria-pressed", String(on));
+  }
+
+  function setContrast(on) {
+    document.body.classList.toggle("contrast", on);
+    setToggle("contrast", on);
+  }
+
+  // Back to the start for the next client: their choices (priority, large text) end with them.
   function reset() {
     clearTimeout(returnTimer);
+    current = null;
     el("ticket").hidden = true;
     el("start").hidden = false;
+    closeConfirm();
     priority = false;
-    el("priority").setAttribute("aria-pressed", "false");
+    setToggle("priority", false);
+    setContrast(false);
+    if (window.speechSynthesis) window.speechSynthesis.cancel();
     delete document.body.dataset.ticket;
     setBusy(false);
     renderClosed();
   }
 
-  buttons().forEach((b) => b.addEventListener("click", () => take(b.dataset.service)));
+  function touched() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => { if (!current) reset(); }, config.idleResetMs);
+  }
+
+  buttons().forEach((b) => b.addEventListener("click", () => take(b)));
   el("priority").addEventListener("click", () => {
     priority = !priority;
-    el("priority").setAttribute("aria-pressed", String(priority));
+    setToggle("priority", priority);
   });
+  el("contrast").addEventListener("click", () => setContrast(!document.body.classList.contains("contrast")));
+  el("confirm-yes").addEventListener("click", () => {
+    const service = confirming;
+    closeConfirm();
+    if (service) issue(service);
+  });
+  el("confirm-no").addEventListener("click", closeConfirm);
   el("done").addEventListener("click", reset);
+  el("speak").hidden = !window.speechSynthesis;
+  el("speak").addEventListener("click", speak);
+  document.addEventListener("pointerdown", touched);
 
   function tick() {
     el("clock").textContent = new Date().toLocaleTimeString("ru-RU", { timeZone: config.timezone, hour: "2-digit", minute: "2-digit" });

@@ -1,0 +1,286 @@
+"""The kiosk at its real size (1080×1920 portrait, touch) in headless Chromium with the default autoplay policy."""
+
+import io
+import os
+from datetime import time, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from offices.models import WEEKDAY_ACCUSATIVE, KioskDevice, OfficeHours
+from tests.helpers import ConsoleErrors, add_counter, add_services, make_office, wait_for
+from tickets import services as svc
+from tickets.models import Ticket
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser_tests")]
+
+KIOSK = {"width": 1080, "height": 1920}
+AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe.min.js"
+# Counts print() calls instead of opening the print dialog.
+COUNT_PRINTS = "window.__printed = 0; window.print = () => { window.__printed += 1; };"
+# Records what the kiosk asks the speech engine to say.
+RECORD_SPEECH = """
+window.__spoken = [];
+const realSpeak = window.speechSynthesis.speak.bind(window.speechSynthesis);
+window.speechSynthesis.speak = (u) => { window.__spoken.push({ text: u.text, lang: u.lang }); realSpeak(u); };
+"""
+MM = 72 / 25.4  # PDF points per millimetre
+
+
+def kiosk_context(browser, **options):
+    context = browser.new_context(viewport=KIOSK, has_touch=True, **options)
+    context.add_init_script(COUNT_PRINTS)
+    return context
+
+
+@pytest.fixture
+def kiosk_page(browser):
+    context = kiosk_context(browser)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def axe_page(browser):
+    # bypass_csp only so that the test can inject axe-core; the other kiosk tests run under the page's CSP.
+    context = kiosk_context(browser, bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def demo(db):
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # as `make run` does
+
+
+def open_kiosk(page, server, code):
+    page.goto(f"{server.url}/kiosk/{code}/")
+    expect(page.locator("#kiosk")).to_have_attribute("data-connected", "1")
+
+
+def take(page, service):
+    page.locator(f'button[data-service="{service}"]').click()
+    expect(page.locator("#ticket")).to_be_visible()
+
+
+def contrast_violations(page) -> list:
+    if not page.evaluate("!!window.axe"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "axe.run(document, { runOnly: { type: 'rule', values: ['color-contrast'] } })"
+        ".then(r => r.violations.map(v => v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)))"
+    )
+    return [node for rule in result for node in rule]
+
+
+def test_a_newcomer_takes_twenty_tickets_in_a_row_at_the_demo_kiosk(daphne, kiosk_page, demo):
+    # The production limits for tickets taken without a kiosk, not the tests' unlimited ones.
+    server = daphne(REMOTE_TICKETS_PER_CLIENT="5/hour", REMOTE_TICKETS_PER_OFFICE="300/hour")
+    page = kiosk_page
+    console = ConsoleErrors(page)
+    open_kiosk(page, server, "korocha")
+    expect(page.locator("#demo-badge")).to_have_text("Демо")
+    expect(page.locator(".notice.warn")).to_have_count(0)
+    for n in range(1, 21):
+        take(page, "fl")
+        expect(page.locator("#t-number")).to_have_text(f"А{n:03d}")
+        page.get_by_role("button", name="Готово").click()
+        expect(page.locator("#start")).to_be_visible()
+    expect(page.locator("#error")).to_be_hidden()
+    assert Ticket.objects.filter(office__code="korocha").count() == 20
+    # A client without the kiosk page is still limited at the same office.
+    api = httpx.Client(base_url=server.url)
+    statuses = [api.post("/api/v1/offices/korocha/tickets/", json={"service": "fl"}).status_code for _ in range(6)]
+    assert statuses == [201] * 5 + [429]
+    assert console.errors == []
+
+
+def test_the_demo_kiosk_shows_a_service_tree_in_the_reachable_band(daphne, kiosk_page, demo):
+    server = daphne()
+    page = kiosk_page
+    open_kiosk(page, server, "korocha")
+    # One heading for the group; legal entities and the cash desk stand alone, without a heading.
+    expect(page.locator("h2")).to_have_text(["Физические лица"])
+    group = page.locator("section.group").first
+    expect(group.locator("button.service .name")).to_have_text(["Оплата", "Показания", "Договор", "Консультация"])
+    expect(page.locator('button[data-service="pay"] .description')).to_have_text("Счета, задолженность, рассрочка")
+    expect(page.locator('button[data-service="cash"]')).to_be_visible()
+    for mode in ("обычный", "крупный"):
+        if mode == "крупный":
+            page.get_by_role("button", name="Крупно и контрастно").click()
+        targets = page.locator("button.service, button.toggle:visible")
+        assert targets.count() == 8
+        for box in [targets.nth(i).bounding_box() for i in range(targets.count())]:
+            # Large touch targets, none in the top third (out of a wheelchair user's reach), none off screen.
+            assert box["height"] >= 150 and box["width"] >= 400, (mode, box)
+            assert box["y"] >= KIOSK["height"] / 3 and box["y"] + box["height"] <= KIOSK["height"], (mode, box)
+        assert page.evaluate(
+            "document.querySelector('.choices').scrollHeight <= document.querySelector('.choices').clientHeight"
+        )
+
+
+def test_each_service_shows_the_wait_a_ticket_taken_now_would_have(daphne, kiosk_page, db):
+    office = make_office("waits", kiosk_open=True)
+    services = add_services(office)
+    add_counter(office, "1", [services["fl"]])
+    for _ in range(3):
+        svc.ticket_issue(office=office, service=services["fl"])
+    server = daphne()
+    page = kiosk_page
+    open_kiosk(page, server, "waits")
+    # 3 ahead × 300 s (no history yet) on one open counter.
+    expect(page.locator('[data-estimate="fl"]')).to_have_text("ожидание ≈ 15 минут")
+    expect(page.locator('[data-waiting="fl"]')).to_have_text("3")
+    expect(page.locator('[data-estimate="ul"]')).to_have_text("без очереди")
+    expect(page.locator('[data-count="ul"]')).to_be_hidden()
+    take(page, "fl")
+    expect(page.locator("#t-wait")).to_have_text("≈ 15 минут")
+
+
+def test_a_priority_ticket_is_confirmed_before_and_shown_as_such_after(daphne, kiosk_page, db):
+    office = make_office("prio")
+    add_services(office)
+    device = KioskDevice.objects.create(office=office, name="Киоск")
+    server = daphne()
+    page = kiosk_page
+    page.goto(f"{server.url}/kiosk/pair/{device.pairing_code}/")
+    page.get_by_role("button", name="Подключить киоск").click()
+    expect(page.locator("#kiosk")).to_have_attribute("data-connected", "1")
+    page.get_by_role("button", name="Льготная категория").click()
+    page.locator('button[data-service="ul"]').click()
+    dialog = page.get_by_role("dialog", name="Льготный талон")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#confirm-service")).to_have_text("Юридические лица")
+    dialog.get_by_role("button", name="Назад").click()
+    expect(dialog).to_be_hidden()
+    assert not Ticket.objects.exists()
+    page.locator('button[data-service="ul"]').click()
+    dialog.get_by_role("button", name="Да, льготный талон").dblclick()
+    expect(page.locator("#t-priority")).to_be_visible()
+    expect(page.locator("#t-priority")).to_have_text("Льготный талон — вас вызовут раньше общей очереди")
+    expect(page.locator("#p-priority")).to_be_attached()
+    assert page.locator("#p-priority").get_attribute("hidden") is None
+    assert list(Ticket.objects.values_list("priority", flat=True)) == [True]
+    # The next client starts without priority, and an ordinary ticket says nothing of it.
+    page.get_by_role("button", name="Готово").click()
+    expect(page.get_by_role("button", name="Льготная категория")).to_have_attribute("aria-pressed", "false")
+    take(page, "ul")
+    expect(page.locator("#t-priority")).to_be_hidden()
+
+
+def test_a_closed_kiosk_says_when_the_office_opens(daphne, kiosk_page, db):
+    office = make_office("later", all_day=False)
+    add_services(office)
+    in_three_days = (office.local_now() + timedelta(days=3)).weekday()
+    OfficeHours.objects.create(office=office, weekday=in_three_days, opens=time(8), closes=time(17))
+    server = daphne()
+    page = kiosk_page
+    open_kiosk(page, server, "later")
+    expect(page.locator("#closed-title")).to_have_text("Офис закрыт")
+    expect(page.locator("#closed-next")).to_have_text(f"Откроется {WEEKDAY_ACCUSATIVE[in_three_days]} в 08:00")
+    expect(page.locator('button[data-service="fl"]')).to_be_disabled()
+
+
+def test_text_contrast_meets_wcag_aa_in_normal_and_large_contrast_modes(daphne, axe_page, db):
+    office = make_office("axe", kiosk_open=True)
+    add_services(office)
+    server = daphne()
+    page = axe_page
+    open_kiosk(page, server, "axe")
+    page.wait_for_timeout(500)  # the estimates are in
+    assert contrast_violations(page) == []
+    toggle = page.get_by_role("button", name="Крупно и контрастно")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    normal_size = 22
+    assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") > normal_size
+    assert contrast_violations(page) == []
+    # The dialog and the ticket in the large mode, then the mode ends with this client.
+    page.get_by_role("button", name="Льготная категория").click()
+    page.locator('button[data-service="fl"]').click()
+    assert contrast_violations(page) == []
+    page.get_by_role("button", name="Да, льготный талон").click()
+    expect(page.locator("#ticket")).to_be_visible()
+    expect(page.locator("body")).to_have_class("contrast")
+    assert contrast_violations(page) == []
+    page.get_by_role("button", name="Готово").click()
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("body")).not_to_have_class("contrast")
+    take(page, "ul")
+    expect(page.locator("#t-priority")).to_be_hidden()
+    assert contrast_violations(page) == []
+
+
+def test_the_issued_number_is_read_aloud_on_request(daphne, kiosk_page, db):
+    office = make_office("voice", kiosk_open=True)
+    add_services(office)
+    server = daphne()
+    page = kiosk_page
+    page.add_init_script(RECORD_SPEECH)
+    open_kiosk(page, server, "voice")
+    take(page, "cash")
+    assert page.evaluate("window.__spoken") == []  # nothing is said unasked
+    page.get_by_role("button", name="Озвучить номер").click()
+    assert page.evaluate("window.__spoken") == [{"text": "Ваш талон К один. Касса.", "lang": "ru-RU"}]
+
+
+def test_the_printed_ticket_is_one_page_80_mm_wide_and_as_long_as_its_content(daphne, kiosk_page, db):
+    office = make_office("roll", kiosk_open=True)
+    add_services(office)
+    server = daphne()
+    page = kiosk_page
+    console = ConsoleErrors(page)  # the page's CSP allows sizing the page through the CSSOM
+    open_kiosk(page, server, "roll")
+    take(page, "fl")
+    wait_for(page, "window.__printed === 1")
+    page.emulate_media(media="print")
+    expect(page.locator("#print-ticket")).to_be_visible()
+    expect(page.locator("#kiosk")).to_be_hidden()
+    content_mm = page.evaluate("document.getElementById('print-ticket').getBoundingClientRect().height") * 25.4 / 96
+    pdf = PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True)))
+    assert len(pdf.pages) == 1
+    width, height = float(pdf.pages[0].mediabox.width), float(pdf.pages[0].mediabox.height)
+    assert abs(width - 80 * MM) <= 1 * MM, width / MM
+    assert content_mm * MM <= height <= (content_mm + 10) * MM, (height / MM, content_mm)
+    assert "А001" in pdf.pages[0].extract_text()
+    assert console.errors == []
+
+
+def test_print_runs_once_per_ticket_even_after_a_double_tap_and_several_tickets(daphne, kiosk_page, db):
+    office = make_office("taps", kiosk_open=True)
+    add_services(office)
+    server = daphne()
+    page = kiosk_page
+    open_kiosk(page, server, "taps")
+    for n in range(1, 4):
+        button = page.locator('button[data-service="fl"]')
+        button.dblclick()
+        button.dispatch_event("click")  # a third tap, whatever the screen shows by then
+        expect(page.locator("#t-number")).to_have_text(f"А{n:03d}")
+        wait_for(page, f"window.__printed === {n}")
+        # A late load event of the QR code must not print again.
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.__printed") == n
+        page.get_by_role("button", name="Готово").click()
+    assert Ticket.objects.count() == 3
+
+
+def test_the_large_text_mode_ends_after_two_minutes_without_a_touch(daphne, kiosk_page, db):
+    office = make_office("idle", kiosk_open=True)
+    add_services(office)
+    server = daphne()
+    page = kiosk_page
+    page.clock.install()
+    open_kiosk(page, server, "idle")
+    toggle = page.get_by_role("button", name="Крупно и контрастно")
+    toggle.click()
+    expect(page.locator("body")).to_have_class("contrast")
+    page.clock.fast_forward(60_000)
+    expect(page.locator("body")).to_have_class("contrast")  # still this client's
+    page.clock.fast_forward(61_000)
+    expect(page.locator("body")).not_to_have_class("contrast")  # the next client starts as usual
+    expect(toggle).to_have_attribute("aria-pressed", "false")
