@@ -35,6 +35,9 @@ def prepare(base) -> dict:
     token = api.post("/api/v1/auth/token/", json={"username": "operator-korocha", "password": PASSWORD}).json()["token"]
     auth = {"Authorization": f"Token {token}"}
     office = api.get("/api/v1/offices/korocha/").json()
+    # The demo kiosk is open: its page makes this client a kiosk, so the
+    # tickets below are not limited like remote ones.
+    api.get("/kiosk/korocha/")
     for counter in office["counters"]:
         api.post(f"/api/v1/counters/{counter['id']}/state/", json={"state": "open"}, headers=auth)
     tickets = [
@@ -59,7 +62,7 @@ def main():
         if wanted and name not in wanted:
             return
         page.wait_for_timeout(1200)
-        page.screenshot(path=str(OUT / f"{name}.png"), full_page=name.startswith("report"))
+        page.screenshot(path=str(OUT / f"{name}.png"), full_page=name.startswith(("report", "monitor", "admin")))
         print(OUT / f"{name}.png")
 
     with sync_playwright() as p:
@@ -67,8 +70,12 @@ def main():
         tv = browser.new_page(viewport={"width": 1920, "height": 1080})
         tv.goto(f"{base}/display/korocha/?voice=0&chime=0")
         shot(tv, "display")
+        # Under the browser's default policy, as a TV started without tv.sh's flags.
+        quiet = browser.new_page(viewport={"width": 1920, "height": 1080})
+        quiet.goto(f"{base}/display/korocha/")
+        shot(quiet, "display-sound-blocked")
 
-        kiosk = browser.new_page(viewport={"width": 1080, "height": 1280})
+        kiosk = browser.new_page(viewport={"width": 1080, "height": 1920})
         kiosk.add_init_script("window.print = () => {};")
         kiosk.goto(f"{base}/kiosk/korocha/")
         shot(kiosk, "kiosk")
@@ -76,16 +83,17 @@ def main():
         kiosk.locator("#ticket").wait_for()
         shot(kiosk, "kiosk-ticket")
         kiosk.emulate_media(media="print")
-        kiosk.set_viewport_size({"width": 302, "height": 560})  # 80 mm at 96 dpi
-        shot(kiosk, "printed-ticket")
+        kiosk.set_viewport_size({"width": 302, "height": 400})  # 80 mm at 96 dpi
+        if not wanted or "printed-ticket" in wanted:
+            kiosk.wait_for_timeout(500)
+            kiosk.screenshot(path=str(OUT / "printed-ticket.png"), full_page=True)
 
         phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
         phone.goto(f"{base}/t/{state['tracked']['token']}/")
         shot(phone, "tracking")
 
-        staff = browser.new_context(viewport={"width": 1440, "height": 900})
+        staff = browser.new_context(viewport={"width": 1366, "height": 768})  # the usual counter monitor
         desk = staff.new_page()
-        desk.set_viewport_size({"width": 1366, "height": 768})  # the usual counter monitor
         login(desk, base, "operator-korocha")
         desk.goto(f"{base}/operator/{state['counter']}/")
         desk.locator("#operator[data-connected='1']").wait_for()
@@ -94,11 +102,18 @@ def main():
             start.click()
         shot(desk, "operator")
 
-        boss = browser.new_context(viewport={"width": 1440, "height": 1000})
+        boss = browser.new_context(viewport={"width": 1366, "height": 768})
         monitor = boss.new_page()
         login(monitor, base, "manager")
         monitor.goto(f"{base}/monitor/")
         shot(monitor, "monitor")
+
+        local = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+        login(local, base, "manager-korocha")
+        local.goto(f"{base}/admin/offices/office/")  # manager-korocha sees only korocha
+        local.locator("#result_list tbody th a").first.click()
+        local.wait_for_load_state()
+        shot(local, "admin")
         year = date.today().year
         for name, path in [
             ("reports", f"/reports/?year={year - 1}"),
