@@ -47,7 +47,7 @@ def test_manager_korocha_sets_up_a_service_and_a_counter_and_cannot_touch_anothe
     office_choices = page.locator("#id_office option").all_inner_texts()
     assert [text for text in office_choices if not text.startswith("---")] == [korocha.name]
     expect(page.locator("#id_office")).to_have_value(str(korocha.pk))
-    page.fill("#id_code", "meters")
+    page.fill("#id_code", "meter-swap")
     page.fill("#id_name", "Замена счётчика")
     page.fill("#id_prefix", "З")
     page.select_option("#id_channel", "individuals")
@@ -55,7 +55,7 @@ def test_manager_korocha_sets_up_a_service_and_a_counter_and_cannot_touch_anothe
     page.fill("#id_description", "Заявка на замену прибора учёта")
     page.click("input[name=_save]")
     expect(page.locator(".messagelist")).to_contain_text("Замена счётчика")
-    service = Service.objects.get(code="meters")
+    service = Service.objects.get(office=korocha, code="meter-swap")
     assert (service.office_id, service.group, service.prefix) == (korocha.pk, "Физические лица", "З")
 
     # A new counter serving it, through the form with its two-list service chooser.
