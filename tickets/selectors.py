@@ -184,6 +184,8 @@ TRACKING_LABELS = {
     Ticket.Status.EXPIRED: "Срок действия талона истёк",
 }
 TRACKING_ACTIONS = {Ticket.Status.WAITING: ("cancel",)}
+# A waiting ticket with no place in the queue is in the postponed pool.
+TRACKING_POSTPONED = "Талон отложен: вас пригласят снова, держите страницу открытой"
 
 
 def tracking_message(
@@ -203,7 +205,11 @@ def tracking_message(
     return {
         "number": number,
         "status": status,
-        "status_label": TRACKING_LABELS[status].format(counter=counter or ""),
+        "status_label": (
+            TRACKING_POSTPONED
+            if status == Ticket.Status.WAITING and position is None
+            else TRACKING_LABELS[status].format(counter=counter or "")
+        ),
         "service": service,
         "position": position,
         "estimated_wait_seconds": estimated_wait_seconds,

@@ -58,3 +58,20 @@ def test_every_state_has_its_wording_and_only_a_waiting_ticket_promises_a_signal
         "serving": "Вас обслуживают у окна 3",
         "done": "Обслуживание завершено. Спасибо!",
     }
+
+
+async def test_a_postponed_ticket_tells_the_phone_it_will_be_invited_again(office, services, counters, operator):
+    mine = await run(svc.ticket_issue)(office=office, service=services["fl"])
+    phone = await connect_screen(f"/ws/tickets/{mine.token}/")
+    assert (await receive_type(phone, "snapshot"))["status_label"] == "Ожидает вызова"
+    await run(svc.ticket_call_next)(counter=counters["1"], operator=operator)
+    await receive_type(phone, "ticket.status")
+
+    await run(svc.ticket_postpone)(ticket=mine, operator=operator, minutes=5)
+    parked = await receive_type(phone, "ticket.status")
+    assert (parked["status"], parked["position"]) == ("waiting", None)
+    assert parked["status_label"] == selectors.TRACKING_POSTPONED
+    # A fresh page says the same.
+    mine = await run(Ticket.objects.select_related("service", "office").get)(pk=mine.pk)
+    assert (await run(selectors.tracking_status)(mine))["status_label"] == selectors.TRACKING_POSTPONED
+    await phone.disconnect()
