@@ -20,7 +20,7 @@ SECRETS = ("Иванова", "Мария", "op-login", "Заметка для к
 def test_public_pages_and_payloads_carry_no_operator_name_and_no_note(django_user_model):
     office = make_office("main")
     services = add_services(office)
-    counter = add_counter(office, "1", [services["fl"]])
+    counter = add_counter(office, "1", [services["fl"]], state="closed")
     add_counter(office, "2", [services["ul"]])
     operator = make_user(
         django_user_model, "op-login", office=office, role=Membership.Role.OPERATOR, first_name="Мария",
