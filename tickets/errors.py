@@ -162,6 +162,7 @@ class CounterInactive(QueueError):
     code = "counter_inactive"
     status = 409
     message = "Окно выведено из работы. Его нельзя открыть."
+    NO_CALLS = "Окно выведено из работы: вызывать к нему клиентов нельзя. Закройте окно."
 
 
 class KioskRequired(QueueError):

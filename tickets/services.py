@@ -141,6 +141,10 @@ def _lock_open_counter(counter: Counter) -> Counter:
     # also locks the joined office row, and every counter of the office would
     # queue behind every other one.
     counter = Counter.objects.select_for_update(of=("self",)).select_related("office").get(pk=counter.pk)
+    # Retired in the admin's form (not by its action, which closes it): still
+    # open, hidden from the screens, and it must not take clients any more.
+    if not counter.active:
+        raise CounterInactive(CounterInactive.NO_CALLS)
     if counter.state != Counter.State.OPEN:
         raise CounterNotOpen()
     if Ticket.objects.at_counter(counter).exists():
