@@ -378,6 +378,9 @@ def counter_open_alone(*, counter: Counter, user, now: datetime | None = None) -
     A counter still serving a client is not closed: CounterBusy, nothing changes.
     """
     for other in Counter.objects.filter(operator=user).exclude(state=Counter.State.CLOSED).exclude(pk=counter.pk):
+        if Ticket.objects.at_counter(other).exists():
+            # Said with the other counter's number: the one being opened has no client.
+            raise CounterBusy(CounterBusy.SERVING_ELSEWHERE.format(number=other.number))
         counter_set_state(counter=other, state=Counter.State.CLOSED, user=user, now=now)
     return counter_set_state(counter=counter, state=Counter.State.OPEN, user=user, now=now)
 
