@@ -168,8 +168,10 @@ def ticket_call_next(*, counter: Counter, operator, now: datetime | None = None)
         line = queue.for_counter(counter, operator, backup=backup).order_by(*CALL_ORDER)
         # SKIP LOCKED: a ticket another counter is claiming right now is not
         # waited for; the next one is taken instead. On PostgreSQL the status
-        # and returns_at conditions are checked again on the locked row.
-        ticket = line.select_for_update(skip_locked=True).first()
+        # and returns_at conditions are checked again on the locked row. of=self:
+        # the query joins the targets' counter and user (outer joins), which
+        # PostgreSQL refuses to lock, and which need no lock.
+        ticket = line.select_for_update(skip_locked=True, of=("self",)).first()
         if ticket is not None:
             break
     if ticket is None:
