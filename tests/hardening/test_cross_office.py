@@ -176,3 +176,33 @@ def test_a_manager_cannot_reach_an_operator_who_also_works_in_another_office(wor
     # Nor may the manager take them on through a membership of their own office.
     form = client.get("/admin/offices/membership/add/").content.decode()
     assert f'value="{shared.pk}"' not in form
+
+
+def test_a_manager_reaches_no_page_of_another_offices_objects_in_the_admin(world, django_user_model):
+    from offices.models import KioskDevice, Service
+
+    users = world["users"]
+    grant_manager_admin(users["manager"])
+    other_office = world["other_counter"].office
+    kiosk = KioskDevice.objects.create(office=other_office, name="Чужой киоск")
+    membership = Membership.objects.get(user=users["other"])
+    service = Service.objects.filter(office=other_office).first()
+    client = Client()
+    client.force_login(users["manager"])
+    objects = {
+        "offices/office": other_office.pk,
+        "offices/counter": world["other_counter"].pk,
+        "offices/service": service.pk,
+        "offices/kioskdevice": kiosk.pk,
+        "offices/membership": membership.pk,
+        "auth/user": users["other"].pk,
+    }
+    reached = []
+    for model, pk in objects.items():
+        for page in ("change", "history", "delete"):
+            response = client.get(f"/admin/{model}/{pk}/{page}/")
+            if response.status_code not in (403, 404):
+                reached.append(f"{model} {page}: {response.status_code}")
+            elif kiosk.pairing_code in response.content.decode():
+                reached.append(f"{model} {page}: the pairing link")
+    assert reached == []
