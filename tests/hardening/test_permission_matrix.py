@@ -44,7 +44,8 @@ API = [
     ("give up (client)", "delete", "/api/v1/tickets/{token}/", None, PUBLIC),
     ("counter", "get", "/api/v1/counters/{cash_counter}/", None, STAFF_READ),
     ("call next", "post", "/api/v1/counters/{cash_counter}/call-next/", None, [401, 401, 204, 403, 403, 403, 403, 204]),
-    ("counter state", "post", "/api/v1/counters/{cash_counter}/state/", {"state": "open"}, STAFF_READ),
+    # Opening stays with the operators; managers close a counter or send it to a break (rows at the end).
+    ("counter state", "post", "/api/v1/counters/{cash_counter}/state/", {"state": "open"}, OPERATE),
     ("counter workplace", "get", "/api/v1/counters/{cash_counter}/workplace/", None, OPERATE),
     # A ticket that does not exist: 404 proves the permission check passed.
     (
