@@ -225,15 +225,19 @@ admin.site.unregister(User)
 
 
 def operators_managed_by(user):
-    """The accounts a manager may edit: operators of their offices, never staff, superusers or managers."""
+    """The accounts a manager may edit: operators of their offices, never staff, superusers or managers,
+    nor an operator who also works in an office they do not manage: a new password for that account
+    would let them work at the other office's counters."""
+    offices = access.manager_offices(user)
     return (
         User.objects.filter(
             memberships__role=Membership.Role.OPERATOR,
-            memberships__office__in=access.manager_offices(user),
+            memberships__office__in=offices,
             is_staff=False,
             is_superuser=False,
         )
         .exclude(memberships__role=Membership.Role.MANAGER)
+        .exclude(memberships__office__in=Office.objects.exclude(pk__in=offices))
         .distinct()
     )
 

@@ -322,6 +322,9 @@ class CounterViewSet(viewsets.ViewSet):
     def state(self, request, pk: int):
         counter = self.get_counter(pk, access.IsStaff)
         data = validated(CounterStateIn, request)
+        if data["state"] == Counter.State.OPEN:
+            # Opening stays with the operators: a manager closes or pauses a counter, never opens it.
+            require(access.IsOperator, request, self, counter)
         if data["state"] == Counter.State.OPEN and data["close_others"]:
             counter = services.counter_open_alone(counter=counter, user=request.user)
         else:

@@ -84,6 +84,7 @@ class CounterBusy(QueueError):
     status = 409
     message = "У окна уже есть вызванный или обслуживаемый клиент."
     STILL_SERVING = "Сначала завершите работу с текущим клиентом."
+    SERVING_ELSEWHERE = "В окне {number} у вас клиент: завершите работу с ним, затем откройте это окно."
     REMOTE_SERVING = (
         "В окне обслуживают клиента. Закрыть окно или отправить его на перерыв можно после завершения обслуживания."
     )
@@ -162,6 +163,7 @@ class CounterInactive(QueueError):
     code = "counter_inactive"
     status = 409
     message = "Окно выведено из работы. Его нельзя открыть."
+    NO_CALLS = "Окно выведено из работы: вызывать к нему клиентов нельзя. Закройте окно."
 
 
 class KioskRequired(QueueError):

@@ -53,7 +53,11 @@ class TicketQuerySet(models.QuerySet):
         """
         services = counter.backup_services.all() if backup else counter.services.all()
         untargeted = Q(target_counter__isnull=True, target_operator__isnull=True)
-        mine = untargeted & Q(service__in=services)
+        # A target retired in the admin since the transfer (a counter taken out of work, an
+        # account switched off) holds the ticket no more: the admin cannot reach services.py's
+        # release, and nobody else could call it. It is back in its service's queue.
+        retired = Q(target_counter__active=False) | Q(target_operator__is_active=False)
+        mine = (untargeted | retired) & Q(service__in=services)
         if not backup:
             mine |= Q(target_counter=counter)
             if operator is not None:

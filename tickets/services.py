@@ -141,6 +141,10 @@ def _lock_open_counter(counter: Counter) -> Counter:
     # also locks the joined office row, and every counter of the office would
     # queue behind every other one.
     counter = Counter.objects.select_for_update(of=("self",)).select_related("office").get(pk=counter.pk)
+    # Retired in the admin's form (not by its action, which closes it): still
+    # open, hidden from the screens, and it must not take clients any more.
+    if not counter.active:
+        raise CounterInactive(CounterInactive.NO_CALLS)
     if counter.state != Counter.State.OPEN:
         raise CounterNotOpen()
     if Ticket.objects.at_counter(counter).exists():
@@ -164,8 +168,10 @@ def ticket_call_next(*, counter: Counter, operator, now: datetime | None = None)
         line = queue.for_counter(counter, operator, backup=backup).order_by(*CALL_ORDER)
         # SKIP LOCKED: a ticket another counter is claiming right now is not
         # waited for; the next one is taken instead. On PostgreSQL the status
-        # and returns_at conditions are checked again on the locked row.
-        ticket = line.select_for_update(skip_locked=True).first()
+        # and returns_at conditions are checked again on the locked row. of=self:
+        # the query joins the targets' counter and user (outer joins), which
+        # PostgreSQL refuses to lock, and which need no lock.
+        ticket = line.select_for_update(skip_locked=True, of=("self",)).first()
         if ticket is not None:
             break
     if ticket is None:
@@ -374,6 +380,9 @@ def counter_open_alone(*, counter: Counter, user, now: datetime | None = None) -
     A counter still serving a client is not closed: CounterBusy, nothing changes.
     """
     for other in Counter.objects.filter(operator=user).exclude(state=Counter.State.CLOSED).exclude(pk=counter.pk):
+        if Ticket.objects.at_counter(other).exists():
+            # Said with the other counter's number: the one being opened has no client.
+            raise CounterBusy(CounterBusy.SERVING_ELSEWHERE.format(number=other.number))
         counter_set_state(counter=other, state=Counter.State.CLOSED, user=user, now=now)
     return counter_set_state(counter=counter, state=Counter.State.OPEN, user=user, now=now)
 

@@ -35,6 +35,13 @@ HOSTILE = {
 }
 # Query parameters some view reads; every request carries them all.
 QUERY_KEYS = ["office", "year", "format", "channel", "next", "page"]
+# Every field name an API body has, for the walk's hostile bodies: a JSON integer past any
+# column's range, and a NUL in a string (tests/hardening/test_hostile_bodies.py goes field by field).
+BODY_KEYS = [
+    "service", "priority", "counter", "minutes", "to_counter", "to_operator", "note", "position", "ticket",
+    "state", "reason", "close_others", "username", "password",
+]  # fmt: skip
+HOSTILE_BODIES = {"huge integers": 2**70, "NUL strings": "\x00"}
 NESTED_OBJECT = '{"a":' * 5000 + "1" + "}" * 5000
 NESTED_ARRAY = "[" * 100_000
 ORIGIN = (b"origin", b"http://127.0.0.1")
@@ -101,6 +108,15 @@ def test_every_url_pattern_answers_hostile_values_without_a_server_error(world):
                 check(f"GET anonymous, {name}", response, path)
                 # The sign-in wall answers every other value the same way: one is enough.
                 behind_sign_in = response.status_code == 302 and "login/?next=" in response["Location"]
+        if fmt.startswith("api/"):
+            # The API's DELETEs (a client giving up a ticket by its token, signing out of the API).
+            for name, value in HOSTILE.items():
+                path = fill(fmt, names, value)
+                check(f"DELETE anonymous, {name}", anonymous.delete(path), path)
+            path = fill(fmt, names, "1")
+            for name, value in HOSTILE_BODIES.items():
+                body = dict.fromkeys(BODY_KEYS, value)
+                check(f"POST staff, {name}", staff.post(path, body, content_type="application/json"), path)
         path = fill(fmt, names, "1")
         check(
             "POST anonymous, nested object", anonymous.post(path, NESTED_OBJECT, content_type="application/json"), path

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
+from offices.groups import grant_manager_admin
 from offices.models import KioskDevice, Membership
 from queue_system.asgi import application
 from tests.helpers import add_counter, add_services, make_office, make_user, token_client
@@ -28,6 +29,9 @@ OPERATE = [401, 401, 200, 403, 403, 403, 403, 200]
 REPORTS = [401, 401, 403, 403, 200, 403, 200, 200]
 REPORTS_ANY = [401, 401, 403, 403, 200, 200, 200, 200]
 PAGE_STAFF = [302, 302, 200, 200, 200, 200, 200, 200]
+# The admin by id, for objects of office main: its manager (with admin access), an admin; a manager of
+# another office (with admin access too) is told it does not exist; everyone else is sent to sign in.
+ADMIN_OF_MAIN = [302, 302, 302, 302, 200, 404, 302, 200]
 
 API = [
     # (name, method, path, body, expected per actor)
@@ -40,7 +44,8 @@ API = [
     ("give up (client)", "delete", "/api/v1/tickets/{token}/", None, PUBLIC),
     ("counter", "get", "/api/v1/counters/{cash_counter}/", None, STAFF_READ),
     ("call next", "post", "/api/v1/counters/{cash_counter}/call-next/", None, [401, 401, 204, 403, 403, 403, 403, 204]),
-    ("counter state", "post", "/api/v1/counters/{cash_counter}/state/", {"state": "open"}, STAFF_READ),
+    # Opening stays with the operators; managers close a counter or send it to a break (rows at the end).
+    ("counter state", "post", "/api/v1/counters/{cash_counter}/state/", {"state": "open"}, OPERATE),
     ("counter workplace", "get", "/api/v1/counters/{cash_counter}/workplace/", None, OPERATE),
     # A ticket that does not exist: 404 proves the permission check passed.
     (
@@ -56,10 +61,24 @@ API = [
     ("no-show", "post", "/api/v1/tickets/{ticket}/no-show/", None, [401, 401, 409, 403, 403, 403, 403, 409]),
     ("postpone", "post", "/api/v1/tickets/{ticket}/postpone/", None, [401, 401, 409, 403, 403, 403, 403, 409]),
     (
+        "postpone to the pool",
+        "post",
+        "/api/v1/tickets/{ticket}/postpone/",
+        {"minutes": 5},
+        [401, 401, 409, 403, 403, 403, 403, 409],
+    ),
+    (
         "transfer",
         "post",
         "/api/v1/tickets/{ticket}/transfer/",
         {"service": "ul"},
+        [401, 401, 409, 403, 403, 403, 403, 409],
+    ),
+    (
+        "transfer to a counter",
+        "post",
+        "/api/v1/tickets/{ticket}/transfer/",
+        {"to_counter": "{counter}", "note": "Заметка"},
         [401, 401, 409, 403, 403, 403, 403, 409],
     ),
     ("cancel", "post", "/api/v1/tickets/{ticket}/cancel/", None, [401, 401, 200, 403, 200, 403, 200, 200]),
@@ -72,7 +91,14 @@ API = [
     ("report: contact centre", "get", "/api/v1/reports/contact-center/?year=2024", None, REPORTS_ANY),
     ("schema", "get", "/api/schema/", None, PUBLIC),
     ("health", "get", "/healthz", None, PUBLIC),
-    # Last: it closes the cash counter, which the rows above expect open.
+    # Last two: they pause and close the cash counter, which the rows above expect open.
+    (
+        "counter break",
+        "post",
+        "/api/v1/counters/{cash_counter}/state/",
+        {"state": "break", "reason": "lunch"},
+        STAFF_READ,
+    ),
     ("remote close", "post", "/api/v1/counters/{cash_counter}/remote/", {"state": "closed"}, REPORTS),
 ]
 
@@ -90,7 +116,13 @@ PAGES = [
     ("monitor", "/monitor/", [302, 302, 403, 403, 200, 200, 200, 200]),
     ("reports", "/reports/?year=2024", [302, 302, 403, 403, 200, 200, 200, 200]),
     ("disclosure", "/reports/disclosure/2024/", [302, 302, 403, 403, 200, 200, 200, 200]),
-    ("admin", "/admin/", [302, 302, 302, 302, 302, 302, 302, 200]),
+    ("admin", "/admin/", [302, 302, 302, 302, 200, 200, 302, 200]),
+    ("admin: office", "/admin/offices/office/{office}/change/", ADMIN_OF_MAIN),
+    ("admin: counter", "/admin/offices/counter/{counter}/change/", ADMIN_OF_MAIN),
+    ("admin: service", "/admin/offices/service/{service}/change/", ADMIN_OF_MAIN),
+    ("admin: kiosk and its pairing link", "/admin/offices/kioskdevice/{kiosk}/change/", ADMIN_OF_MAIN),
+    ("admin: operator's account", "/admin/auth/user/{operator}/change/", ADMIN_OF_MAIN),
+    ("admin: operator's password", "/admin/auth/user/{operator}/password/", ADMIN_OF_MAIN),
 ]
 
 SOCKETS = [
@@ -118,14 +150,26 @@ def world(django_user_model):
         "company_manager": make_user(django_user_model, "m-boss", role=Membership.Role.MANAGER),
         "admin": make_user(django_user_model, "m-admin", is_superuser=True, is_staff=True),
     }
+    # Office managers set up their offices in the admin (offices/groups.py); the company-wide one does not here.
+    grant_manager_admin(users["manager"])
+    grant_manager_admin(users["manager_other"])
     device = KioskDevice.objects.create(office=office, name="Киоск")
     kiosk = Client()
     kiosk.post(f"/kiosk/pair/{device.pairing_code}/")
+    # A second kiosk, not yet paired: its page shows the pairing link and QR code.
+    KioskDevice.objects.create(office=office, name="Новый киоск")
     return office, services, counter, cash_counter, users, kiosk.cookies["kiosk_device"].value
 
 
 def fill(path: str, values: dict) -> str:
     return path.format(**values)
+
+
+def fill_body(body, values: dict):
+    """A body whose "{name}" strings stand for ids of the world."""
+    if not isinstance(body, dict):
+        return body
+    return {k: int(fill(v, values)) if isinstance(v, str) and v.startswith("{") else v for k, v in body.items()}
 
 
 def api_client(actor, users, kiosk_cookie):
@@ -177,20 +221,32 @@ def test_every_endpoint_socket_and_page_answers_each_actor_as_the_matrix_says(wo
                 "counter": counter.pk,
             }
             client = api_client(actor, users, kiosk_cookie)
-            response = getattr(client, method)(fill(path, values), body, format="json")
+            response = getattr(client, method)(fill(path, values), fill_body(body, values), format="json")
             cells += 1
             if response.status_code != status:
                 mismatches.append(f"API {name} as {actor}: {response.status_code}, expected {status}")
             elif status >= 400:
                 assert response.json()["error"]["code"], (name, actor)
     ticket = svc.ticket_issue(office=office, service=services["fl"])
-    values = {"token": ticket.token, "ticket": ticket.pk, "cash_counter": cash_counter.pk, "counter": counter.pk}
+    values = {
+        "token": ticket.token,
+        "ticket": ticket.pk,
+        "cash_counter": cash_counter.pk,
+        "counter": counter.pk,
+        "office": office.pk,
+        "service": services["fl"].pk,
+        "kiosk": KioskDevice.objects.get(name="Новый киоск").pk,
+        "operator": users["operator"].pk,
+    }
+    pairing_link = KioskDevice.objects.get(name="Новый киоск").pairing_code
     for name, path, expected in PAGES:
         for actor, status in zip(ACTORS, expected, strict=True):
             response = page_client(actor, users, kiosk_cookie).get(fill(path, values))
             cells += 1
             if response.status_code != status:
                 mismatches.append(f"page {name} as {actor}: {response.status_code}, expected {status}")
+            elif status != 200 and pairing_link in response.content.decode(errors="replace"):
+                mismatches.append(f"page {name} as {actor}: a refusal that shows the pairing link")
     for name, path, expected in SOCKETS:
         for actor, outcome in zip(ACTORS, expected, strict=True):
             client = page_client(actor, users, kiosk_cookie)

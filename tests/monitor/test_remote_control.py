@@ -65,6 +65,12 @@ def test_opening_stays_with_the_operator(staffed, manager):
     assert response.status_code == 400
     staffed.refresh_from_db()
     assert staffed.state == "closed"
+    # Nor through the operator's own state change.
+    response = token_client(manager).post(f"/api/v1/counters/{staffed.pk}/state/", {"state": "open"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"] == {"code": "permission_denied", "message": "Вы не работаете в окнах этого офиса."}
+    staffed.refresh_from_db()
+    assert staffed.state == "closed"
 
 
 def test_a_counter_serving_a_client_is_refused_with_counter_busy(staffed, services, manager, office):
