@@ -160,8 +160,10 @@ class OfficeAdmin(OfficeScopedAdmin, admin.ModelAdmin):
         return super().get_queryset(request).prefetch_related("hours")
 
     def get_readonly_fields(self, request, obj=None):
-        # The code is in the addresses of the office's kiosks and displays.
-        return [] if request.user.is_superuser else ["code"]
+        # The code is in the addresses of the office's kiosks and displays; an
+        # open kiosk and remote tickets switch off pairing or the kiosk-only rule,
+        # the office's protection against ticket flooding.
+        return [] if request.user.is_superuser else ["code", "kiosk_open", "remote_tickets"]
 
     @admin.display(description="часы работы")
     def hours(self, office):

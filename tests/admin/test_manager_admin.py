@@ -110,9 +110,21 @@ def test_a_counter_cannot_take_another_offices_services(client, korocha, belgoro
     assert not Counter.objects.filter(office=korocha, number="9").exists()
 
 
-def test_a_manager_edits_their_office_but_not_its_code(client, korocha):
-    page = client.get(f"/admin/offices/office/{korocha.pk}/change/").content.decode()
-    assert 'name="code"' not in page and 'name="name"' in page
+def test_a_manager_edits_their_office_but_not_its_code_nor_its_kiosk_protections(client, korocha):
+    url = f"/admin/offices/office/{korocha.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="name"' in page
+    for field in ("code", "kiosk_open", "remote_tickets"):
+        assert f'name="{field}"' not in page
+
+    from tests.admin.test_office_forms import form_data
+
+    # Were they editable, this would open the kiosk, rename the office and (unticked) end remote tickets.
+    data = form_data(page) | {"kiosk_open": "on", "code": "elsewhere"}
+    data.pop("remote_tickets", None)
+    assert client.post(url, data).status_code == 302
+    korocha.refresh_from_db()
+    assert (korocha.code, korocha.kiosk_open, korocha.remote_tickets) == ("korocha", False, True)
 
 
 def test_a_manager_creates_an_operator_of_their_office_without_admin_access(client, korocha, belgorod):
