@@ -7,6 +7,8 @@
   const config = JSON.parse(document.getElementById("monitor-config").textContent);
   const esc = fmt.escapeHtml;
 
+  const MESSAGE_SECONDS = 20; // how long the answer to a remote action stays
+
   // The alert sound: off until a click unlocks it (the browser's autoplay
   // policy), and switched off or on by the manager, remembered in localStorage.
   const STORAGE_KEY = "monitor.sound";
@@ -91,11 +93,16 @@
 
     const now = () => Date.now() + offset;
 
+    // The answer to a remote action, for a while: on a monitor left open all day it
+    // would otherwise still say «Окно 2 отправлено на перерыв» long after the counter reopened.
+    let sayTimer = null;
     function say(text, kind) {
       const box = field("message");
       box.textContent = text || "";
       box.hidden = !text;
       box.className = "message " + (kind || "info");
+      clearTimeout(sayTimer);
+      if (text) sayTimer = setTimeout(() => say(""), MESSAGE_SECONDS * 1000);
     }
     const since = (iso) => (iso ? (now() - Date.parse(iso)) / 1000 : null);
 
