@@ -331,6 +331,31 @@ def test_opening_a_second_counter_closes_the_first_after_a_confirmation(daphne, 
     assert CounterEvent.objects.filter(counter=one).last().type == "closed"
 
 
+def test_the_operator_is_told_when_a_manager_sends_the_counter_to_a_break_from_the_monitor(
+    daphne, browser, site, django_user_model
+):
+    office, services, one, two, anna, boris = site
+    chief = make_user(django_user_model, "chief", office=office, role=Membership.Role.MANAGER)
+    server = daphne()
+    page = open_desk(server, browser, anna, one)
+    open_counter(page)
+    # Her own break and return say nothing about a change from elsewhere.
+    page.get_by_role("button", name="Перерыв").click()
+    page.get_by_role("button", name="Уйти на перерыв").click()
+    expect(page.locator("#state-badge")).to_have_text("Перерыв — Обед")
+    page.get_by_role("button", name="Вернуться").click()
+    expect(page.locator("#state-badge")).to_have_text("Окно открыто")
+    page.wait_for_timeout(500)
+    expect(page.locator("#message")).not_to_contain_text("изменено")
+
+    Api(server, chief).post(f"counters/{one.pk}/remote/", {"state": "break", "reason": "training"})
+    expect(page.locator("#state-badge")).to_have_text("Перерыв — Обучение")
+    expect(page.locator("#message")).to_have_text("Состояние окна изменено: Перерыв — Обучение.")
+    Api(server, chief).post(f"counters/{one.pk}/remote/", {"state": "closed"})
+    expect(page.locator("#message")).to_have_text("Состояние окна изменено: Окно закрыто.")
+    assert page.errors.errors == []
+
+
 AXE = "tests/vendor/axe.min.js"
 
 

@@ -13,6 +13,9 @@
   let returnTimer = null;
   let reloadTimer = null;
   let pending = false;
+  // An action of this page, from its request until its own refresh: a counter.updated
+  // arriving meanwhile is this page's own change.
+  let acting = false;
 
   function say(text, kind) {
     const box = el("message");
@@ -200,6 +203,7 @@
       default: request = ["POST", `tickets/${ticket.id}/${action}/`, { counter: config.counter, ...extra }];
     }
     pending = true;
+    acting = true;
     render();
     let ok = false;
     try {
@@ -216,6 +220,7 @@
     }
     pending = false;
     await refresh();
+    acting = false;
     return ok;
   }
 
@@ -357,8 +362,15 @@
         if (message.counter === config.counterNumber) refresh();
         break;
       case "counter.updated":
-        if (message.id === config.counter) refresh();
-        else reloadSoon();  // the transfer dialog lists counters and who sits at them
+        if (message.id === config.counter) {
+          // A change this page did not ask for (a manager's break or close from the monitor,
+          // the operator opening another counter elsewhere): say so, the old message is stale.
+          if (!acting && counter && message.state !== counter.state) {
+            const reason = message.state === "break" && message.break_reason_label ? " — " + message.break_reason_label : "";
+            say(`Состояние окна изменено: ${message.status_label}${reason}.`, "info");
+          }
+          refresh();
+        } else reloadSoon();  // the transfer dialog lists counters and who sits at them
         break;
     }
   }
