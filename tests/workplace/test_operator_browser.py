@@ -356,6 +356,29 @@ def test_the_operator_is_told_when_a_manager_sends_the_counter_to_a_break_from_t
     assert page.errors.errors == []
 
 
+def test_a_wrong_number_of_minutes_to_postpone_is_refused_in_russian_by_the_page(daphne, browser, site):
+    office, services, one, two, anna, boris = site
+    issue(office, services)
+    server = daphne()
+    page = open_desk(server, browser, anna, one)
+    open_counter(page)
+    page.get_by_role("button", name="Вызвать следующего").click()
+    expect(page.locator("#cur-number")).to_have_text("А001")
+    page.get_by_role("button", name="Отложить").click()
+    dialog = page.locator("#postpone-dialog")
+    for wrong in ("0", "241", "2.5"):
+        dialog.get_by_label("Другое время, мин").fill(wrong)
+        dialog.get_by_role("button", name="Отложить").click()
+        # Not the browser's own bubble, in the browser's language: the page's line.
+        expect(page.locator("#postpone-error")).to_have_text("Укажите от 1 до 240 минут.")
+        expect(dialog).to_be_visible()
+    dialog.get_by_label("Другое время, мин").fill("7")
+    dialog.get_by_role("button", name="Отложить").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#pool-list")).to_contain_text("А001")
+    assert page.errors.errors == []
+
+
 AXE = "tests/vendor/axe.min.js"
 
 
