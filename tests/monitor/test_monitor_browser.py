@@ -342,3 +342,33 @@ def test_the_answer_to_a_remote_action_goes_away_after_a_while(monitor_page, des
     page.clock.fast_forward("00:11")
     expect(message).to_be_hidden()
     expect(row(page, "1").locator(".state")).to_have_text("Перерыв: Обед")
+
+
+def test_todays_wait_of_a_single_hour_is_a_visible_point_on_the_day_chart(monitor_page, desk):
+    server, page = monitor_page
+    office, services, first, second, operator, _ = desk
+    svc.counter_set_state(counter=first, state="open", user=operator)
+    svc.ticket_issue(office=office, service=services["fl"], now=timezone.now() - timedelta(minutes=4))
+    svc.ticket_call_next(counter=first, operator=operator)
+    page.goto(f"{server.url}/monitor/")
+    expect(page.locator("#office-site")).to_have_attribute("data-chart", "1")
+    canvas = "document.querySelector('#office-site canvas')"
+    wait_for(page, f"Chart.getChart({canvas}).data.datasets[2].data.some(v => v !== null)")
+    # The opening hour has one value and no line through it: its point alone must be seen.
+    point = page.evaluate(
+        f"""(() => {{
+          const chart = Chart.getChart({canvas});
+          const i = chart.data.datasets[2].data.findIndex(v => v !== null);
+          const o = chart.getDatasetMeta(2).data[i].options;
+          return [chart.data.datasets[2].data[i], o.pointStyle, o.radius];
+        }})()"""
+    )
+    assert point[0] == pytest.approx(4, abs=0.2)
+    assert point[1] == "circle" and point[2] >= 3
+    legend = page.evaluate(f"Chart.getChart({canvas}).legend.legendItems.map(i => [i.text, i.pointStyle])")
+    assert legend == [
+        ["Пришли сегодня", "rect"],
+        ["Пришли обычно", "rect"],
+        ["Ожидание сегодня, мин", "line"],
+        ["Ожидание обычно, мин", "line"],
+    ]

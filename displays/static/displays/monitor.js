@@ -212,6 +212,12 @@
 
     // The day chart
 
+    // The legend marks a line as a line and a bar as a square, whatever the points look like.
+    function legendMarks(c) {
+      return Chart.defaults.plugins.legend.labels.generateLabels(c).map((item) =>
+        ({ ...item, pointStyle: c.data.datasets[item.datasetIndex].type === "line" ? "line" : "rect" }));
+    }
+
     function drawChart(data) {
       const canvas = field("chart");
       field("chart-usual").textContent = data.usual.days
@@ -221,10 +227,11 @@
       const datasets = [
         { type: "bar", label: "Пришли сегодня", data: data.today.arrivals, backgroundColor: "#0047ab", yAxisID: "y", pointStyle: "rect" },
         { type: "bar", label: "Пришли обычно", data: data.usual.arrivals, backgroundColor: "#9db6dd", yAxisID: "y", pointStyle: "rect" },
+        // Round points: early in the day "today" is one or two hours, a point with no line through it.
         { type: "line", label: "Ожидание сегодня, мин", data: minutes(data.today.avg_wait), borderColor: "#a40000",
-          backgroundColor: "#a40000", yAxisID: "wait", spanGaps: true, pointStyle: "line" },
+          backgroundColor: "#a40000", yAxisID: "wait", spanGaps: true, pointStyle: "circle", pointRadius: 3 },
         { type: "line", label: "Ожидание обычно, мин", data: minutes(data.usual.avg_wait), borderColor: "#f5a000",
-          backgroundColor: "#f5a000", borderDash: [6, 4], yAxisID: "wait", spanGaps: true, pointStyle: "line" },
+          backgroundColor: "#f5a000", borderDash: [6, 4], yAxisID: "wait", spanGaps: true, pointStyle: "circle", pointRadius: 2 },
       ];
       if (!window.Chart) return;
       if (chart) {
@@ -238,7 +245,7 @@
         options: {
           responsive: true,
           maintainAspectRatio: false,
-          plugins: { legend: { position: "bottom", labels: { boxWidth: 14, usePointStyle: true } } },
+          plugins: { legend: { position: "bottom", labels: { boxWidth: 14, usePointStyle: true, generateLabels: legendMarks } } },
           scales: {
             y: { beginAtZero: true, position: "left", title: { display: true, text: "клиентов" }, ticks: { precision: 0 } },
             wait: { beginAtZero: true, position: "right", title: { display: true, text: "мин" }, grid: { drawOnChartArea: false } },
