@@ -78,6 +78,19 @@ def test_time_axes_of_the_report_charts_step_by_whole_minutes_or_seconds(daphne,
     assert console.errors == []
 
 
+def test_a_year_without_tickets_stays_chosen_when_the_form_is_sent_again(daphne, context, history, manager):
+    server = daphne()
+    sign_in(context, server, manager)
+    page = context.new_page()
+    page.goto(f"{server.url}/reports/?year=2021")
+    expect(page.locator("h1")).to_have_text("Качество обслуживания клиентов, 2021 год")
+    expect(page.locator("#year")).to_have_value("2021")
+    # «Показать» again (say, for another office) keeps the year the page shows.
+    page.get_by_role("button", name="Показать").click()
+    expect(page.locator("h1")).to_have_text("Качество обслуживания клиентов, 2021 год")
+    expect(page.locator("#table-wait tr.total")).to_contain_text("—")
+
+
 def test_the_disclosure_page_compares_with_the_previous_year(daphne, context, history, manager):
     server = daphne()
     sign_in(context, server, manager)
