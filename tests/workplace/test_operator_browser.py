@@ -2,6 +2,7 @@
 calls a chosen ticket, brings the pool back when due, transfers with a note, breaks with a reason,
 and keeps one user at one counter."""
 
+import re
 from datetime import timedelta
 
 import httpx
@@ -377,6 +378,26 @@ def test_a_wrong_number_of_minutes_to_postpone_is_refused_in_russian_by_the_page
     expect(dialog).to_be_hidden()
     expect(page.locator("#pool-list")).to_contain_text("А001")
     assert page.errors.errors == []
+
+
+def test_the_time_at_the_counter_counts_on_the_servers_clock_when_the_pcs_clock_is_off(daphne, browser, site):
+    office, services, one, two, anna, boris = site
+    issue(office, services)
+    server = daphne()
+    context = browser.new_context(viewport=SIZE, locale="ru-RU")
+    sign_in(context, server, anna)
+    page = context.new_page()
+    # The counter PC's clock runs ten minutes fast.
+    page.clock.install(time=timezone.now() + timedelta(minutes=10))
+    page.clock.resume()
+    page.goto(f"{server.url}/operator/{one.pk}/")
+    expect(page.locator("#operator")).to_have_attribute("data-connected", "1")
+    open_counter(page)
+    page.get_by_role("button", name="Вызвать следующего").click()
+    expect(page.locator("#cur-number")).to_have_text("А001")
+    page.wait_for_timeout(1500)
+    expect(page.locator("#timer")).to_have_text(re.compile(r"^0:0\d$"))
+    context.close()
 
 
 AXE = "tests/vendor/axe.min.js"

@@ -173,7 +173,8 @@
     const ticket = counter && counter.ticket;
     if (!ticket) { el("timer").textContent = "—"; return; }
     const since = Date.parse(ticket.started_at || ticket.called_at);
-    el("timer").textContent = fmt.clock((Date.now() - since) / 1000);
+    // On the server's clock, as the lists: a counter PC's own clock is often minutes off.
+    el("timer").textContent = fmt.clock((serverNow() - since) / 1000);
   }
 
   const MESSAGES = {
