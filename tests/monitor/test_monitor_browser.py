@@ -372,3 +372,26 @@ def test_todays_wait_of_a_single_hour_is_a_visible_point_on_the_day_chart(monito
         ["Ожидание сегодня, мин", "line"],
         ["Ожидание обычно, мин", "line"],
     ]
+
+
+def test_the_remote_panel_cancels_with_escape_and_gives_the_keyboard_back_to_its_button(monitor_page, desk):
+    server, page = monitor_page
+    office, services, first, second, operator, _ = desk
+    api(server, operator).post(f"/api/v1/counters/{first.pk}/state/", json={"state": "open"})
+    page.goto(f"{server.url}/monitor/")
+    opener = page.get_by_role("button", name="Окно 1: перерыв")
+    opener.focus()
+    page.keyboard.press("Enter")
+    panel = page.locator('#office-site [data-field="remote"]')
+    expect(panel).to_be_visible()
+    expect(panel.get_by_role("button", name="Подтвердить")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(opener).to_be_focused()
+    # «Отмена» does the same.
+    page.keyboard.press("Enter")
+    panel.get_by_role("button", name="Отмена").click()
+    expect(panel).to_be_hidden()
+    expect(opener).to_be_focused()
+    first.refresh_from_db()
+    assert first.state == "open"

@@ -282,7 +282,18 @@
       const button = e.target.closest("[data-remote]");
       if (button) openRemote(button.dataset.counter, button.dataset.remote);
     });
-    field("remote-cancel").addEventListener("click", closeRemote);
+    // Cancelled (the button or Esc): the keyboard goes back to the button that opened the panel.
+    function cancelRemote() {
+      const opened = remote;
+      closeRemote();
+      const button = opened && field("counters").querySelector(
+        `[data-remote="${opened.action}"][data-counter="${CSS.escape(opened.number)}"]`);
+      if (button) button.focus();
+    }
+    field("remote-cancel").addEventListener("click", cancelRemote);
+    field("remote").addEventListener("keydown", (e) => {
+      if (e.key === "Escape") { e.preventDefault(); cancelRemote(); }
+    });
     field("remote").addEventListener("submit", async (e) => {
       e.preventDefault();
       if (!remote) return;
