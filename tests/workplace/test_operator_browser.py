@@ -400,6 +400,23 @@ def test_the_time_at_the_counter_counts_on_the_servers_clock_when_the_pcs_clock_
     context.close()
 
 
+def test_the_operator_sees_how_long_the_counter_has_been_on_its_break(daphne, browser, site):
+    office, services, one, two, anna, boris = site
+    svc.counter_set_state(counter=one, state="open", user=anna)
+    svc.counter_set_state(
+        counter=one, state="break", user=anna, reason="lunch", now=timezone.now() - timedelta(minutes=5)
+    )
+    server = daphne()
+    page = open_desk(server, browser, anna, one)
+    expect(page.locator("#state-badge")).to_have_text("Перерыв — Обед")
+    expect(page.locator("#break-time")).to_have_text(re.compile(r"^на перерыве 5:0\d$"))
+    assert_fits(page, "break-time")
+    page.get_by_role("button", name="Вернуться").click()
+    expect(page.locator("#state-badge")).to_have_text("Окно открыто")
+    expect(page.locator("#break-time")).to_be_hidden()
+    assert page.errors.errors == []
+
+
 AXE = "tests/vendor/axe.min.js"
 
 

@@ -170,6 +170,10 @@
   }
 
   function tick() {
+    // How long the counter has been on its break (the monitor shows it to the manager too).
+    const onBreak = !!(counter && counter.state === "break" && counter.state_changed_at);
+    el("break-time").hidden = !onBreak;
+    if (onBreak) el("break-time").textContent = "на перерыве " + fmt.clock((serverNow() - Date.parse(counter.state_changed_at)) / 1000);
     const ticket = counter && counter.ticket;
     if (!ticket) { el("timer").textContent = "—"; return; }
     const since = Date.parse(ticket.started_at || ticket.called_at);
