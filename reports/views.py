@@ -56,6 +56,9 @@ def reports(request):
         year = parse_year(request.GET.get("year", ""), years[0])
     except InvalidYear as error:
         return _bad_year(request, error)
+    if year not in years:
+        # A year without tickets (a link to 2024): the picker keeps it, so «Показать» does not switch years.
+        years = sorted({*years, year}, reverse=True)
     code = request.GET.get("office", "")
     scope = ReportScope.of(request.user, code, strict=False)
     office, company_wide = scope.office, scope.company_wide

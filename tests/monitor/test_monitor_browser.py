@@ -304,3 +304,94 @@ def test_a_ticket_crossing_the_norm_by_time_alone_counts_and_sounds_without_any_
     wait_for(page, "window.monitorSound.played.length === 1")
     # Only heartbeats came in meanwhile: the count moved with the clock.
     assert all(json.loads(frame)["type"] == "pong" for frame in received[seen:])
+
+
+def test_every_heading_and_cell_of_the_counters_table_fits_its_column_at_1366(monitor_page, desk):
+    server, page = monitor_page
+    office, services, first, second, operator, _ = desk
+    desk_api = api(server, operator)
+    desk_api.post(f"/api/v1/counters/{first.pk}/state/", json={"state": "open"})
+    desk_api.post(f"/api/v1/counters/{first.pk}/state/", json={"state": "break", "reason": "technical"})
+    page.goto(f"{server.url}/monitor/")
+    expect(row(page, "1").locator(".state")).to_have_text("Перерыв: Технический перерыв")
+    # Text running out of a cell of the fixed-layout table shows over the next column;
+    # only the operator's name is cut on purpose (with an ellipsis and its title).
+    spills = page.evaluate(
+        """[...document.querySelectorAll("#office-site .counters th, #office-site .counters td")]
+             .filter(c => !c.classList.contains("operator") && c.scrollWidth > c.clientWidth)
+             .map(c => c.textContent.trim())"""
+    )
+    assert spills == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= MONITOR_SIZE["width"]
+
+
+def test_the_answer_to_a_remote_action_goes_away_after_a_while(monitor_page, desk):
+    server, page = monitor_page
+    office, services, first, second, operator, _ = desk
+    api(server, operator).post(f"/api/v1/counters/{first.pk}/state/", json={"state": "open"})
+    page.clock.install()
+    page.goto(f"{server.url}/monitor/")
+    expect(page.locator("#office-site")).to_have_attribute("data-connected", "1")
+    page.get_by_role("button", name="Окно 1: перерыв").click()
+    page.locator('#office-site [data-field="remote"]').get_by_role("button", name="Подтвердить").click()
+    message = page.locator('#office-site [data-field="message"]')
+    expect(message).to_have_text("Окно 1 отправлено на перерыв.")
+    page.clock.fast_forward("00:10")
+    expect(message).to_be_visible()
+    # Later the counter may be open again: the monitor does not keep saying it went on a break.
+    page.clock.fast_forward("00:11")
+    expect(message).to_be_hidden()
+    expect(row(page, "1").locator(".state")).to_have_text("Перерыв: Обед")
+
+
+def test_todays_wait_of_a_single_hour_is_a_visible_point_on_the_day_chart(monitor_page, desk):
+    server, page = monitor_page
+    office, services, first, second, operator, _ = desk
+    svc.counter_set_state(counter=first, state="open", user=operator)
+    svc.ticket_issue(office=office, service=services["fl"], now=timezone.now() - timedelta(minutes=4))
+    svc.ticket_call_next(counter=first, operator=operator)
+    page.goto(f"{server.url}/monitor/")
+    expect(page.locator("#office-site")).to_have_attribute("data-chart", "1")
+    canvas = "document.querySelector('#office-site canvas')"
+    wait_for(page, f"Chart.getChart({canvas}).data.datasets[2].data.some(v => v !== null)")
+    # The opening hour has one value and no line through it: its point alone must be seen.
+    point = page.evaluate(
+        f"""(() => {{
+          const chart = Chart.getChart({canvas});
+          const i = chart.data.datasets[2].data.findIndex(v => v !== null);
+          const o = chart.getDatasetMeta(2).data[i].options;
+          return [chart.data.datasets[2].data[i], o.pointStyle, o.radius];
+        }})()"""
+    )
+    assert point[0] == pytest.approx(4, abs=0.2)
+    assert point[1] == "circle" and point[2] >= 3
+    legend = page.evaluate(f"Chart.getChart({canvas}).legend.legendItems.map(i => [i.text, i.pointStyle])")
+    assert legend == [
+        ["Пришли сегодня", "rect"],
+        ["Пришли обычно", "rect"],
+        ["Ожидание сегодня, мин", "line"],
+        ["Ожидание обычно, мин", "line"],
+    ]
+
+
+def test_the_remote_panel_cancels_with_escape_and_gives_the_keyboard_back_to_its_button(monitor_page, desk):
+    server, page = monitor_page
+    office, services, first, second, operator, _ = desk
+    api(server, operator).post(f"/api/v1/counters/{first.pk}/state/", json={"state": "open"})
+    page.goto(f"{server.url}/monitor/")
+    opener = page.get_by_role("button", name="Окно 1: перерыв")
+    opener.focus()
+    page.keyboard.press("Enter")
+    panel = page.locator('#office-site [data-field="remote"]')
+    expect(panel).to_be_visible()
+    expect(panel.get_by_role("button", name="Подтвердить")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(opener).to_be_focused()
+    # «Отмена» does the same.
+    page.keyboard.press("Enter")
+    panel.get_by_role("button", name="Отмена").click()
+    expect(panel).to_be_hidden()
+    expect(opener).to_be_focused()
+    first.refresh_from_db()
+    assert first.state == "open"

@@ -59,6 +59,38 @@ def test_the_reports_page_shows_the_tables_charts_and_downloads(daphne, context,
     assert console.errors == []
 
 
+def test_time_axes_of_the_report_charts_step_by_whole_minutes_or_seconds(daphne, context, history, manager):
+    server = daphne()
+    sign_in(context, server, manager)
+    page = context.new_page()
+    console = ConsoleErrors(page)
+    page.goto(f"{server.url}/reports/?year=2024")
+    axes = page.evaluate(
+        """Object.fromEntries(window.reportCharts
+             .filter(c => ["chart-times", "chart-calls"].includes(c.canvas.id))
+             .map(c => [c.canvas.id, c.scales.y.ticks.map(t => [t.value, t.label])]))"""
+    )
+    ticks = axes["chart-times"]  # waits of 0:03:20 and services of 0:06:00
+    steps = {b[0] - a[0] for a, b in zip(ticks, ticks[1:], strict=False)}
+    assert steps == {60}, ticks
+    assert [label for _, label in ticks[:3]] == ["0:00:00", "0:01:00", "0:02:00"]
+    assert len(ticks) >= 4
+    assert console.errors == []
+
+
+def test_a_year_without_tickets_stays_chosen_when_the_form_is_sent_again(daphne, context, history, manager):
+    server = daphne()
+    sign_in(context, server, manager)
+    page = context.new_page()
+    page.goto(f"{server.url}/reports/?year=2021")
+    expect(page.locator("h1")).to_have_text("Качество обслуживания клиентов, 2021 год")
+    expect(page.locator("#year")).to_have_value("2021")
+    # «Показать» again (say, for another office) keeps the year the page shows.
+    page.get_by_role("button", name="Показать").click()
+    expect(page.locator("h1")).to_have_text("Качество обслуживания клиентов, 2021 год")
+    expect(page.locator("#table-wait tr.total")).to_contain_text("—")
+
+
 def test_the_disclosure_page_compares_with_the_previous_year(daphne, context, history, manager):
     server = daphne()
     sign_in(context, server, manager)

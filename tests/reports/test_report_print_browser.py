@@ -161,3 +161,26 @@ def test_the_disclosure_prints_on_two_portrait_a4_pages_in_10_pt_with_no_heading
     for lines in text:
         # A heading's line (a heading may wrap) is never the last line of a page.
         assert not any(lines[-1] in heading for heading in headings), lines[-1]
+
+
+def test_no_table_of_the_report_page_runs_under_the_chart_beside_it_at_1366(daphne, context, full_years, boss):
+    server = daphne()
+    sign_in(context, server, boss)
+    page = context.new_page()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    console = ConsoleErrors(page)
+    page.goto(f"{server.url}/reports/?year=2024")
+    # Each table beside a chart: its right edge (and every cell's) left of the chart's left edge.
+    pairs = page.evaluate(
+        """[...document.querySelectorAll(".pair")].filter(p => p.querySelector(":scope > table")).map(p => {
+             const table = p.querySelector(":scope > table"), chart = p.querySelector(":scope > .chart");
+             const right = Math.max(...[...table.querySelectorAll("th, td")].map(c => c.getBoundingClientRect().right),
+                                    table.getBoundingClientRect().right);
+             return [table.id, right, chart.getBoundingClientRect().left];
+           })"""
+    )
+    assert [p[0] for p in pairs] == ["table-wait", "table-account", "table-calls"]
+    for table_id, right, chart_left in pairs:
+        assert right <= chart_left, (table_id, right, chart_left)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert console.errors == []

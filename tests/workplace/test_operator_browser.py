@@ -2,6 +2,7 @@
 calls a chosen ticket, brings the pool back when due, transfers with a note, breaks with a reason,
 and keeps one user at one counter."""
 
+import re
 from datetime import timedelta
 
 import httpx
@@ -329,6 +330,91 @@ def test_opening_a_second_counter_closes_the_first_after_a_confirmation(daphne, 
     one.refresh_from_db(), two.refresh_from_db()
     assert (one.state, one.operator, two.state, two.operator) == ("closed", None, "open", anna)
     assert CounterEvent.objects.filter(counter=one).last().type == "closed"
+
+
+def test_the_operator_is_told_when_a_manager_sends_the_counter_to_a_break_from_the_monitor(
+    daphne, browser, site, django_user_model
+):
+    office, services, one, two, anna, boris = site
+    chief = make_user(django_user_model, "chief", office=office, role=Membership.Role.MANAGER)
+    server = daphne()
+    page = open_desk(server, browser, anna, one)
+    open_counter(page)
+    # Her own break and return say nothing about a change from elsewhere.
+    page.get_by_role("button", name="Перерыв").click()
+    page.get_by_role("button", name="Уйти на перерыв").click()
+    expect(page.locator("#state-badge")).to_have_text("Перерыв — Обед")
+    page.get_by_role("button", name="Вернуться").click()
+    expect(page.locator("#state-badge")).to_have_text("Окно открыто")
+    page.wait_for_timeout(500)
+    expect(page.locator("#message")).not_to_contain_text("изменено")
+
+    Api(server, chief).post(f"counters/{one.pk}/remote/", {"state": "break", "reason": "training"})
+    expect(page.locator("#state-badge")).to_have_text("Перерыв — Обучение")
+    expect(page.locator("#message")).to_have_text("Состояние окна изменено: Перерыв — Обучение.")
+    Api(server, chief).post(f"counters/{one.pk}/remote/", {"state": "closed"})
+    expect(page.locator("#message")).to_have_text("Состояние окна изменено: Окно закрыто.")
+    assert page.errors.errors == []
+
+
+def test_a_wrong_number_of_minutes_to_postpone_is_refused_in_russian_by_the_page(daphne, browser, site):
+    office, services, one, two, anna, boris = site
+    issue(office, services)
+    server = daphne()
+    page = open_desk(server, browser, anna, one)
+    open_counter(page)
+    page.get_by_role("button", name="Вызвать следующего").click()
+    expect(page.locator("#cur-number")).to_have_text("А001")
+    page.get_by_role("button", name="Отложить").click()
+    dialog = page.locator("#postpone-dialog")
+    for wrong in ("0", "241", "2.5"):
+        dialog.get_by_label("Другое время, мин").fill(wrong)
+        dialog.get_by_role("button", name="Отложить").click()
+        # Not the browser's own bubble, in the browser's language: the page's line.
+        expect(page.locator("#postpone-error")).to_have_text("Укажите от 1 до 240 минут.")
+        expect(dialog).to_be_visible()
+    dialog.get_by_label("Другое время, мин").fill("7")
+    dialog.get_by_role("button", name="Отложить").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#pool-list")).to_contain_text("А001")
+    assert page.errors.errors == []
+
+
+def test_the_time_at_the_counter_counts_on_the_servers_clock_when_the_pcs_clock_is_off(daphne, browser, site):
+    office, services, one, two, anna, boris = site
+    issue(office, services)
+    server = daphne()
+    context = browser.new_context(viewport=SIZE, locale="ru-RU")
+    sign_in(context, server, anna)
+    page = context.new_page()
+    # The counter PC's clock runs ten minutes fast.
+    page.clock.install(time=timezone.now() + timedelta(minutes=10))
+    page.clock.resume()
+    page.goto(f"{server.url}/operator/{one.pk}/")
+    expect(page.locator("#operator")).to_have_attribute("data-connected", "1")
+    open_counter(page)
+    page.get_by_role("button", name="Вызвать следующего").click()
+    expect(page.locator("#cur-number")).to_have_text("А001")
+    page.wait_for_timeout(1500)
+    expect(page.locator("#timer")).to_have_text(re.compile(r"^0:0\d$"))
+    context.close()
+
+
+def test_the_operator_sees_how_long_the_counter_has_been_on_its_break(daphne, browser, site):
+    office, services, one, two, anna, boris = site
+    svc.counter_set_state(counter=one, state="open", user=anna)
+    svc.counter_set_state(
+        counter=one, state="break", user=anna, reason="lunch", now=timezone.now() - timedelta(minutes=5)
+    )
+    server = daphne()
+    page = open_desk(server, browser, anna, one)
+    expect(page.locator("#state-badge")).to_have_text("Перерыв — Обед")
+    expect(page.locator("#break-time")).to_have_text(re.compile(r"^на перерыве 5:0\d$"))
+    assert_fits(page, "break-time")
+    page.get_by_role("button", name="Вернуться").click()
+    expect(page.locator("#state-badge")).to_have_text("Окно открыто")
+    expect(page.locator("#break-time")).to_be_hidden()
+    assert page.errors.errors == []
 
 
 AXE = "tests/vendor/axe.min.js"

@@ -7,6 +7,8 @@
   const config = JSON.parse(document.getElementById("monitor-config").textContent);
   const esc = fmt.escapeHtml;
 
+  const MESSAGE_SECONDS = 20; // how long the answer to a remote action stays
+
   // The alert sound: off until a click unlocks it (the browser's autoplay
   // policy), and switched off or on by the manager, remembered in localStorage.
   const STORAGE_KEY = "monitor.sound";
@@ -91,11 +93,16 @@
 
     const now = () => Date.now() + offset;
 
+    // The answer to a remote action, for a while: on a monitor left open all day it
+    // would otherwise still say «Окно 2 отправлено на перерыв» long after the counter reopened.
+    let sayTimer = null;
     function say(text, kind) {
       const box = field("message");
       box.textContent = text || "";
       box.hidden = !text;
       box.className = "message " + (kind || "info");
+      clearTimeout(sayTimer);
+      if (text) sayTimer = setTimeout(() => say(""), MESSAGE_SECONDS * 1000);
     }
     const since = (iso) => (iso ? (now() - Date.parse(iso)) / 1000 : null);
 
@@ -205,6 +212,12 @@
 
     // The day chart
 
+    // The legend marks a line as a line and a bar as a square, whatever the points look like.
+    function legendMarks(c) {
+      return Chart.defaults.plugins.legend.labels.generateLabels(c).map((item) =>
+        ({ ...item, pointStyle: c.data.datasets[item.datasetIndex].type === "line" ? "line" : "rect" }));
+    }
+
     function drawChart(data) {
       const canvas = field("chart");
       field("chart-usual").textContent = data.usual.days
@@ -214,10 +227,11 @@
       const datasets = [
         { type: "bar", label: "Пришли сегодня", data: data.today.arrivals, backgroundColor: "#0047ab", yAxisID: "y", pointStyle: "rect" },
         { type: "bar", label: "Пришли обычно", data: data.usual.arrivals, backgroundColor: "#9db6dd", yAxisID: "y", pointStyle: "rect" },
+        // Round points: early in the day "today" is one or two hours, a point with no line through it.
         { type: "line", label: "Ожидание сегодня, мин", data: minutes(data.today.avg_wait), borderColor: "#a40000",
-          backgroundColor: "#a40000", yAxisID: "wait", spanGaps: true, pointStyle: "line" },
+          backgroundColor: "#a40000", yAxisID: "wait", spanGaps: true, pointStyle: "circle", pointRadius: 3 },
         { type: "line", label: "Ожидание обычно, мин", data: minutes(data.usual.avg_wait), borderColor: "#f5a000",
-          backgroundColor: "#f5a000", borderDash: [6, 4], yAxisID: "wait", spanGaps: true, pointStyle: "line" },
+          backgroundColor: "#f5a000", borderDash: [6, 4], yAxisID: "wait", spanGaps: true, pointStyle: "circle", pointRadius: 2 },
       ];
       if (!window.Chart) return;
       if (chart) {
@@ -231,7 +245,7 @@
         options: {
           responsive: true,
           maintainAspectRatio: false,
-          plugins: { legend: { position: "bottom", labels: { boxWidth: 14, usePointStyle: true } } },
+          plugins: { legend: { position: "bottom", labels: { boxWidth: 14, usePointStyle: true, generateLabels: legendMarks } } },
           scales: {
             y: { beginAtZero: true, position: "left", title: { display: true, text: "клиентов" }, ticks: { precision: 0 } },
             wait: { beginAtZero: true, position: "right", title: { display: true, text: "мин" }, grid: { drawOnChartArea: false } },
@@ -268,7 +282,18 @@
       const button = e.target.closest("[data-remote]");
       if (button) openRemote(button.dataset.counter, button.dataset.remote);
     });
-    field("remote-cancel").addEventListener("click", closeRemote);
+    // Cancelled (the button or Esc): the keyboard goes back to the button that opened the panel.
+    function cancelRemote() {
+      const opened = remote;
+      closeRemote();
+      const button = opened && field("counters").querySelector(
+        `[data-remote="${opened.action}"][data-counter="${CSS.escape(opened.number)}"]`);
+      if (button) button.focus();
+    }
+    field("remote-cancel").addEventListener("click", cancelRemote);
+    field("remote").addEventListener("keydown", (e) => {
+      if (e.key === "Escape") { e.preventDefault(); cancelRemote(); }
+    });
     field("remote").addEventListener("submit", async (e) => {
       e.preventDefault();
       if (!remote) return;

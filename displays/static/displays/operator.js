@@ -13,6 +13,9 @@
   let returnTimer = null;
   let reloadTimer = null;
   let pending = false;
+  // An action of this page, from its request until its own refresh: a counter.updated
+  // arriving meanwhile is this page's own change.
+  let acting = false;
 
   function say(text, kind) {
     const box = el("message");
@@ -167,10 +170,15 @@
   }
 
   function tick() {
+    // How long the counter has been on its break (the monitor shows it to the manager too).
+    const onBreak = !!(counter && counter.state === "break" && counter.state_changed_at);
+    el("break-time").hidden = !onBreak;
+    if (onBreak) el("break-time").textContent = "на перерыве " + fmt.clock((serverNow() - Date.parse(counter.state_changed_at)) / 1000);
     const ticket = counter && counter.ticket;
     if (!ticket) { el("timer").textContent = "—"; return; }
     const since = Date.parse(ticket.started_at || ticket.called_at);
-    el("timer").textContent = fmt.clock((Date.now() - since) / 1000);
+    // On the server's clock, as the lists: a counter PC's own clock is often minutes off.
+    el("timer").textContent = fmt.clock((serverNow() - since) / 1000);
   }
 
   const MESSAGES = {
@@ -200,6 +208,7 @@
       default: request = ["POST", `tickets/${ticket.id}/${action}/`, { counter: config.counter, ...extra }];
     }
     pending = true;
+    acting = true;
     render();
     let ok = false;
     try {
@@ -216,6 +225,7 @@
     }
     pending = false;
     await refresh();
+    acting = false;
     return ok;
   }
 
@@ -357,8 +367,15 @@
         if (message.counter === config.counterNumber) refresh();
         break;
       case "counter.updated":
-        if (message.id === config.counter) refresh();
-        else reloadSoon();  // the transfer dialog lists counters and who sits at them
+        if (message.id === config.counter) {
+          // A change this page did not ask for (a manager's break or close from the monitor,
+          // the operator opening another counter elsewhere): say so, the old message is stale.
+          if (!acting && counter && message.state !== counter.state) {
+            const reason = message.state === "break" && message.break_reason_label ? " — " + message.break_reason_label : "";
+            say(`Состояние окна изменено: ${message.status_label}${reason}.`, "info");
+          }
+          refresh();
+        } else reloadSoon();  // the transfer dialog lists counters and who sits at them
         break;
     }
   }

@@ -8,6 +8,19 @@
   Chart.defaults.animation = false;
   window.reportCharts = [];
 
+  // Time axes step by whole seconds, minutes or hours (0:01:00, 0:02:00…), not by
+  // Chart.js's decimal steps, which give 0:00:50, 0:01:40, 0:02:30.
+  const TIME_STEPS = [10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600];
+  const timeAxis = () => ({
+    beginAtZero: true,
+    ticks: { callback: hms },
+    afterBuildTicks(scale) {
+      const step = TIME_STEPS.find((s) => scale.max / s <= 8) || 3600;
+      scale.ticks = [];
+      for (let value = 0; value <= scale.max; value += step) scale.ticks.push({ value });
+    },
+  });
+
   function chart(id, type, datasets, options) {
     const canvas = document.getElementById(id);
     if (!canvas) return;
@@ -21,7 +34,7 @@
   chart("chart-times", "line", [
     { label: "Ожидание", data: data.wait },
     { label: "Обслуживание", data: data.service },
-  ], { scales: { y: { beginAtZero: true, ticks: { callback: hms } } },
+  ], { scales: { y: timeAxis() },
        plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${hms(c.parsed.y)}` } } } });
   chart("chart-account", "bar", [{ label: "Дней до ответа в ЛК", data: data.account }], { scales: { y: { beginAtZero: true } } });
   // In-person channels on their own chart: next to the remote ones they would be a thin strip.
@@ -34,6 +47,6 @@
   chart("chart-calls", "line", [
     { label: "Ожидание ответа", data: data.callWait },
     { label: "Разговор", data: data.callTalk },
-  ], { scales: { y: { beginAtZero: true, ticks: { callback: hms } } },
+  ], { scales: { y: timeAxis() },
        plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${hms(c.parsed.y)}` } } } });
 })();
