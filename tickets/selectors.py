@@ -385,14 +385,19 @@ def counter_workplace(counter: Counter, operator, now: datetime | None = None) -
         "next_return_at": pool[0].returns_at.isoformat() if pool else None,
         "transfer": {
             "services": [{"code": s.code, "name": s.name} for s in office.services.filter(active=True)],
-            "counters": [{"id": c.pk, "label": f"Окно {c.number} — {c.get_state_display().lower()}"} for c in counters],
+            # Only those at work: a transfer to a closed counter or an absent operator is refused.
+            "counters": [
+                {"id": c.pk, "label": f"Окно {c.number} — {c.get_state_display().lower()}"}
+                for c in counters
+                if c.state != Counter.State.CLOSED
+            ],
             "operators": [
                 {
                     "id": u.pk,
                     "label": _person(u) + (f" (окно {where[u.pk]})" if u.pk in where else ""),
                 }
                 for u in operators
-                if operator is None or u.pk != operator.pk
+                if u.pk in where and (operator is None or u.pk != operator.pk)
             ],
         },
         "break_reasons": list(office.break_reasons),

@@ -292,6 +292,20 @@ def ticket_transfer(
             raise InvalidTransfer(InvalidTransfer.SAME_COUNTER)
     if to_operator is not None and not (to_operator.is_active and access.can_operate(to_operator, ticket.office)):
         raise InvalidTransfer(InvalidTransfer.UNKNOWN_OPERATOR)
+    # Only someone at work can call a targeted ticket: a closed counter, or an
+    # operator at no counter, would leave the client waiting for nobody. The
+    # target's counter rows are locked because closing takes the same lock and
+    # then releases the tickets sent there; without it a transfer committed
+    # just after that release would be stranded.
+    if to_counter is not None:
+        if Counter.objects.select_for_update(of=("self",)).get(pk=to_counter.pk).state == Counter.State.CLOSED:
+            raise InvalidTransfer(InvalidTransfer.COUNTER_CLOSED)
+    if to_operator is not None:
+        at_work = Counter.objects.select_for_update(of=("self",)).filter(
+            office_id=ticket.office_id, operator=to_operator, active=True
+        )
+        if not [c for c in at_work if c.state != Counter.State.CLOSED]:
+            raise InvalidTransfer(InvalidTransfer.OPERATOR_AWAY)
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
     ticket.transfer(

@@ -37,7 +37,10 @@ def test_a_ticket_for_a_counter_retired_by_the_admin_action_is_called_by_its_ser
 
 
 def test_a_ticket_for_an_operator_switched_off_in_the_admin_is_called_by_its_service(transferred, admin_client):
-    ticket, first, _, operator, colleague = transferred
+    ticket, first, second, operator, colleague = transferred
+    # At work at counter 2: a transfer to them is taken.
+    svc.counter_set_state(counter=second, state="closed", user=colleague)
+    svc.counter_set_state(counter=second, state="open", user=colleague)
     svc.ticket_transfer(ticket=ticket, to_front=False, operator=operator, to_operator=colleague, counter=first)
     assert svc.ticket_call_next(counter=first, operator=operator) is None  # for the colleague only
     admin_client.post("/admin/auth/user/", {"action": "deactivate", "_selected_action": [colleague.pk]})

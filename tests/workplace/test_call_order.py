@@ -159,6 +159,8 @@ def test_a_ticket_transferred_to_a_counter_is_called_only_there_with_its_note(
 def test_a_ticket_transferred_to_an_operator_is_called_by_them_at_any_counter(issue, counters, operator, colleague):
     ticket = issue()
     call(counters["1"], operator, 1)
+    svc.counter_set_state(counter=counters["3"], state="closed", user=colleague)
+    svc.counter_set_state(counter=counters["3"], state="open", user=colleague)
     svc.ticket_transfer(
         ticket=ticket, to_operator=colleague, note="Переоформление", to_front=False, operator=operator, now=at(2)
     )
@@ -202,9 +204,9 @@ def test_closing_the_target_counter_or_the_target_operators_last_counter_returns
     call(counters["1"], operator, 2)
     svc.ticket_transfer(ticket=to_counter, to_counter=counters["3"], note="Окно 3", to_front=True, operator=operator)
     call(counters["1"], operator, 3)
-    svc.ticket_transfer(ticket=to_operator, to_operator=colleague, to_front=False, operator=operator)
     svc.counter_set_state(counter=counters["2"], state="closed", user=colleague)
     svc.counter_set_state(counter=counters["2"], state="open", user=colleague)
+    svc.ticket_transfer(ticket=to_operator, to_operator=colleague, to_front=False, operator=operator)
     other_fl = add_counter(office, "4", [services["fl"]])
     assert call(other_fl, operator, 4) is None
     svc.counter_set_state(counter=counters["3"], state="closed", user=operator)
@@ -213,3 +215,20 @@ def test_closing_the_target_counter_or_the_target_operators_last_counter_returns
     assert first.pk == to_counter.pk and first.note == "Окно 3"
     svc.ticket_finish(ticket=first, operator=operator, now=at(6))
     assert call(other_fl, operator, 7).pk == to_operator.pk
+
+
+def test_a_transfer_goes_only_to_a_counter_or_an_operator_at_work(issue, counters, operator, colleague):
+    # Nobody else could call such a ticket: the client would wait for no one.
+    ticket = issue()
+    call(counters["1"], operator, 1)
+    svc.counter_set_state(counter=counters["3"], state="closed", user=operator)
+    with pytest.raises(InvalidTransfer, match="окно закрыто"):
+        svc.ticket_transfer(ticket=ticket, to_counter=counters["3"], to_front=False, operator=operator, now=at(2))
+    with pytest.raises(InvalidTransfer, match="не работает ни в одном окне"):
+        svc.ticket_transfer(ticket=ticket, to_operator=colleague, to_front=False, operator=operator, now=at(2))
+    assert Ticket.objects.get(pk=ticket.pk).status == "called"
+
+    svc.counter_set_state(counter=counters["3"], state="open", user=colleague)
+    svc.counter_set_state(counter=counters["3"], state="break", user=colleague)  # back after the break
+    svc.ticket_transfer(ticket=ticket, to_operator=colleague, to_front=False, operator=operator, now=at(3))
+    assert Ticket.objects.get(pk=ticket.pk).target_operator == colleague

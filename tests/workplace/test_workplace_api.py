@@ -86,6 +86,10 @@ def test_transfer_to_an_operator_with_a_note_and_the_refusals(op_client, counter
     response = post(op_client, f"tickets/{ticket.pk}/transfer/", {"to_counter": counters["3"].pk, "note": "x" * 501})
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
     response = post(op_client, f"tickets/{ticket.pk}/transfer/", {"to_operator": colleague.pk, "note": "Долг"})
+    assert response.status_code == 400 and "не работает ни в одном окне" in response.json()["error"]["message"]
+    svc.counter_set_state(counter=counters["2"], state="closed", user=colleague)
+    svc.counter_set_state(counter=counters["2"], state="open", user=colleague)
+    response = post(op_client, f"tickets/{ticket.pk}/transfer/", {"to_operator": colleague.pk, "note": "Долг"})
     assert response.status_code == 200 and response.json()["note"] == "Долг"
     ticket.refresh_from_db()
     assert ticket.target_operator == colleague and ticket.status == Ticket.Status.WAITING
