@@ -360,7 +360,22 @@ class Counter(models.Model):
         return CounterEvent.objects.create(counter=self, type=kind, at=at, user=user, data=data)
 
 
-class CounterEvent(models.Model):
+class AppendOnly(models.Model):
+    """A log row: written once, never changed or deleted (the ticket and counter event logs)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError(f"{type(self).__name__} rows are append-only.")
+
+
+class CounterEvent(AppendOnly):
     """Append-only log of a counter's state changes: who opened, closed or paused it, and why."""
 
     class Type(models.TextChoices):
@@ -390,14 +405,6 @@ class CounterEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.counter_id}: {self.type}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Counter events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Counter events are append-only.")
 
 
 class Membership(models.Model):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from offices.models import Counter, Office, Service
+from offices.models import AppendOnly, Counter, Office, Service
 
 from .errors import InvalidTransition
 
@@ -379,7 +379,7 @@ class Ticket(models.Model):
         self._log(TicketEvent.Type.EXPIRED, at, previous=previous)
 
 
-class TicketEvent(models.Model):
+class TicketEvent(AppendOnly):
     """Append-only log: one row per committed transition."""
 
     class Type(models.TextChoices):
@@ -418,11 +418,3 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.type}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Ticket events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Ticket events are append-only.")

@@ -1,8 +1,9 @@
-"""The ticket event log is append-only: refused by the ORM, and by PostgreSQL itself."""
+"""The event logs are append-only: refused by the ORM, and for tickets by PostgreSQL itself."""
 
 import pytest
 from django.db import connection, transaction
 
+from offices.models import CounterEvent
 from tickets import services as svc
 from tickets.models import TicketEvent
 
@@ -12,6 +13,15 @@ pytestmark = pytest.mark.django_db
 def test_ticket_events_refuse_changes_through_the_orm(office, services):
     ticket = svc.ticket_issue(office=office, service=services["fl"])
     event = TicketEvent.objects.get(ticket=ticket)
+    with pytest.raises(RuntimeError, match="append-only"):
+        event.save()
+    with pytest.raises(RuntimeError, match="append-only"):
+        event.delete()
+
+
+def test_counter_events_refuse_changes_through_the_orm(counters, operator):
+    svc.counter_set_state(counter=counters["1"], state="break", user=operator, reason="lunch")
+    event = CounterEvent.objects.get(counter=counters["1"])
     with pytest.raises(RuntimeError, match="append-only"):
         event.save()
     with pytest.raises(RuntimeError, match="append-only"):
