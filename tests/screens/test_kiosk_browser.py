@@ -284,3 +284,26 @@ def test_the_large_text_mode_ends_after_two_minutes_without_a_touch(daphne, kios
     page.clock.fast_forward(61_000)
     expect(page.locator("body")).not_to_have_class("contrast")  # the next client starts as usual
     expect(toggle).to_have_attribute("aria-pressed", "false")
+
+
+# Each service name's text, measured as drawn, against its card's content box (inside border and padding).
+NAMES_OUTSIDE_THEIR_CARD = """
+[...document.querySelectorAll('button.service .name')].filter(name => {
+    const range = document.createRange(); range.selectNodeContents(name);
+    const text = range.getBoundingClientRect(), card = name.closest('button').getBoundingClientRect();
+    const s = getComputedStyle(name.closest('button'));
+    const inner = card.right - parseFloat(s.borderRightWidth) - parseFloat(s.paddingRight) + 1;
+    return text.right > inner;
+}).map(name => name.textContent)
+"""
+
+
+def test_service_names_stay_inside_their_cards_in_the_large_text_mode(daphne, kiosk_page, demo):
+    server = daphne()
+    page = kiosk_page
+    open_kiosk(page, server, "korocha")
+    assert page.evaluate(NAMES_OUTSIDE_THEIR_CARD) == []
+    page.get_by_role("button", name="Крупно и контрастно").click()
+    expect(page.locator("body")).to_have_class("contrast")
+    # «Консультация» and «Юридические» ran over the yellow border.
+    assert page.evaluate(NAMES_OUTSIDE_THEIR_CARD) == []
