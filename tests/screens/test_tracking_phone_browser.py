@@ -157,16 +157,19 @@ def test_the_alert_unlocks_sound_and_vibration_with_the_tap_and_a_call_then_sign
 
 def test_without_the_tap_the_browser_keeps_sound_and_vibration_locked(phone, hall):
     # What the button is for, and proof that the policy under test is Chromium's default:
-    # the same call on a page nobody touched stays silent and still.
+    # on a page nobody touched, sound stays suspended; the call is shown, and the page does not
+    # try to sound or vibrate (the refused vibration was a console error on the client's phone).
     server, kiosk, staff, counter = hall
     ticket = kiosk.post("/api/v1/offices/hall/tickets/", json={"service": "fl"}).json()
+    console = ConsoleErrors(phone)
     peek = open_untouched(phone, server, ticket)
     staff.post(f"/api/v1/counters/{counter.pk}/call-next/").raise_for_status()
     peek.wait("document.getElementById('tracking').dataset.status === 'called'")
-    peek.wait("window.__tones.length === 2")
-    assert peek("window.__tones.map((t) => t.state)") == ["suspended", "suspended"]
-    assert peek("window.__vibrations.map((v) => v.ok)") == [False]
     assert peek("document.getElementById('status').innerText") == "Вас вызывают к окну 1"
+    phone.wait_for_timeout(300)
+    assert peek("window.__tones.length + window.__vibrations.length") == 0
+    assert peek("(new AudioContext()).state") == "suspended"
+    assert console.errors == []
 
 
 def test_after_a_transfer_the_phone_shows_the_new_service_without_reload(phone, hall):

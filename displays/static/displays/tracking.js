@@ -39,6 +39,9 @@
   }
 
   function signal() {
+    // A page nobody touched can neither sound nor vibrate; trying only logs the browser's refusal
+    // («Blocked call to navigator.vibrate») on the client's phone.
+    if (navigator.userActivation && !navigator.userActivation.hasBeenActive) return;
     if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 600]);
     try {
       if (!audio) {
