@@ -307,3 +307,32 @@ def test_service_names_stay_inside_their_cards_in_the_large_text_mode(daphne, ki
     expect(page.locator("body")).to_have_class("contrast")
     # «Консультация» and «Юридические» ran over the yellow border.
     assert page.evaluate(NAMES_OUTSIDE_THEIR_CARD) == []
+
+
+# Is the office name's last line, down to its bottom, still drawn as the header's?
+NAME_COVERED = """
+(() => {
+    const name = document.querySelector('.bar .office');
+    const range = document.createRange(); range.selectNodeContents(name);
+    const rects = range.getClientRects(), last = rects[rects.length - 1];
+    const hit = document.elementFromPoint(last.left + last.width / 2, last.bottom - 2);
+    return !document.querySelector('.bar').contains(hit);
+})()
+"""
+
+
+def test_a_closed_kiosk_keeps_a_long_office_name_readable_in_its_header(daphne, kiosk_page, db):
+    office = make_office(
+        "longname", all_day=False, kiosk_open=True, name="ЦОК Корочанского участка (демо, круглосуточно)"
+    )
+    add_services(office)
+    OfficeHours.objects.create(
+        office=office, weekday=(office.local_now() + timedelta(days=1)).weekday(), opens=time(8), closes=time(17)
+    )
+    server = daphne()
+    page = kiosk_page
+    open_kiosk(page, server, "longname")
+    expect(page.locator("#closed-title")).to_have_text("Офис закрыт")
+    assert page.locator(".bar .office").bounding_box()["height"] > 60  # two lines
+    # The «closed» layer covered the header's second line: «круглосуточно)» white on the light grey.
+    assert page.evaluate(NAME_COVERED) is False
