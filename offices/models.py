@@ -166,7 +166,8 @@ class Office(models.Model):
                 {
                     "day": key,
                     "label": WEEKDAY_NAMES[index],
-                    "hours": h.as_text() if h else None,
+                    # What the kiosk and the hall display show: «круглосуточно», not «00:00–24:00».
+                    "hours": ("круглосуточно" if h.all_day else h.as_text()) if h else None,
                 }
             )
         return result

@@ -45,7 +45,7 @@ async def test_display_gets_a_snapshot_with_calls_waiting_counts_and_hours(offic
     assert snapshot["open"] is True
     assert snapshot["waiting"] == {"fl": 1, "ul": 0, "cash": 1}
     assert [(c["ticket"], c["counter"], c["active"]) for c in snapshot["calls"]] == [(first.number, "1", True)]
-    assert snapshot["office"]["hours"][0] == {"day": "mon", "label": "Пн", "hours": "00:00-24:00"}
+    assert snapshot["office"]["hours"][0] == {"day": "mon", "label": "Пн", "hours": "круглосуточно"}
     await display.disconnect()
 
 

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from offices.models import WEEKDAY_ACCUSATIVE, KioskDevice, OfficeHours
+from offices.models import WEEKDAY_ACCUSATIVE, WEEKDAY_NAMES, KioskDevice, OfficeHours
 from tests.helpers import ConsoleErrors, add_counter, add_services, make_office, wait_for
 from tickets import services as svc
 from tickets.models import Ticket
@@ -336,3 +336,16 @@ def test_a_closed_kiosk_keeps_a_long_office_name_readable_in_its_header(daphne, 
     assert page.locator(".bar .office").bounding_box()["height"] > 60  # two lines
     # The «closed» layer covered the header's second line: «круглосуточно)» white on the light grey.
     assert page.evaluate(NAME_COVERED) is False
+
+
+def test_a_closed_kiosk_lists_a_day_open_around_the_clock_as_such(daphne, kiosk_page, db):
+    office = make_office("sunday", all_day=False)
+    add_services(office)
+    tomorrow = (office.local_now() + timedelta(days=1)).weekday()
+    OfficeHours.objects.create(office=office, weekday=tomorrow, opens=time(0), closes=time(0))
+    server = daphne()
+    page = kiosk_page
+    open_kiosk(page, server, "sunday")
+    expect(page.locator("#closed-next")).to_have_text("Откроется завтра в 00:00")
+    # Not «00:00–24:00», as the admin already says.
+    expect(page.locator("#closed-hours")).to_contain_text(f"{WEEKDAY_NAMES[tomorrow]}: круглосуточно")
