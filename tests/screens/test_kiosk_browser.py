@@ -349,3 +349,17 @@ def test_a_closed_kiosk_lists_a_day_open_around_the_clock_as_such(daphne, kiosk_
     expect(page.locator("#closed-next")).to_have_text("Откроется завтра в 00:00")
     # Not «00:00–24:00», as the admin already says.
     expect(page.locator("#closed-hours")).to_contain_text(f"{WEEKDAY_NAMES[tomorrow]}: круглосуточно")
+
+
+def test_the_pairing_page_offers_a_finger_sized_button_on_the_kiosks_touch_screen(daphne, kiosk_page, db):
+    office = make_office("pairing", name="ЦОК Белгородского участка")
+    kiosk = KioskDevice.objects.create(office=office, name="Киоск у входа")
+    server = daphne()
+    page = kiosk_page
+    page.goto(f"{server.url}/kiosk/pair/{kiosk.pairing_code}/")
+    button = page.get_by_role("button", name="Подключить киоск")
+    box = button.bounding_box()
+    assert box["height"] >= 80 and box["width"] >= 400, box  # it was 214×49 px
+    button.tap()
+    expect(page).to_have_url(f"{server.url}/kiosk/pairing/")
+    expect(page.locator("#kiosk")).to_have_attribute("data-connected", "1")
