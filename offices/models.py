@@ -274,6 +274,12 @@ class Service(models.Model):
         return f"{self.name} ({self.prefix})"
 
 
+class CounterQuerySet(models.QuerySet):
+    def held_by(self, user) -> "CounterQuerySet":
+        """The counters ``user`` holds: open or on a break (a closed counter has no operator)."""
+        return self.filter(operator=user).exclude(state=Counter.State.CLOSED)
+
+
 class Counter(models.Model):
     class State(models.TextChoices):
         CLOSED = "closed", "Закрыто"
@@ -301,6 +307,8 @@ class Counter(models.Model):
     # A counter with history is retired, not deleted: hidden from screens and
     # from the operator's choice, and it cannot be opened.
     active = models.BooleanField("в работе", default=True)
+
+    objects = CounterQuerySet.as_manager()
 
     # What the operator's workplace shows and offers in each state of an idle
     # counter (with a ticket at the counter, the ticket's actions apply).

@@ -427,4 +427,4 @@ def counters_held_elsewhere(counter: Counter, user) -> list[Counter]:
     """The other counters ``user`` holds open or on break (one user, one counter on the operator page)."""
     if user is None or not user.is_authenticated:
         return []
-    return list(Counter.objects.filter(operator=user).exclude(state=Counter.State.CLOSED).exclude(pk=counter.pk))
+    return list(Counter.objects.held_by(user).exclude(pk=counter.pk))

@@ -301,10 +301,9 @@ def ticket_transfer(
         if Counter.objects.select_for_update(of=("self",)).get(pk=to_counter.pk).state == Counter.State.CLOSED:
             raise InvalidTransfer(InvalidTransfer.COUNTER_CLOSED)
     if to_operator is not None:
-        at_work = Counter.objects.select_for_update(of=("self",)).filter(
-            office_id=ticket.office_id, operator=to_operator, active=True
-        )
-        if not [c for c in at_work if c.state != Counter.State.CLOSED]:
+        # After waiting for a lock, PostgreSQL checks the row's state again.
+        at_work = Counter.objects.held_by(to_operator).filter(office_id=ticket.office_id, active=True)
+        if not at_work.select_for_update(of=("self",)):
             raise InvalidTransfer(InvalidTransfer.OPERATOR_AWAY)
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
@@ -378,10 +377,7 @@ def _release_targets(counter: Counter, operator) -> None:
     last counter, go back to their service's queue (keeping front and note): nobody
     else could call them, and the client would wait for no one."""
     Ticket.objects.filter(status=Ticket.Status.WAITING, target_counter=counter).update(target_counter=None)
-    if (
-        operator is not None
-        and not Counter.objects.filter(operator=operator).exclude(state=Counter.State.CLOSED).exists()
-    ):
+    if operator is not None and not Counter.objects.held_by(operator).exists():
         Ticket.objects.filter(status=Ticket.Status.WAITING, target_operator=operator).update(target_operator=None)
 
 
@@ -393,7 +389,7 @@ def counter_open_alone(*, counter: Counter, user, now: datetime | None = None) -
     change leaves other counters alone, so benches may drive several at once.
     A counter still serving a client is not closed: CounterBusy, nothing changes.
     """
-    for other in Counter.objects.filter(operator=user).exclude(state=Counter.State.CLOSED).exclude(pk=counter.pk):
+    for other in Counter.objects.held_by(user).exclude(pk=counter.pk):
         if Ticket.objects.at_counter(other).exists():
             # Said with the other counter's number: the one being opened has no client.
             raise CounterBusy(CounterBusy.SERVING_ELSEWHERE.format(number=other.number))
