@@ -369,13 +369,20 @@ def counter_workplace(counter: Counter, operator, now: datetime | None = None) -
     total = main.in_queue(now).count() + backup.in_queue(now).count()
     pool = list((main | backup).in_pool(now))
     counters = Counter.objects.filter(office=office, active=True).exclude(pk=counter.pk).select_related("operator")
+    # The operators at work (at another counter of the office) and where they sit.
+    where = {c.operator_id: c.number for c in counters if c.operator_id and c.state != Counter.State.CLOSED}
     operators = (
         get_user_model()
-        .objects.filter(is_active=True, memberships__office=office, memberships__role=Membership.Role.OPERATOR)
+        .objects.filter(
+            pk__in=where,
+            is_active=True,
+            memberships__office=office,
+            memberships__role=Membership.Role.OPERATOR,
+        )
+        .exclude(pk=getattr(operator, "pk", None))
         .distinct()
         .order_by("last_name", "first_name", "username")
     )
-    where = {c.operator_id: c.number for c in counters if c.operator_id and c.state != Counter.State.CLOSED}
     return {
         "now": now.isoformat(),
         "call_chosen": may_call,
@@ -391,14 +398,7 @@ def counter_workplace(counter: Counter, operator, now: datetime | None = None) -
                 for c in counters
                 if c.state != Counter.State.CLOSED
             ],
-            "operators": [
-                {
-                    "id": u.pk,
-                    "label": _person(u) + (f" (окно {where[u.pk]})" if u.pk in where else ""),
-                }
-                for u in operators
-                if u.pk in where and (operator is None or u.pk != operator.pk)
-            ],
+            "operators": [{"id": u.pk, "label": f"{_person(u)} (окно {where[u.pk]})"} for u in operators],
         },
         "break_reasons": list(office.break_reasons),
     }
