@@ -54,7 +54,7 @@ from .serializers import (
 
 idempotency_header = OpenApiParameter(
     idempotency.HEADER,
-    str,
+    {"type": "string", "minLength": 1, "maxLength": 100, "pattern": f"^{idempotency.KEY_PATTERN.pattern}$"},
     OpenApiParameter.HEADER,
     description=(
         "Ключ повтора: 1–100 видимых символов ASCII, новый для каждого нажатия (например, UUID). "

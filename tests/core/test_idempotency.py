@@ -163,3 +163,11 @@ def test_concurrent_requests_with_one_key_give_one_ticket(live_server):
         keys = [f"{key}-next" for key in keys]
     assert Ticket.objects.filter(office=office).count() == 6
     assert IdempotencyKey.objects.count() == 6
+
+
+def test_the_openapi_schema_documents_the_header_and_its_answers(anon, db):
+    schema = anon.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operation = schema["paths"]["/api/v1/offices/{code}/tickets/"]["post"]
+    header = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
+    assert header["in"] == "header" and header["schema"]["maxLength"] == 100
+    assert {"200", "201", "400", "422"} <= set(operation["responses"])
