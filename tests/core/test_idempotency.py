@@ -140,6 +140,16 @@ def test_the_key_is_stored_in_the_tickets_transaction(anon, services):
     assert not IdempotencyKey.objects.exists() and not Ticket.objects.exists()
 
 
+def test_a_keyed_issue_still_steps_over_a_number_already_taken(anon, office, services):
+    from tests.core.test_numbering_and_order import take_numbers
+
+    take_numbers(office, services["fl"], office.local_date(), [1])
+    first = issue(anon, "tap-1")
+    assert first.status_code == 201 and first.json()["number"] == "А002"
+    assert issue(anon, "tap-1").json()["token"] == first.json()["token"]
+    assert IdempotencyKey.objects.get().ticket.number == "А002"
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_one_key_give_one_ticket(live_server):
