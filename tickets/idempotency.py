@@ -96,18 +96,21 @@ def replayed(attempt: Attempt | None, *, now: datetime | None = None) -> Ticket 
 
 def _claim(attempt: Attempt, now: datetime) -> IdempotencyKey:
     """The key's row, locked: new (no ticket yet), or the earlier request's (with its ticket)."""
-    try:
-        with transaction.atomic():
-            return IdempotencyKey.objects.create(
-                issuer=attempt.issuer, key=attempt.key, fingerprint=attempt.fingerprint, created_at=now
-            )
-    except IntegrityError:
-        pass
-    # A concurrent request with the same key: the INSERT above waited on the
-    # unique index until that transaction committed (had it rolled back, the
-    # INSERT would have succeeded), so its row and ticket are visible now.
-    # The bare row is locked, as a lock wait re-reads only the locked row.
-    record = IdempotencyKey.objects.select_for_update().get(issuer=attempt.issuer, key=attempt.key)
+    record = None
+    while record is None:
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(
+                    issuer=attempt.issuer, key=attempt.key, fingerprint=attempt.fingerprint, created_at=now
+                )
+        except IntegrityError:
+            pass
+        # A concurrent request with the same key: the INSERT above waited on the
+        # unique index until that transaction committed (had it rolled back, the
+        # INSERT would have succeeded), so its row and ticket are visible now.
+        # The bare row is locked, as a lock wait re-reads only the locked row.
+        # None: close_day deleted an expired row in between; the INSERT goes again.
+        record = IdempotencyKey.objects.select_for_update().filter(issuer=attempt.issuer, key=attempt.key).first()
     if record.ticket_id is None or not _alive(record, now):
         # Older than TTL: the key starts afresh, as if it had been cleaned away.
         record.fingerprint, record.created_at, record.ticket = attempt.fingerprint, now, None
