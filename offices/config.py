@@ -5,6 +5,7 @@ deleted, because tickets refer to them; counters missing from the file are
 left alone for the same reason.
 """
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import time
@@ -20,6 +21,41 @@ HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 CHANNELS = set(Service.Channel.values)
 # `kiosk: open` makes every browser at the office's kiosk page a kiosk (demo offices).
 KIOSK_MODES = ("paired", "open")
+
+
+# Every key the file may hold, by where it stands. Anything else is refused:
+# a typo such as `wiat_norm_minutes` would otherwise load as if never set.
+FILE_KEYS = ("offices",)
+OFFICE_KEYS = (
+    "code",
+    "name",
+    "address",
+    "timezone",
+    "wait_norm_minutes",
+    "stop_issuing_minutes",
+    "break_limit_minutes",
+    "service_limit_minutes",
+    "ticker_text",
+    "remote_tickets",
+    "kiosk",
+    "call_chosen",
+    "break_reasons",
+    "hours",
+    "services",
+    "counters",
+)
+BREAK_REASON_KEYS = ("code", "name")
+SERVICE_KEYS = ("code", "name", "prefix", "channel", "active", "group", "description")
+COUNTER_KEYS = ("number", "services", "backup_services")
+
+
+def _check_keys(where: str, raw: dict, known: tuple[str, ...], problems: list[str]) -> None:
+    for key in raw:
+        if key in known:
+            continue
+        guess = difflib.get_close_matches(str(key), known, n=1)
+        hint = f"; может быть, {guess[0]}?" if guess else f"; допустимы: {', '.join(known)}"
+        problems.append(f"{where}: неизвестный ключ «{key}»{hint}")
 
 
 class ConfigError(Exception):
@@ -57,6 +93,7 @@ def _check_office(index: int, raw, problems: list[str]) -> None:
         return
     code = raw.get("code")
     where = f"offices[{index}] ({code})" if code else where
+    _check_keys(where, raw, OFFICE_KEYS, problems)
     if not isinstance(code, str) or not SLUG.match(code):
         problems.append(f"{where}.code: нужен код из латинских букв, цифр, «-» или «_»")
     if not isinstance(raw.get("name"), str) or not raw["name"].strip():
@@ -87,6 +124,7 @@ def _check_office(index: int, raw, problems: list[str]) -> None:
             problems.append(f"{r_where}: нужны code и name, например {{code: lunch, name: Обед}}")
             continue
         r_code = reason.get("code")
+        _check_keys(f"{r_where} ({r_code})", reason, BREAK_REASON_KEYS, problems)
         if not isinstance(r_code, str) or not SLUG.match(r_code) or len(r_code) > 30:
             problems.append(f"{r_where}.code: нужен код из латинских букв, цифр, «-» или «_» (до 30 символов)")
         elif r_code in reason_codes:
@@ -113,6 +151,7 @@ def _check_office(index: int, raw, problems: list[str]) -> None:
             problems.append(f"{s_where}: ожидается словарь с полями услуги")
             continue
         s_code = service.get("code")
+        _check_keys(f"{s_where} (услуга {s_code})", service, SERVICE_KEYS, problems)
         if not isinstance(s_code, str) or not SLUG.match(s_code):
             problems.append(f"{s_where}.code: нужен код из латинских букв, цифр, «-» или «_»")
         elif s_code in codes:
@@ -143,6 +182,7 @@ def _check_office(index: int, raw, problems: list[str]) -> None:
             problems.append(f"{c_where}: ожидается словарь с полями окна")
             continue
         number = counter.get("number")
+        _check_keys(f"{c_where} (окно {number})", counter, COUNTER_KEYS, problems)
         if (
             not isinstance(number, (str, int))
             or isinstance(number, bool)
@@ -169,6 +209,7 @@ def validate(data) -> list[str]:
     if not isinstance(data, dict) or not isinstance(data.get("offices"), list):
         return ["файл должен содержать список offices"]
     seen = set()
+    _check_keys("файл", data, FILE_KEYS, problems)
     for index, raw in enumerate(data["offices"]):
         _check_office(index, raw, problems)
         if isinstance(raw, dict) and raw.get("code") in seen:

@@ -30,17 +30,24 @@ ERROR_SCHEMA = {
 }
 
 
+# Answered only where a request may carry an Idempotency-Key (tickets/idempotency.py).
+IDEMPOTENCY_MISMATCH = ("422", "Ключ Idempotency-Key уже использован с другим запросом (idempotency_mismatch)")
+
+
+def _error_response(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
 def add_error_responses(result, generator, request, public):
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     for path in result.get("paths", {}).values():
         for operation in path.values():
             responses = operation.setdefault("responses", {})
             for status, description in ERROR_STATUSES.items():
-                responses.setdefault(
-                    status,
-                    {
-                        "description": description,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    },
-                )
+                responses.setdefault(status, _error_response(description))
+            if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])):
+                responses.setdefault(IDEMPOTENCY_MISMATCH[0], _error_response(IDEMPOTENCY_MISMATCH[1]))
     return result

@@ -84,6 +84,13 @@ def parse_time(value: str, column: str, *, required: bool = True) -> datetime | 
     return moment
 
 
+def not_after(now: datetime, *moments: tuple[str, datetime | None]) -> None:
+    """BadLine for the first moment after ``now``: appeals and calls that have not happened yet."""
+    for column, moment in moments:
+        if moment is not None and moment > now:
+            raise BadLine(f"{column}: «{moment.isoformat()}» — время в будущем; импортируются только прошедшие события")
+
+
 def read_rows(stream: Iterable[str], columns: list[str]) -> Iterator[tuple[int, dict | BadLine]]:
     reader = csv.DictReader(stream)
     header = [name.strip() for name in (reader.fieldnames or [])]
@@ -386,10 +393,13 @@ def _insert_new(model, objects: list, result: ImportResult) -> None:
 
 def import_appeals(stream: Iterable[str], *, partial: bool = False) -> ImportResult:
     result = ImportResult()
+    now = timezone.now()
     parsed = [
         (line, (channel, received.isoformat(), answered.isoformat() if answered else ""), received, answered)
         for line, (channel, received, answered) in parsed_rows(
-            read_rows(stream, ["channel", "received_at", "answered_at"]), _appeal_row, result.errors
+            read_rows(stream, ["channel", "received_at", "answered_at"]),
+            lambda raw: _appeal_row(raw, now),
+            result.errors,
         )
     ]
     _finish(result.errors, len(parsed), partial)
@@ -409,7 +419,7 @@ def import_appeals(stream: Iterable[str], *, partial: bool = False) -> ImportRes
     return result
 
 
-def _appeal_row(raw: dict) -> tuple[str, datetime, datetime | None]:
+def _appeal_row(raw: dict, now: datetime) -> tuple[str, datetime, datetime | None]:
     channel = raw["channel"].strip()
     if channel not in REMOTE_KEYS:
         raise BadLine(f"неизвестный канал «{channel}»")
@@ -417,11 +427,13 @@ def _appeal_row(raw: dict) -> tuple[str, datetime, datetime | None]:
     answered = parse_time(raw["answered_at"], "answered_at", required=False)
     if answered is not None and answered < received:
         raise BadLine("answered_at раньше received_at")
+    not_after(now, ("received_at", received), ("answered_at", answered))
     return channel, received, answered
 
 
 def import_calls(stream: Iterable[str], *, partial: bool = False) -> ImportResult:
     result = ImportResult()
+    now = timezone.now()
     parsed = [
         (
             line,
@@ -431,7 +443,7 @@ def import_calls(stream: Iterable[str], *, partial: bool = False) -> ImportResul
             ended,
         )
         for line, (started, answered, ended) in parsed_rows(
-            read_rows(stream, ["started_at", "answered_at", "ended_at"]), _call_row, result.errors
+            read_rows(stream, ["started_at", "answered_at", "ended_at"]), lambda raw: _call_row(raw, now), result.errors
         )
     ]
     _finish(result.errors, len(parsed), partial)
@@ -452,7 +464,7 @@ def import_calls(stream: Iterable[str], *, partial: bool = False) -> ImportResul
     return result
 
 
-def _call_row(raw: dict) -> tuple[datetime, datetime | None, datetime]:
+def _call_row(raw: dict, now: datetime) -> tuple[datetime, datetime | None, datetime]:
     started = parse_time(raw["started_at"], "started_at")
     answered = parse_time(raw["answered_at"], "answered_at", required=False)
     ended = parse_time(raw["ended_at"], "ended_at")
@@ -460,6 +472,7 @@ def _call_row(raw: dict) -> tuple[datetime, datetime | None, datetime]:
         raise BadLine("нужно started_at ≤ answered_at ≤ ended_at")
     if ended < started:
         raise BadLine("ended_at раньше started_at")
+    not_after(now, ("started_at", started), ("answered_at", answered), ("ended_at", ended))
     return started, answered, ended
 
 

@@ -9,7 +9,7 @@ exception handler in queue_system/errors.py answers them.
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate, get_user_model
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from offices import access, kiosks, tokens
 from offices.models import Counter, Office, Service
 
-from . import selectors, services, throttles
+from . import idempotency, selectors, services, throttles
 from .errors import (
     BAD_CREDENTIALS,
     COUNTER_NOT_FOUND,
@@ -50,6 +50,17 @@ from .serializers import (
     TokenIn,
     TrackingOut,
     TransferIn,
+)
+
+idempotency_header = OpenApiParameter(
+    idempotency.HEADER,
+    {"type": "string", "minLength": 1, "maxLength": 100, "pattern": f"^{idempotency.KEY_PATTERN.pattern}$"},
+    OpenApiParameter.HEADER,
+    description=(
+        "Ключ повтора: 1–100 видимых символов ASCII, новый для каждого нажатия (например, UUID). "
+        "Повтор с тем же ключом от того же киоска, пользователя или адреса в течение 24 ч возвращает тот же талон "
+        "(200) вместо нового; тот же ключ с другим телом — 422 idempotency_mismatch."
+    ),
 )
 
 
@@ -102,13 +113,29 @@ class OfficeViewSet(viewsets.ViewSet):
     def queue(self, request, code: str):
         return Response(QueueOut(selectors.queue_summary(office_or_404(code))).data)
 
-    @extend_schema(request=IssueIn, responses={201: TicketOut}, summary="Выдать талон (киоск)")
+    @extend_schema(
+        request=IssueIn,
+        parameters=[idempotency_header],
+        responses={
+            201: TicketOut,
+            200: OpenApiResponse(TicketOut, description="Повтор запроса с тем же Idempotency-Key: тот же талон"),
+        },
+        summary="Выдать талон (киоск)",
+    )
     @action(detail=True, methods=["post"])
     def issue(self, request, code: str):
         office = office_or_404(code)
+        key = idempotency.key_of(request)
         who = kiosks.issuer(request, office)
         if who is None:
             raise KioskRequired()
+        attempt = None
+        if key is not None:
+            attempt = idempotency.Attempt.of(request, validated(IssueIn, request), key)
+            ticket = idempotency.replayed(attempt)
+            if ticket is not None:
+                # Before the limits: a retry of a ticket already given is not counted again.
+                return ticket_response(ticket)
         if who == "remote":
             for throttle in (throttles.PerClient(), throttles.PerOffice()):
                 if not throttles.allow(throttle, request, self):
@@ -121,8 +148,10 @@ class OfficeViewSet(viewsets.ViewSet):
             # Priority is granted by someone in the hall: the kiosk's button or staff.
             raise PriorityNotAllowed()
         service = service_of(office, data["service"])
-        ticket = services.ticket_issue(office=office, service=service, priority=data["priority"])
-        return ticket_response(ticket, status.HTTP_201_CREATED)
+        ticket, replayed = idempotency.once(
+            attempt, lambda: services.ticket_issue(office=office, service=service, priority=data["priority"])
+        )
+        return ticket_response(ticket, status.HTTP_200_OK if replayed else status.HTTP_201_CREATED)
 
 
 class TicketViewSet(viewsets.ViewSet):

@@ -200,3 +200,15 @@ class InvalidChannel(QueueError):
 class InvalidFormat(QueueError):
     code = "invalid_format"
     message = "Формат должен быть json, xlsx или csv."
+
+
+class InvalidIdempotencyKey(QueueError):
+    code = "invalid_idempotency_key"
+    status = 400
+    message = "Заголовок Idempotency-Key должен содержать от 1 до 100 видимых символов ASCII (без пробелов)."
+
+
+class IdempotencyMismatch(QueueError):
+    code = "idempotency_mismatch"
+    status = 422
+    message = "Этот ключ Idempotency-Key уже использован с другим запросом. Для нового запроса отправьте новый ключ."

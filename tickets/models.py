@@ -418,3 +418,25 @@ class TicketEvent(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.type}"
+
+
+class IdempotencyKey(models.Model):
+    """An ``Idempotency-Key`` an issuer sent with a request that creates a ticket,
+    and the ticket its first request gave (tickets/idempotency.py)."""
+
+    issuer = models.CharField("кто прислал", max_length=150)
+    key = models.CharField("ключ", max_length=100)
+    # sha256 of the request (its path and validated body): the same key with another body is refused.
+    fingerprint = models.CharField("отпечаток запроса", max_length=64)
+    # Null only inside the transaction that first stored the key; it commits with the ticket.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, related_name="+", verbose_name="талон")
+    created_at = models.DateTimeField("получен")
+
+    class Meta:
+        verbose_name = "ключ идемпотентности"
+        verbose_name_plural = "ключи идемпотентности"
+        constraints = [models.UniqueConstraint(fields=["issuer", "key"], name="idempotency_key_once_per_issuer")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.issuer}: {self.key}"

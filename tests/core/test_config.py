@@ -221,3 +221,62 @@ def test_the_redis_channel_layer_sets_its_own_timeouts_above_the_blocking_read()
     host, blocking_read = json.loads(result.stdout)
     assert host["socket_timeout"] >= 3 * blocking_read
     assert host["socket_connect_timeout"] and host["health_check_interval"]
+
+
+def test_load_config_refuses_unknown_keys_naming_each_and_where_it_stands(db, tmp_path):
+    call_command("load_config", write(tmp_path, GOOD))
+    before = state()
+    typos = (
+        GOOD.replace("    wait_norm_minutes: 15\n", "    wiat_norm_minutes: 10\n")
+        .replace("channel: cashier}", "channel: cashier, colour: red}")
+        .replace('{number: "2", services: [ul, fl]}', '{number: "2", services: [ul, fl], backup_service: [cash]}')
+        .replace("    counters:\n", "    break_reasons: [{code: lunch, name: Обед, minutes: 30}]\n    counters:\n")
+        + "version: 2\n"
+    )
+    with pytest.raises(CommandError) as error:
+        call_command("load_config", write(tmp_path, typos))
+    text = str(error.value)
+    for fragment in [
+        "offices[0] (belgorod): неизвестный ключ «wiat_norm_minutes»; может быть, wait_norm_minutes?",
+        "offices[0] (belgorod).services[2] (услуга cash): неизвестный ключ «colour»",
+        "offices[0] (belgorod).counters[1] (окно 2): неизвестный ключ «backup_service»; может быть, backup_services?",
+        "offices[0] (belgorod).break_reasons[0] (lunch): неизвестный ключ «minutes»",
+        "файл: неизвестный ключ «version»; допустимы: offices",
+        "Ошибки (5)",
+    ]:
+        assert fragment in text, (fragment, text)
+    assert "ничего не изменено" in text
+    assert state() == before  # not even the norm of the valid keys changed
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (settings.BASE_DIR / "config").glob("*.yaml")))
+def test_every_shipped_config_file_loads(db, name):
+    call_command("load_config", str(settings.BASE_DIR / "config" / name), stdout=open(os.devnull, "w"))
+    assert Office.objects.exists()
+
+
+def test_every_key_the_loader_applies_is_a_known_key(db, tmp_path):
+    every_key = """
+offices:
+  - code: full
+    name: Офис со всеми ключами
+    address: адрес
+    timezone: Europe/Moscow
+    wait_norm_minutes: 10
+    stop_issuing_minutes: 5
+    break_limit_minutes: 25
+    service_limit_minutes: 15
+    ticker_text: бегущая строка
+    remote_tickets: true
+    kiosk: open
+    call_chosen: false
+    break_reasons: [{code: lunch, name: Обед}]
+    hours: {mon: "08:00-17:00"}
+    services:
+      - {code: fl, name: Услуга, prefix: А, channel: individuals, active: true, group: Группа, description: Описание}
+    counters:
+      - {number: "1", services: [fl], backup_services: []}
+"""
+    call_command("load_config", write(tmp_path, every_key), stdout=open(os.devnull, "w"))
+    office = Office.objects.get(code="full")
+    assert (office.wait_norm_minutes, office.break_limit_minutes, office.kiosk_open) == (10, 25, True)

@@ -1,6 +1,7 @@
 """CSV imports: good files, bad lines (nothing imported, every line listed), re-imports, duplicates."""
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 
 from reports.models import Appeal, Call, ContactCount
@@ -244,3 +245,43 @@ def test_tickets_of_today_or_later_are_refused(counters, tmp_path):
         assert f"line {line}: талон за" in text and "импортируются только прошедшие дни" in text
     assert "line 2:" not in text
     assert not Ticket.objects.exists()
+
+
+T_NOW = "2024-06-01T12:00:00+03:00"
+
+
+@pytest.mark.parametrize(
+    ("command", "header", "good", "future"),
+    [
+        (
+            "import_appeals",
+            "channel,received_at,answered_at\n",
+            "personal_account,2024-06-01T11:00:00+03:00,2024-06-01T11:59:59+03:00\n",
+            [
+                ("personal_account,2024-06-01T12:00:01+03:00,\n", "received_at: «2024-06-01T12:00:01+03:00»"),
+                ("personal_account,2024-06-01T11:00:00+03:00,2024-06-02T09:00:00+03:00\n", "answered_at: «2024-06-02"),
+            ],
+        ),
+        (
+            "import_calls",
+            "started_at,answered_at,ended_at\n",
+            "2024-06-01T11:59:00+03:00,,2024-06-01T12:00:00+03:00\n",
+            [
+                ("2024-06-01T11:59:00+03:00,2024-06-01T11:59:30+03:00,2024-06-01T12:01:00+03:00\n", "ended_at: «"),
+                ("2025-01-01T09:00:00+03:00,,2025-01-01T09:05:00+03:00\n", "started_at: «2025-01-01T09:00:00+03:00»"),
+            ],
+        ),
+    ],
+)
+def test_appeals_and_calls_after_now_are_refused_and_nothing_is_imported(db, tmp_path, command, header, good, future):
+    model = Appeal if command == "import_appeals" else Call
+    with time_machine.travel(T_NOW, tick=False):
+        text = import_errors(tmp_path, command, header + good + "".join(line for line, _ in future))
+        assert "line 2:" not in text
+        for number, (_, reason) in enumerate(future, start=3):
+            assert f"line {number}: {reason}" in text, text
+        assert text.count("время в будущем; импортируются только прошедшие события") == len(future)
+        assert not model.objects.exists()
+        # Up to now is the past: the good line alone imports.
+        call_command(command, write(tmp_path, "good.csv", header + good))
+    assert model.objects.count() == 1

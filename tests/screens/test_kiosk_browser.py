@@ -363,3 +363,58 @@ def test_the_pairing_page_offers_a_finger_sized_button_on_the_kiosks_touch_scree
     button.tap()
     expect(page).to_have_url(f"{server.url}/kiosk/pairing/")
     expect(page.locator("#kiosk")).to_have_attribute("data-connected", "1")
+
+
+def test_a_kiosk_whose_first_answer_is_lost_prints_one_ticket(daphne, kiosk_page, db):
+    office = make_office("lost", kiosk_open=True)
+    add_services(office)
+    server = daphne()
+    page = kiosk_page
+    keys = []
+
+    def lose_the_first_answer(route):
+        keys.append(route.request.header_value("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server issues the ticket...
+            route.abort("connectionreset")  # ...and its answer never reaches the kiosk
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/offices/lost/tickets/", lose_the_first_answer)
+    open_kiosk(page, server, "lost")
+    take(page, "fl")
+    expect(page.locator("#t-number")).to_have_text("А001")
+    wait_for(page, "window.__printed === 1")
+    assert Ticket.objects.filter(office=office).count() == 1
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    expect(page.locator("#error")).to_be_hidden()
+    # The next touch is a new ticket, under a new key.
+    page.get_by_role("button", name="Готово").click()
+    take(page, "fl")
+    expect(page.locator("#t-number")).to_have_text("А002")
+    wait_for(page, "window.__printed === 2")
+    assert len(keys) == 3 and keys[2] != keys[0]
+    assert Ticket.objects.filter(office=office).count() == 2
+
+
+def test_a_kiosk_retries_through_a_proxys_503_while_the_server_restarts(daphne, kiosk_page, db):
+    office = make_office("restart", kiosk_open=True)
+    add_services(office)
+    server = daphne()
+    page = kiosk_page
+    keys = []
+
+    def restarting(route):
+        keys.append(route.request.header_value("idempotency-key"))
+        if len(keys) <= 2:
+            route.fulfill(status=503, content_type="text/html", body="<h1>503</h1>")  # nginx, no upstream yet
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/offices/restart/tickets/", restarting)
+    open_kiosk(page, server, "restart")
+    take(page, "fl")
+    expect(page.locator("#t-number")).to_have_text("А001")
+    wait_for(page, "window.__printed === 1")
+    assert len(keys) == 3 and len(set(keys)) == 1
+    assert Ticket.objects.filter(office=office).count() == 1

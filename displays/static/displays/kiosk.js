@@ -107,19 +107,50 @@
     el("confirm").hidden = true;
   }
 
+  // One touch, one key: a retry after a lost answer (a restart, a dropped connection)
+  // sends the same key, and the server answers with the ticket it already issued.
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    // randomUUID needs a secure context; a kiosk on plain http on the LAN still has getRandomValues.
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  const RETRY_DELAYS_MS = [500, 1000, 2000, 4000];
+  const RETRY_STATUSES = [502, 503, 504]; // the proxy's answer while the server restarts
+
+  async function postOnce(url, body) {
+    const key = newKey();
+    for (let attempt = 0; ; attempt += 1) {
+      let response = null;
+      try {
+        response = await fetch(url, {
+          method: "POST",
+          headers: {
+            "Content-Type": "application/json",
+            Accept: "application/json",
+            "X-CSRFToken": fmt.csrf(),
+            "Idempotency-Key": key,
+          },
+          credentials: "same-origin",
+          body: JSON.stringify(body),
+        });
+      } catch (e) {
+        if (attempt >= RETRY_DELAYS_MS.length) throw e;
+      }
+      if (response && (!RETRY_STATUSES.includes(response.status) || attempt >= RETRY_DELAYS_MS.length)) return response;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
+    }
+  }
+
   async function issue(service) {
     if (busy) return; // a double tap gives one ticket
     setBusy(true);
     showError("");
     try {
-      const response = await fetch(config.issueUrl, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": fmt.csrf() },
-        credentials: "same-origin",
-        body: JSON.stringify({ service, priority }),
-      });
+      const response = await postOnce(config.issueUrl, { service, priority });
       const body = await response.json().catch(() => null);
-      if (response.status === 201 && body) {
+      // 200: a retry of this touch, answered with the ticket already issued.
+      if ((response.status === 201 || response.status === 200) && body) {
         showTicket(body);
         return;
       }

@@ -1,15 +1,17 @@
-"""manage.py close_day: expire the unfinished tickets of past days."""
+"""manage.py close_day: expire the unfinished tickets of past days, forget Idempotency-Keys older than 24 h."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from offices.models import Office
+from tickets import idempotency
 from tickets.services import close_day
 
 
 class Command(BaseCommand):
     help = (
         "Закрыть день: незавершённые талоны прошедших дней получают статус «Истёк». "
-        "С --include-today — и талоны сегодняшнего дня (запускайте после закрытия офиса)."
+        "С --include-today — и талоны сегодняшнего дня (запускайте после закрытия офиса). "
+        "Заодно удаляет ключи Idempotency-Key старше 24 часов."
     )
 
     def add_arguments(self, parser):
@@ -23,4 +25,6 @@ class Command(BaseCommand):
             if target is None:
                 raise CommandError(f"Офис «{office}» не найден.")
         expired = close_day(office=target, include_today=include_today)
-        self.stdout.write(self.style.SUCCESS(f"Истёкших талонов: {expired}."))
+        # Keys of every office: they belong to issuers, not offices.
+        forgotten = idempotency.forget_expired()
+        self.stdout.write(self.style.SUCCESS(f"Истёкших талонов: {expired}. Удалено ключей повтора: {forgotten}."))
