@@ -127,11 +127,13 @@ def _issue(*, office: Office, service: Service, priority: bool, now: datetime, s
 
 
 def _lock_ticket(ticket: Ticket) -> Ticket:
-    # of=self: the joined counter is nullable, and PostgreSQL refuses FOR
-    # UPDATE on the nullable side of an outer join.
-    return (
-        Ticket.objects.select_for_update(of=("self",)).select_related("office", "service", "counter").get(pk=ticket.pk)
-    )
+    # Lock the bare row, then read it with its related rows. After waiting for
+    # the lock (a concurrent call), PostgreSQL re-checks only the locked row:
+    # rows joined to it come from the statement's old snapshot, so a ticket
+    # just called would have counter_id set and counter None. The second
+    # statement takes a fresh snapshot, after the lock is ours.
+    Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk").get()
+    return Ticket.objects.select_related("office", "service", "counter").get(pk=ticket.pk)
 
 
 def _lock_open_counter(counter: Counter) -> Counter:
@@ -139,7 +141,8 @@ def _lock_open_counter(counter: Counter) -> Counter:
     # themselves are claimed with SKIP LOCKED (or waited for, when chosen) so
     # other counters never wait on this one. of=self: without it PostgreSQL
     # also locks the joined office row, and every counter of the office would
-    # queue behind every other one.
+    # queue behind every other one. The joined office is not re-read after a
+    # lock wait (see _lock_ticket), which is harmless: it is never missing.
     counter = Counter.objects.select_for_update(of=("self",)).select_related("office").get(pk=counter.pk)
     # Retired in the admin's form (not by its action, which closes it): still
     # open, hidden from the screens, and it must not take clients any more.
