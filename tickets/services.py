@@ -136,6 +136,14 @@ def _lock_ticket(ticket: Ticket) -> Ticket:
     return Ticket.objects.select_related("office", "service", "counter").get(pk=ticket.pk)
 
 
+def _remote(ticket: Ticket, operator) -> bool:
+    """Whether ``operator`` acts on a ticket at a counter someone else holds as a
+    manager of its office (allowed, and logged as remote). Anyone else who is not
+    the counter's holder is refused by the transition (not_counter_holder)."""
+    holder = ticket.holder_id
+    return holder is not None and holder != operator.pk and access.can_manage(operator, ticket.office)
+
+
 def _lock_open_counter(counter: Counter) -> Counter:
     # Locking the counter serialises a double click at one counter; tickets
     # themselves are claimed with SKIP LOCKED (or waited for, when chosen) so
@@ -210,7 +218,7 @@ def ticket_call_chosen(*, counter: Counter, ticket: Ticket, operator, now: datet
 @transaction.atomic
 def ticket_recall(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
-    ticket.recall(operator=operator, counter=counter, at=now or timezone.now())
+    ticket.recall(operator=operator, counter=counter, at=now or timezone.now(), remote=_remote(ticket, operator))
     broadcast.announce(ticket, TicketEvent.Type.RECALLED)
     return ticket
 
@@ -218,7 +226,7 @@ def ticket_recall(*, ticket: Ticket, operator, counter: Counter | None = None, n
 @transaction.atomic
 def ticket_start(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
-    ticket.start(operator=operator, counter=counter, at=now or timezone.now())
+    ticket.start(operator=operator, counter=counter, at=now or timezone.now(), remote=_remote(ticket, operator))
     broadcast.announce(ticket, TicketEvent.Type.STARTED)
     return ticket
 
@@ -227,7 +235,7 @@ def ticket_start(*, ticket: Ticket, operator, counter: Counter | None = None, no
 def ticket_finish(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
-    ticket.finish(operator=operator, counter=counter, at=now or timezone.now())
+    ticket.finish(operator=operator, counter=counter, at=now or timezone.now(), remote=_remote(ticket, operator))
     broadcast.announce(ticket, TicketEvent.Type.FINISHED, before=before)
     return ticket
 
@@ -236,7 +244,7 @@ def ticket_finish(*, ticket: Ticket, operator, counter: Counter | None = None, n
 def ticket_no_show(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
-    ticket.no_show(operator=operator, counter=counter, at=now or timezone.now())
+    ticket.no_show(operator=operator, counter=counter, at=now or timezone.now(), remote=_remote(ticket, operator))
     broadcast.announce(ticket, TicketEvent.Type.NO_SHOW, before=before)
     return ticket
 
@@ -255,7 +263,13 @@ def ticket_postpone(
         raise InvalidPostpone()
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
-    ticket.postpone(operator=operator, minutes=minutes, counter=counter, at=now or timezone.now())
+    ticket.postpone(
+        operator=operator,
+        minutes=minutes,
+        counter=counter,
+        at=now or timezone.now(),
+        remote=_remote(ticket, operator),
+    )
     broadcast.announce(ticket, TicketEvent.Type.POSTPONED, before=before)
     return ticket
 
@@ -319,6 +333,7 @@ def ticket_transfer(
         operator=operator,
         counter=counter,
         at=now or timezone.now(),
+        remote=_remote(ticket, operator),
     )
     broadcast.announce(ticket, TicketEvent.Type.TRANSFERRED, before=before)
     return ticket
