@@ -78,3 +78,22 @@ def test_with_redis_down_every_socket_path_is_answered_without_a_5xx_and_issue_a
     # One line for the sockets for the minute, whatever their number.
     assert log.count("channel layer unreachable") == 1, log[-3000:]
     api.close()
+
+
+@pytest.mark.browser
+def test_a_display_backs_off_while_redis_is_down_instead_of_retrying_every_second(daphne, page, private_redis):
+    make_office("backoff")
+    server = daphne(REDIS_URL=private_redis.url)
+    private_redis.stop()
+    sockets = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
+    page.clock.install()
+    page.goto(f"{server.url}/display/backoff/?voice=0&chime=0")
+    # A minute of the page's time, a second at a time, with real time for each socket to open and close.
+    for _ in range(60):
+        page.clock.run_for(1000)
+        page.wait_for_timeout(60)
+    # Doubling from one second (with jitter): at most 1 + 6 attempts in a minute. A page that
+    # restarted its backoff at every open retried every 0.5-1 s (about 80).
+    assert 3 <= len(sockets) <= 8, sockets
+    assert page.locator("#display").get_attribute("data-connected") == "0"
