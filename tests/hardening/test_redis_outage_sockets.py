@@ -1,6 +1,8 @@
 """Redis unreachable: every WebSocket path answers cleanly, the office keeps working over HTTP,
 and the log gets a line a minute, not a traceback per socket."""
 
+import json
+
 import httpx
 import pytest
 from django.test import Client
@@ -48,8 +50,17 @@ def test_with_redis_down_every_socket_path_is_answered_without_a_5xx_and_issue_a
         browser.force_login(user)
         cookies[user.pk] = f"sessionid={browser.cookies['sessionid'].value}"
     origin = {"Origin": "http://127.0.0.1"}
+    # A display already connected when Redis goes away.
+    display = connect(f"{ws}/ws/offices/outage/display/", additional_headers=origin, open_timeout=15)
+    assert json.loads(display.recv(timeout=15))["type"] == "snapshot"
 
     private_redis.stop()
+    # Its next heartbeat finds the layer down: the socket is closed with the same code.
+    display.send(json.dumps({"type": "ping"}))
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            display.recv(timeout=15)
+    assert closed.value.rcvd.code == CLOSE_TRY_AGAIN_LATER
     paths = {
         "display": (f"{ws}/ws/offices/outage/display/", origin),
         "operators": (f"{ws}/ws/offices/outage/operators/", {**origin, "Cookie": cookies[operator.pk]}),
