@@ -23,7 +23,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from offices import access
 from offices.models import Office
-from tickets import broadcast, selectors
+from tickets import broadcast, outages, selectors
 from tickets.errors import MESSAGES, OFFICE_NOT_FOUND, TICKET_NOT_FOUND
 from tickets.models import Ticket
 
@@ -35,7 +35,10 @@ CLOSE_NOT_FOUND = 4404
 # A screen may ask for a fresh snapshot (the office opening or closing is a
 # change of time, not an event), but not more often than this.
 SYNC_INTERVAL_SECONDS = 10
-CLOSE_LAYER_DOWN = 1011
+# The channel layer (Redis) is unreachable: come back later (as an HTTP 503).
+# Not RFC 6455's 1013: Daphne (autobahn) sends only 1000 and 3000-4999. The
+# screens back off longer after it than after an ordinary drop (static/js/live.js).
+CLOSE_LAYER_DOWN = 4503
 
 logger = logging.getLogger(__name__)
 
@@ -82,10 +85,10 @@ class ScreenConsumer(AsyncJsonWebsocketConsumer):
             if self.sequenced_group:
                 # Not thread-sensitive: a Redis read must not queue behind the requests in the sync thread.
                 pong["seq"] = await sync_to_async(broadcast.current_seq, thread_sensitive=False)(self.sequenced_group)
-        except Exception:
+        except Exception as error:
             # The layer is unreachable: drop the socket so that the screen
             # reconnects, and resynchronises, once it is back.
-            logger.warning("screen heartbeat failed, closing", exc_info=True)
+            outages.channel_layer_unreachable(logger, error)
             await self.close(code=CLOSE_LAYER_DOWN)
             return
         await self.send_json(pong)
@@ -115,16 +118,30 @@ class ScreenConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "code": error, "message": message})
         await self.close(code=code)
 
-    async def join(self, *groups: str) -> None:
-        self.joined = list(groups)
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+    async def join(self, *groups: str) -> bool:
+        """Join the groups; when the channel layer is unreachable, accept and close
+        with CLOSE_LAYER_DOWN (a refused handshake would be a 500), and say False."""
+        self.joined = []
+        try:
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.joined.append(group)
+        except Exception as error:
+            outages.channel_layer_unreachable(logger, error)
+            await self.accept()
+            await self.close(code=CLOSE_LAYER_DOWN)
+            return False
+        return True
 
     async def disconnect(self, code):
         if self.pending_sync is not None:
             self.pending_sync.cancel()
-        for group in getattr(self, "joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        try:
+            for group in getattr(self, "joined", []):
+                await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception as error:
+            # Redis lost the membership with everything else; group_expiry ends it if not.
+            outages.channel_layer_unreachable(logger, error)
 
     async def forward(self, event):
         await self.send_json(event["message"])
@@ -150,7 +167,8 @@ class DisplayConsumer(ScreenConsumer):
         if self.office_id is None:
             return await self.refuse(CLOSE_NOT_FOUND, "not_found", OFFICE_NOT_FOUND)
         self.sequenced_group = broadcast.display_group(self.office_id)
-        await self.join(self.sequenced_group)
+        if not await self.join(self.sequenced_group):
+            return
         await self.accept()
         await self.send_json(await self.snapshot())
 
@@ -173,7 +191,8 @@ class OperatorsConsumer(ScreenConsumer):
             return await self.refuse(CLOSE_FORBIDDEN, "permission_denied", str(refusal))
         self.user_id = user.pk
         self.sequenced_group = broadcast.operators_group(self.office_id)
-        await self.join(self.sequenced_group)
+        if not await self.join(self.sequenced_group):
+            return
         await self.accept()
         await self.send_json(await self.snapshot())
         self.access_watch = asyncio.ensure_future(self.watch_access())
@@ -326,7 +345,8 @@ class TicketConsumer(ScreenConsumer):
         self.service_id = ticket.service_id
         self.service_name = ticket.service.name
         self.last_sent = None
-        await self.join(broadcast.ticket_group(ticket.token), broadcast.service_group(ticket.service_id))
+        if not await self.join(broadcast.ticket_group(ticket.token), broadcast.service_group(ticket.service_id)):
+            return
         await self.accept()
         await self.send_json(snapshot)
 

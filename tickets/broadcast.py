@@ -36,7 +36,7 @@ from django.db import transaction
 
 from offices.models import Counter, Service
 
-from . import selectors
+from . import outages, selectors
 from .models import Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -138,8 +138,8 @@ def _send(group: str, message: dict, **envelope) -> None:
         return
     try:
         async_to_sync(layer.group_send)(group, {"type": "forward", "message": message, **envelope})
-    except Exception:
-        logger.warning("broadcast lost: %s to %s", message.get("type"), group, exc_info=True)
+    except Exception as error:
+        outages.warn(logger, "broadcast", "broadcast lost: %s to %s (%r)", message.get("type"), group, error)
 
 
 def _seq_key(group: str) -> str:
@@ -175,8 +175,8 @@ def current_seq(group: str) -> int:
 def _send_numbered(group: str, message: dict) -> None:
     try:
         seq = _next_seq(group)
-    except redis.RedisError:
-        logger.warning("broadcast lost: %s to %s", message.get("type"), group, exc_info=True)
+    except redis.RedisError as error:
+        outages.warn(logger, "broadcast", "broadcast lost: %s to %s (%r)", message.get("type"), group, error)
         return
     _send(group, {**message, "seq": seq})
 

@@ -56,6 +56,12 @@ class InvalidTransition(QueueError):
     REMOTE_BREAK_NOT_OPEN = "Отправить на перерыв можно только открытое окно."
 
 
+class NotCounterHolder(QueueError):
+    code = "not_counter_holder"
+    status = 403
+    message = "Талон вызван к окну другого оператора: работать с ним может только он или руководитель офиса."
+
+
 class NotWaiting(QueueError):
     code = "not_waiting"
     status = 409

@@ -9,7 +9,7 @@ from django.db.models import F, Q
 
 from offices.models import AppendOnly, Counter, Office, Service
 
-from .errors import InvalidTransition
+from .errors import InvalidTransition, NotCounterHolder
 
 
 def new_token() -> str:
@@ -220,11 +220,28 @@ class Ticket(models.Model):
     # saves only those fields and appends one event. The caller holds a row
     # lock on the ticket (see services.py).
 
-    def _require(self, *statuses: str, counter: Counter | None = None) -> None:
+    @property
+    def holder_id(self) -> int | None:
+        """Who acts on a called or served ticket: the operator at its counter (for a
+        counter that names nobody, the operator who called it). None while it waits."""
+        if self.counter_id is None:
+            return None
+        return self.counter.operator_id or self.operator_id
+
+    def _require(self, *statuses: str, counter: Counter | None = None, operator=None, remote: bool = False) -> None:
+        """The ticket is in one of ``statuses``, at ``counter`` when one is given, and
+        ``operator`` holds its counter, unless the caller checked that they act
+        remotely (a manager: services._remote)."""
         if self.status not in statuses:
             raise InvalidTransition()
         if counter is not None and self.counter_id != counter.pk:
             raise InvalidTransition(InvalidTransition.AT_OTHER_COUNTER)
+        if operator is not None and not remote and self.holder_id not in (None, operator.pk):
+            raise NotCounterHolder()
+
+    @staticmethod
+    def _remote(remote: bool) -> dict:
+        return {"remote": True} if remote else {}
 
     def _log(self, kind: str, at: datetime, *, operator=None, counter_id=None, **data) -> "TicketEvent":
         return TicketEvent.objects.create(
@@ -263,22 +280,24 @@ class Ticket(models.Model):
         )
         self._log(TicketEvent.Type.CALLED, at, operator=operator, **data)
 
-    def recall(self, *, operator, at: datetime, counter: Counter | None = None) -> None:
-        self._require(self.Status.CALLED, counter=counter)
+    def recall(self, *, operator, at: datetime, counter: Counter | None = None, remote: bool = False) -> None:
+        self._require(self.Status.CALLED, counter=counter, operator=operator, remote=remote)
         self.recall_count += 1
         self.called_at = at
         self.save(update_fields=["recall_count", "called_at"])
-        self._log(TicketEvent.Type.RECALLED, at, operator=operator, recall_count=self.recall_count)
+        self._log(
+            TicketEvent.Type.RECALLED, at, operator=operator, recall_count=self.recall_count, **self._remote(remote)
+        )
 
-    def start(self, *, operator, at: datetime, counter: Counter | None = None) -> None:
-        self._require(self.Status.CALLED, counter=counter)
+    def start(self, *, operator, at: datetime, counter: Counter | None = None, remote: bool = False) -> None:
+        self._require(self.Status.CALLED, counter=counter, operator=operator, remote=remote)
         self.status = self.Status.SERVING
         self.started_at = at
         self.save(update_fields=["status", "started_at"])
-        self._log(TicketEvent.Type.STARTED, at, operator=operator)
+        self._log(TicketEvent.Type.STARTED, at, operator=operator, **self._remote(remote))
 
-    def finish(self, *, operator, at: datetime, counter: Counter | None = None) -> None:
-        self._require(self.Status.CALLED, self.Status.SERVING, counter=counter)
+    def finish(self, *, operator, at: datetime, counter: Counter | None = None, remote: bool = False) -> None:
+        self._require(self.Status.CALLED, self.Status.SERVING, counter=counter, operator=operator, remote=remote)
         if self.started_at is None:
             # Finished without pressing start: service began at the last call.
             self.started_at = self.called_at
@@ -286,14 +305,14 @@ class Ticket(models.Model):
         self.finished_at = at
         self.service_seconds += max((at - self.started_at).total_seconds(), 0)
         self.save(update_fields=["status", "started_at", "finished_at", "service_seconds"])
-        self._log(TicketEvent.Type.FINISHED, at, operator=operator)
+        self._log(TicketEvent.Type.FINISHED, at, operator=operator, **self._remote(remote))
 
-    def no_show(self, *, operator, at: datetime, counter: Counter | None = None) -> None:
-        self._require(self.Status.CALLED, counter=counter)
+    def no_show(self, *, operator, at: datetime, counter: Counter | None = None, remote: bool = False) -> None:
+        self._require(self.Status.CALLED, counter=counter, operator=operator, remote=remote)
         self.status = self.Status.NO_SHOW
         self.finished_at = at
         self.save(update_fields=["status", "finished_at"])
-        self._log(TicketEvent.Type.NO_SHOW, at, operator=operator)
+        self._log(TicketEvent.Type.NO_SHOW, at, operator=operator, **self._remote(remote))
 
     def transfer(
         self,
@@ -306,12 +325,13 @@ class Ticket(models.Model):
         to_operator=None,
         note: str = "",
         counter: Counter | None = None,
+        remote: bool = False,
     ) -> None:
         """Back to a queue: another service's, or only for one counter or one operator, with a note.
 
         The caller has checked that the targets belong to this office.
         """
-        self._require(self.Status.CALLED, self.Status.SERVING, counter=counter)
+        self._require(self.Status.CALLED, self.Status.SERVING, counter=counter, operator=operator, remote=remote)
         service = service or self.service
         if service.office_id != self.office_id:
             raise InvalidTransition(InvalidTransition.OTHER_OFFICE)
@@ -336,18 +356,29 @@ class Ticket(models.Model):
             note=note,
             position="front" if to_front else "back",
             counter_id=from_counter,
+            **self._remote(remote),
         )
 
-    def postpone(self, *, operator, at: datetime, minutes: int | None = None, counter: Counter | None = None) -> None:
+    def postpone(
+        self,
+        *,
+        operator,
+        at: datetime,
+        minutes: int | None = None,
+        counter: Counter | None = None,
+        remote: bool = False,
+    ) -> None:
         """Out of the way: for ``minutes`` into the postponed pool, after which it is
         called first in its service; without minutes, to the back of its queue."""
-        self._require(self.Status.CALLED, counter=counter)
+        self._require(self.Status.CALLED, counter=counter, operator=operator, remote=remote)
         from_counter = self.counter_id
         self._requeue(at, front=False)
         self.returns_at = at + timedelta(minutes=minutes) if minutes else None
         self.save(update_fields=self._REQUEUE_FIELDS)
         data = {"minutes": minutes, "returns_at": self.returns_at.isoformat()} if minutes else {}
-        self._log(TicketEvent.Type.POSTPONED, at, operator=operator, counter_id=from_counter, **data)
+        self._log(
+            TicketEvent.Type.POSTPONED, at, operator=operator, counter_id=from_counter, **data, **self._remote(remote)
+        )
 
     _REQUEUE_FIELDS = ["status", "counter", "operator", "queued_at", "called_at", "started_at"] + _PLACE_FIELDS
 

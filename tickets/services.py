@@ -127,11 +127,21 @@ def _issue(*, office: Office, service: Service, priority: bool, now: datetime, s
 
 
 def _lock_ticket(ticket: Ticket) -> Ticket:
-    # of=self: the joined counter is nullable, and PostgreSQL refuses FOR
-    # UPDATE on the nullable side of an outer join.
-    return (
-        Ticket.objects.select_for_update(of=("self",)).select_related("office", "service", "counter").get(pk=ticket.pk)
-    )
+    # Lock the bare row, then read it with its related rows. After waiting for
+    # the lock (a concurrent call), PostgreSQL re-checks only the locked row:
+    # rows joined to it come from the statement's old snapshot, so a ticket
+    # just called would have counter_id set and counter None. The second
+    # statement takes a fresh snapshot, after the lock is ours.
+    Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk").get()
+    return Ticket.objects.select_related("office", "service", "counter").get(pk=ticket.pk)
+
+
+def _remote(ticket: Ticket, operator) -> bool:
+    """Whether ``operator`` acts on a ticket at a counter someone else holds as a
+    manager of its office (allowed, and logged as remote). Anyone else who is not
+    the counter's holder is refused by the transition (not_counter_holder)."""
+    holder = ticket.holder_id
+    return holder is not None and holder != operator.pk and access.can_manage(operator, ticket.office)
 
 
 def _lock_open_counter(counter: Counter) -> Counter:
@@ -139,7 +149,8 @@ def _lock_open_counter(counter: Counter) -> Counter:
     # themselves are claimed with SKIP LOCKED (or waited for, when chosen) so
     # other counters never wait on this one. of=self: without it PostgreSQL
     # also locks the joined office row, and every counter of the office would
-    # queue behind every other one.
+    # queue behind every other one. The joined office is not re-read after a
+    # lock wait (see _lock_ticket), which is harmless: it is never missing.
     counter = Counter.objects.select_for_update(of=("self",)).select_related("office").get(pk=counter.pk)
     # Retired in the admin's form (not by its action, which closes it): still
     # open, hidden from the screens, and it must not take clients any more.
@@ -207,7 +218,7 @@ def ticket_call_chosen(*, counter: Counter, ticket: Ticket, operator, now: datet
 @transaction.atomic
 def ticket_recall(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
-    ticket.recall(operator=operator, counter=counter, at=now or timezone.now())
+    ticket.recall(operator=operator, counter=counter, at=now or timezone.now(), remote=_remote(ticket, operator))
     broadcast.announce(ticket, TicketEvent.Type.RECALLED)
     return ticket
 
@@ -215,7 +226,7 @@ def ticket_recall(*, ticket: Ticket, operator, counter: Counter | None = None, n
 @transaction.atomic
 def ticket_start(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
-    ticket.start(operator=operator, counter=counter, at=now or timezone.now())
+    ticket.start(operator=operator, counter=counter, at=now or timezone.now(), remote=_remote(ticket, operator))
     broadcast.announce(ticket, TicketEvent.Type.STARTED)
     return ticket
 
@@ -224,7 +235,7 @@ def ticket_start(*, ticket: Ticket, operator, counter: Counter | None = None, no
 def ticket_finish(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
-    ticket.finish(operator=operator, counter=counter, at=now or timezone.now())
+    ticket.finish(operator=operator, counter=counter, at=now or timezone.now(), remote=_remote(ticket, operator))
     broadcast.announce(ticket, TicketEvent.Type.FINISHED, before=before)
     return ticket
 
@@ -233,7 +244,7 @@ def ticket_finish(*, ticket: Ticket, operator, counter: Counter | None = None, n
 def ticket_no_show(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
-    ticket.no_show(operator=operator, counter=counter, at=now or timezone.now())
+    ticket.no_show(operator=operator, counter=counter, at=now or timezone.now(), remote=_remote(ticket, operator))
     broadcast.announce(ticket, TicketEvent.Type.NO_SHOW, before=before)
     return ticket
 
@@ -252,7 +263,13 @@ def ticket_postpone(
         raise InvalidPostpone()
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
-    ticket.postpone(operator=operator, minutes=minutes, counter=counter, at=now or timezone.now())
+    ticket.postpone(
+        operator=operator,
+        minutes=minutes,
+        counter=counter,
+        at=now or timezone.now(),
+        remote=_remote(ticket, operator),
+    )
     broadcast.announce(ticket, TicketEvent.Type.POSTPONED, before=before)
     return ticket
 
@@ -316,6 +333,7 @@ def ticket_transfer(
         operator=operator,
         counter=counter,
         at=now or timezone.now(),
+        remote=_remote(ticket, operator),
     )
     broadcast.announce(ticket, TicketEvent.Type.TRANSFERRED, before=before)
     return ticket

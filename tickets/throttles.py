@@ -7,6 +7,8 @@ import logging
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from . import outages
+
 logger = logging.getLogger(__name__)
 
 
@@ -14,10 +16,10 @@ def allow(throttle, request, view) -> bool:
     """The throttle's verdict; when its store (Redis) is down, the client gets the ticket."""
     try:
         return throttle.allow_request(request, view)
-    except Exception:  # the cache backends raise their own error types
+    except Exception as error:  # the cache backends raise their own error types
         # Failing open: a queue that stops issuing tickets in an outage loses
         # clients; a few unthrottled requests for a minute lose nothing.
-        logger.warning("rate limit store unavailable; %s not applied", throttle.scope, exc_info=True)
+        outages.warn(logger, "rate_limits", "rate limit store unavailable (%r): limits not applied", error)
         return True
 
 

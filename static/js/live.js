@@ -1,7 +1,8 @@
 /* LiveSocket: a WebSocket that never gives up.
  * Reconnects with exponential backoff and jitter after any outage (at least
- * every 5 s), sends a heartbeat every 10 s and treats 30 s of silence as a
- * dead connection. Every (re)connect starts with a snapshot from the server,
+ * every 5 s; every minute at most while the server says its channel layer is
+ * down, close code 4503), sends a heartbeat every 10 s and treats 30 s of
+ * silence as a dead connection. Every (re)connect starts with a snapshot from the server,
  * so the page replaces its state.
  * Office screens get numbered messages (`seq`): a gap, a number lower than
  * the last (the server's counter was reset), or a pong that shows the screen
@@ -12,6 +13,8 @@
   const HEARTBEAT_MS = 10000;
   const DEAD_AFTER_MS = 30000;
   const MAX_BACKOFF_MS = 5000;
+  const LAYER_DOWN = 4503;
+  const MAX_LAYER_DOWN_BACKOFF_MS = 60000;
   const REFUSED_RETRY_MS = 30000;
   const SYNC_ANSWER_MS = 15000;
 
@@ -54,12 +57,15 @@
       }
       this.ws = ws;
       ws.onopen = () => {
-        this.attempt = 0;
+        // The backoff restarts at the first message, not here: a server that
+        // accepts and closes at once (its channel layer down) must not be
+        // retried every second.
         this.lastSeen = Date.now();
         this.setStatus(true);
       };
       ws.onmessage = (event) => {
         this.lastSeen = Date.now();
+        this.attempt = 0;
         let message;
         try {
           message = JSON.parse(event.data);
@@ -132,7 +138,8 @@
       clearTimeout(this.timer);
       // Refusals (no sign-in, no access, unknown) are retried slowly: an admin may fix them.
       const refused = code >= 4400 && code < 4500;
-      const base = refused ? REFUSED_RETRY_MS : Math.min(MAX_BACKOFF_MS, 1000 * 2 ** this.attempt);
+      const ceiling = code === LAYER_DOWN ? MAX_LAYER_DOWN_BACKOFF_MS : MAX_BACKOFF_MS;
+      const base = refused ? REFUSED_RETRY_MS : Math.min(ceiling, 1000 * 2 ** this.attempt);
       this.attempt += 1;
       const delay = base * (0.5 + Math.random() / 2);
       this.timer = setTimeout(() => this.connect(), delay);
