@@ -32,6 +32,9 @@ HOSTILE = {
     "negative": "-1",
     "huge": "99999999999999999999",
     "dotdot": "..",
+    # A lone UTF-16 surrogate, alone and as a suffix: sent as its UTF-8 bytes, percent-encoded.
+    "surrogate": "\udc00",
+    "surrogate_suffix": "1\ud800",
 }
 # Query parameters some view reads; every request carries them all.
 QUERY_KEYS = ["office", "year", "format", "channel", "next", "page"]
@@ -41,7 +44,13 @@ BODY_KEYS = [
     "service", "priority", "counter", "minutes", "to_counter", "to_operator", "note", "position", "ticket",
     "state", "reason", "close_others", "username", "password",
 ]  # fmt: skip
-HOSTILE_BODIES = {"huge integers": 2**70, "NUL strings": "\x00"}
+# Lone surrogates go as JSON escapes ("\udc00"), which json.loads accepts.
+HOSTILE_BODIES = {
+    "huge integers": 2**70,
+    "NUL strings": "\x00",
+    "surrogates": "\udc00",
+    "surrogate suffixes": "open\udc00",
+}
 NESTED_OBJECT = '{"a":' * 5000 + "1" + "}" * 5000
 NESTED_ARRAY = "[" * 100_000
 ORIGIN = (b"origin", b"http://127.0.0.1")
@@ -59,8 +68,12 @@ def routes(patterns, prefix: str = "", params: tuple = ()) -> list[tuple[str, tu
     return sorted(set(found))
 
 
+def encoded(value: str) -> str:
+    return quote(value.encode("utf-8", "surrogatepass"), safe="")
+
+
 def fill(fmt: str, names: tuple, value: str) -> str:
-    return "/" + fmt % {name: quote(value, safe="") for name in names}
+    return "/" + fmt % {name: encoded(value) for name in names}
 
 
 @pytest.fixture
@@ -101,7 +114,7 @@ def test_every_url_pattern_answers_hostile_values_without_a_server_error(world):
         behind_sign_in = False
         for name, value in HOSTILE.items():
             path = fill(fmt, names, value)
-            url = f"{path}?{urlencode(dict.fromkeys(QUERY_KEYS, value))}"
+            url = f"{path}?{urlencode(dict.fromkeys(QUERY_KEYS, value), errors='surrogatepass')}"
             check(f"GET staff, {name}", staff.get(url), path)
             if not behind_sign_in:
                 response = anonymous.get(url)
@@ -126,7 +139,7 @@ def test_every_url_pattern_answers_hostile_values_without_a_server_error(world):
     for kind, count in sorted(table.items()):
         print(f"  {kind}: {count} requests, {failed[kind]} failed")
     assert not failures, "\n".join(failures[:30])
-    assert sum(table.values()) <= 2000
+    assert sum(table.values()) <= 2600
 
 
 async def socket_outcome(path: str, *headers) -> str:
