@@ -94,7 +94,8 @@ def kiosk(request, code: str):
     return response
 
 
-@cache_control(max_age=3600)
+# private: the image holds the ticket's secret link, which no shared cache may keep.
+@cache_control(max_age=3600, private=True)
 def ticket_qr(request, token: str):
     ticket = get_object_or_404(Ticket, token=token)
     path = reverse("tracking", args=[ticket.token])

@@ -8,6 +8,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -45,6 +47,9 @@ def exception_handler(exc, context):
         return Response(error_body("payload_too_large", PAYLOAD_TOO_LARGE), status=413)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) and "No " not in str(exc) else None)
+    elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        # DRF's session check (a signed-in page calling the API) words it in English.
+        return Response(error_body("csrf_failed", MESSAGES["csrf_failed"]), status=403)
     elif isinstance(exc, DjangoPermissionDenied):
         # The refusal of offices/access.py, in the standard format.
         exc = exceptions.PermissionDenied(str(exc) or None)
@@ -89,6 +94,20 @@ def bad_request(request, exception=None):
 
 def permission_denied(request, exception=None):
     return _error(request, 403, "permission_denied", "403.html", {"exception": str(exception or "")})
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: met in ordinary use, by a form left open while the user signed in elsewhere.
+
+    The way back is the page the form came from (its Referer, when it is this
+    site), which hands out a fresh token; else the sign-in page.
+    """
+    if _is_api(request):
+        return _error(request, 403, "csrf_failed", "")
+    back = request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("admin:login" if request.path.startswith("/admin/") else "login")
+    return render(request, "403_csrf.html", {"back": back}, status=403)
 
 
 def page_not_found(request, exception=None):

@@ -17,7 +17,9 @@ def lockout_response(request, original_response=None, credentials=None):
     seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
     if request.path.startswith("/api/"):
         response = JsonResponse(
-            error_body(TooManyAttempts.code, TooManyAttempts.message), status=TooManyAttempts.status
+            error_body(TooManyAttempts.code, TooManyAttempts.message),
+            status=TooManyAttempts.status,
+            json_dumps_params={"ensure_ascii": False},  # UTF-8 like every other API error
         )
     else:
         response = render(request, "registration/locked_out.html", {"minutes": seconds // 60}, status=429)

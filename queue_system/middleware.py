@@ -1,10 +1,11 @@
 """A page asked for while the database is away gets a clear 503, not a server error."""
 
 import logging
+import re
 
 from django.conf import settings
 from django.core import signals
-from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
@@ -44,13 +45,35 @@ def _has_nul(request) -> bool:
     return any("\x00" in value for key, value in request.META.items() if key.startswith("HTTP_"))
 
 
-class RefuseNulMiddleware:
-    """A NUL character in the path, the query or a header answers 400 before any view runs.
+# A lone UTF-16 surrogate as UTF-8 bytes (ED A0-BF ..), raw or percent-encoded. Such bytes are
+# never valid UTF-8: a client sending them sends a lone surrogate.
+ENCODED_SURROGATE = re.compile(rb"%ed%[ab][0-9a-f]|\xed[\xa0-\xbf]", re.IGNORECASE)
+FORM = "application/x-www-form-urlencoded"
+
+
+def _has_lone_surrogate(request) -> bool:
+    if ENCODED_SURROGATE.search(request.META.get("QUERY_STRING", "").encode("utf-8", "surrogateescape")):
+        return True
+    if request.method != "POST" or request.content_type != FORM:
+        return False
+    try:
+        return bool(ENCODED_SURROGATE.search(request.body))
+    except RequestDataTooBig:
+        return False  # the view's own reading of the body answers it (413 under /api/)
+
+
+class RefuseBadCharactersMiddleware:
+    """A NUL or a lone UTF-16 surrogate in what a request carries answers 400 before any view runs.
 
     PostgreSQL text cannot hold NUL: any lookup with one (a ticket token, a
     pairing code, ?office=, a session cookie) raises DataError, a 500. No
     legitimate client sends one, so it is refused here, once for every route.
     Bodies are left to the serializers and forms, whose CharFields refuse NUL.
+
+    A lone surrogate (percent-encoded in a query or a form post) would reach
+    the forms as U+FFFD; it is refused here for the same reason, so that the
+    rule is one for every input. In JSON bodies it is refused by the API's
+    parser (queue_system/parsers.py), where json has decoded the escapes.
     """
 
     async_capable = False
@@ -59,7 +82,7 @@ class RefuseNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if _has_nul(request):
+        if _has_nul(request) or _has_lone_surrogate(request):
             return bad_request(request)
         return self.get_response(request)
 
@@ -138,7 +161,7 @@ def _socket_has_nul(scope) -> bool:
 
 
 class RefuseNulSocket:
-    """The WebSocket twin of RefuseNulMiddleware: the handshake is refused (Daphne answers 403)."""
+    """The WebSocket twin of RefuseBadCharactersMiddleware's NUL rule: the handshake is refused (Daphne answers 403)."""
 
     def __init__(self, app):
         self.app = app

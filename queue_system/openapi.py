@@ -1,4 +1,8 @@
-"""OpenAPI post-processing: every operation documents the standard error body."""
+"""The OpenAPI schema and its docs page: every operation documents the standard error body, and
+their own errors are that body too."""
+
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.renderers import JSONRenderer
 
 ERROR_STATUSES = {
     "400": "Неверный запрос",
@@ -51,3 +55,24 @@ def add_error_responses(result, generator, request, public):
             if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])):
                 responses.setdefault(IDEMPOTENCY_MISMATCH[0], _error_response(IDEMPOTENCY_MISMATCH[1]))
     return result
+
+
+class JsonErrors:
+    """Errors in the API's JSON, whatever the view renders on success.
+
+    Content negotiation would render an error as the schema's YAML, or as the
+    docs page's template (whose fallback is a bare «401» in plain text).
+    """
+
+    def handle_exception(self, exc):
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+
+class SchemaView(JsonErrors, SpectacularAPIView):
+    pass
+
+
+class DocsView(JsonErrors, SpectacularSwaggerSplitView):
+    pass

@@ -134,7 +134,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "queue_system.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "queue_system.middleware.RefuseNulMiddleware",
+    "queue_system.middleware.RefuseBadCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -172,9 +172,11 @@ LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 30, minimum=1
 AXES_HANDLER = "queue_system.signin.SignInHandler"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # counts the failures per address
 AXES_CLIENT_IP_CALLABLE = "queue_system.clients.client_address"
+AXES_USERNAME_CALLABLE = "queue_system.signin.username_of"  # cut to axes' column
 AXES_VERBOSE = False
 
 ROOT_URLCONF = "queue_system.urls"
+CSRF_FAILURE_VIEW = "queue_system.errors.csrf_failure"  # the product's Russian page, not Django's
 
 TEMPLATES = [
     {
@@ -373,11 +375,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"one_line_per_minute": {"()": "queue_system.logfilters.OneLinePerMinute"}},
     "root": {
         "handlers": ["console"],
         "level": env_choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
     },
-    "loggers": {"django.request": {"level": "ERROR"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},
+        # A wrong Host header: one line a minute, not a traceback per request.
+        "django.security.DisallowedHost": {"filters": ["one_line_per_minute"]},
+    },
 }
 
 # The address printed in the tickets' QR codes, as seen from a client's phone

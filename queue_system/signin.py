@@ -11,12 +11,28 @@
 The address is the real client's (queue_system/clients.py). Failures per
 address are counted in axes' failure log, which a successful sign-in does not
 reset: four wrong guesses and then the right one still count four.
+
+A user name longer than axes' 255-character column is recorded cut to 255
+(``username_of``): no account has such a name (150 at most), so it is a wrong
+sign-in like any other, and it counts toward both limits. Stored whole, it
+would make PostgreSQL refuse the row: a 500 for anyone.
 """
 
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
 from axes.models import AccessFailureLog
 from django.conf import settings
+
+USERNAME_COLUMN = 255  # axes' AccessAttempt, AccessFailureLog and AccessLog
+
+
+def username_of(request, credentials=None) -> str | None:
+    """axes' default (the credentials, else the posted form), cut to what its tables hold."""
+    if credentials:
+        username = credentials.get(settings.AXES_USERNAME_FORM_FIELD)
+    else:
+        username = getattr(request, "data", request.POST).get(settings.AXES_USERNAME_FORM_FIELD)
+    return username[:USERNAME_COLUMN] if isinstance(username, str) else username
 
 
 def address_failures(request) -> int:

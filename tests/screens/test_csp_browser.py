@@ -2,6 +2,7 @@
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.template.loader import render_to_string
 
 from offices.models import KioskDevice, Membership
@@ -127,3 +128,36 @@ def test_the_violation_detector_sees_an_inline_style(daphne, page, db):
     page.goto(f"{server.url}/inline")
     page.wait_for_timeout(300)
     assert violations.found
+
+
+def test_a_sign_in_tab_left_open_gets_the_russian_csrf_page_and_its_link_signs_in(daphne, browser, django_user_model):
+    """Issue 19: the ordinary way to meet the CSRF page, in production settings."""
+    user = make_user(django_user_model, "tab-op")
+    # The server hashes as production does; the suite's own MD5 hasher is not among its hashers.
+    user.password = PBKDF2PasswordHasher().encode("pass-12345", PBKDF2PasswordHasher().salt())
+    user.save(update_fields=["password"])
+    server = daphne(**PRODUCTION)
+    context = browser.new_context()
+    stale, fresh = context.new_page(), context.new_page()
+    violations = Violations(stale)
+    stale.goto(f"{server.url}/login/")
+    # Signing in in the other tab rotates the CSRF token the first tab's form holds.
+    fresh.goto(f"{server.url}/login/")
+    fresh.fill("#id_username", "tab-op")
+    fresh.fill("#id_password", "pass-12345")
+    with fresh.expect_navigation():
+        fresh.click("button[type=submit]")
+    assert "/login/" not in fresh.url  # signed in
+    stale.fill("#id_username", "tab-op")
+    stale.fill("#id_password", "pass-12345")
+    with stale.expect_navigation():
+        stale.click("button[type=submit]")
+    assert stale.locator("h1").inner_text() == "Страница устарела"
+    assert stale.evaluate("document.documentElement.lang") == "ru"
+    stale.wait_for_timeout(300)
+    assert violations.found == []
+    with stale.expect_navigation():
+        stale.click("text=Открыть страницу заново")
+    assert stale.url == f"{server.url}/login/"  # the page the form came from
+    assert stale.locator("#id_username").count() == 1  # a fresh form, whose token works
+    context.close()
