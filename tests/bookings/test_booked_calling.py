@@ -109,3 +109,27 @@ def test_close_day_erases_names_and_phones_after_booking_data_days(booking_offic
     assert bookings_close_day(now=SLOT + timedelta(days=30, seconds=1)) == (0, 1)
     booking.refresh_from_db()
     assert (booking.name, booking.phone, booking.client_address) == ("", "", "")
+
+
+def test_the_monitor_counts_todays_bookings_expected_checked_in_and_no_show(booking_office):
+    from bookings.selectors import bookings_today
+
+    booked_ticket(booking_office)  # 10:30, checked in
+    for minute in (0, 45):
+        start = moscow(10, minute)
+        booking_create(office=booking_office, service=booking_office.svc["fl"], start=start, now=BOOKED_AT)
+    cancelled = booking_create(office=booking_office, service=booking_office.svc["fl"], start=SLOT, now=BOOKED_AT)
+    from bookings.services import booking_cancel
+
+    booking_cancel(booking=cancelled, now=BOOKED_AT)
+    # 10:20: the 10:00 booking is past its late window, the 10:45 one still expected.
+    assert bookings_today(booking_office, moscow(10, 20)) == {"expected": 1, "checked_in": 1, "no_show": 1}
+
+
+def test_a_booked_ticket_crosses_the_monitor_norm_counting_from_its_slot(booking_office):
+    from displays.monitor import norm_now
+
+    booked_ticket(booking_office, checked_in=moscow(10, 16))
+    # Norm 15 min: from the 10:30 slot start, over at 10:45, not at 10:31 as from the check-in.
+    fl = next(s for s in norm_now(booking_office, moscow(10, 40))["services"] if s["code"] == "fl")
+    assert fl["over"] == 0 and fl["over_at"] == ["2026-12-07T07:45:00+00:00"]
