@@ -41,6 +41,7 @@ urlpatterns = [
     path("reports/channels/", reports_api.Channels.as_view(), name="api-report-channels"),
     path("reports/personal-account/", reports_api.PersonalAccount.as_view(), name="api-report-personal-account"),
     path("reports/contact-center/", reports_api.ContactCenter.as_view(), name="api-report-contact-center"),
+    path("reports/bookings/", reports_api.Bookings.as_view(), name="api-report-bookings"),
 ]
 
 
