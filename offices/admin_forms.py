@@ -83,6 +83,19 @@ class OfficeForm(forms.ModelForm):
         "Код хранится в истории окон: не меняйте коды существующих причин.",
     )
 
+    booking_prefix = forms.CharField(
+        label="Буква талонов по записи",
+        max_length=1,
+        required=False,
+        help_text="Одна буква; пусто — «З».",
+    )
+
+    def clean_booking_prefix(self) -> str:
+        prefix = self.cleaned_data.get("booking_prefix") or Office._meta.get_field("booking_prefix").default
+        if not prefix.isalpha():
+            raise forms.ValidationError("Нужна одна буква, например «З».")
+        return prefix
+
     class Meta:
         model = Office
         # The admin's fieldsets choose the fields shown; these are the editable ones.

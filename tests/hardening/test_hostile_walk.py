@@ -126,7 +126,7 @@ def test_every_url_pattern_answers_hostile_values_without_a_server_error(world):
     for kind, count in sorted(table.items()):
         print(f"  {kind}: {count} requests, {failed[kind]} failed")
     assert not failures, "\n".join(failures[:30])
-    assert sum(table.values()) <= 2000
+    assert sum(table.values()) <= 2500  # 2128 with the pre-booking pages and API
 
 
 async def socket_outcome(path: str, *headers) -> str:
