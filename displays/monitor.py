@@ -8,7 +8,9 @@ change: the monitor applies the operators group's messages directly.
 Definitions (shown on the monitor, pinned by tests/monitor/test_monitor_read_model.py):
 
 * A ticket's wait so far is ``wait_seconds + (now − queued_at)`` while it
-  waits: the same sum ``Ticket.call`` will store when it is called.
+  waits: the same sum ``Ticket.call`` will store when it is called. For a
+  booked ticket, from max(queued_at, slot start): ``Ticket.waits_since``.
+* Today's bookings: expected, checked in, no-show (bookings.selectors.bookings_today).
 * Waiting over the norm now: today's waiting tickets whose wait so far
   exceeds the office's ``wait_norm_minutes``. Each waiting ticket comes with
   the moment it crosses the norm (``over_at``), so the screen keeps the count
@@ -29,6 +31,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
+from bookings.selectors import bookings_today
 from offices.models import Counter, Office
 from tickets import broadcast, selectors
 from tickets.models import Ticket
@@ -50,8 +53,11 @@ def norm_now(office: Office, now: datetime | None = None) -> dict:
     services = list(office.services.filter(active=True))
     rows: dict[int, list[tuple[datetime, float]]] = {}
     waiting = Ticket.objects.waiting_on(office, day).order_by("queued_at", "id")
-    for service_id, queued_at, waited in waiting.values_list("service_id", "queued_at", "wait_seconds"):
-        rows.setdefault(service_id, []).append((queued_at, waited))
+    for service_id, queued_at, slot_start, waited in waiting.values_list(
+        "service_id", "queued_at", "slot_start", "wait_seconds"
+    ):
+        since = max(queued_at, slot_start) if slot_start else queued_at
+        rows.setdefault(service_id, []).append((since, waited))
     settled = (
         Ticket.objects.filter(office=office, local_date=day, status__in=[*Ticket.ACTIVE, Ticket.Status.DONE])
         .order_by()
@@ -178,6 +184,7 @@ def _stats(office: Office, now: datetime) -> dict:
         "today": selectors.today_stats(office),
         "norm": norm_now(office, now),
         "chart": day_chart(office, now),
+        "bookings": bookings_today(office, now),
     }
 
 

@@ -67,6 +67,7 @@ def kiosk(request, code: str):
         "socket": f"/ws/offices/{office.code}/display/",
         "issueUrl": f"/api/v1/offices/{office.code}/tickets/",
         "queueUrl": f"/api/v1/offices/{office.code}/queue/",
+        "checkInUrl": f"/api/v1/offices/{office.code}/check-in/",
         "timezone": office.timezone,
         "returnAfterMs": 10000,
         # The large-text, high-contrast mode is one client's: it ends with the kiosk back at its start
@@ -86,6 +87,8 @@ def kiosk(request, code: str):
         "demo": office.kiosk_open,
         # Only a paired kiosk or staff may grant priority (a remote request for it gets 403).
         "may_grant_priority": issuer in ("kiosk", "staff"),
+        # Check-in by a booking's code: on a kiosk (or for staff) of an office that takes bookings.
+        "booking": issuer in ("kiosk", "staff") and office.services.filter(active=True, booking_enabled=True).exists(),
         "next_opening": office.next_opening_text(),
     }
     response = render(request, "displays/kiosk.html", context)

@@ -164,6 +164,7 @@ class OfficeAdmin(OfficeScopedAdmin, admin.ModelAdmin):
             {"fields": ["kiosk_open", "remote_tickets", "stop_issuing_minutes", "wait_norm_minutes"]},
         ),
         ("Табло в зале", {"fields": ["ticker_text", "display_chime", "display_voice"]}),
+        ("Предварительная запись", {"fields": ["booking_prefix", "closed_dates"]}),
         (
             "Рабочее место оператора",
             {"fields": ["call_chosen", "break_reasons", "break_limit_minutes", "service_limit_minutes"]},
@@ -200,11 +201,29 @@ class RetireInsteadOfDelete:
     delete_selected_confirmation_template = "admin/retire_selected_instead.html"
 
 
+SERVICE_FIELDS = ["office", "code", "name", "prefix", "channel", "group", "description", "kiosk_order", "active"]
+
+
 @admin.register(Service)
 class ServiceAdmin(OfficeScopedAdmin, RetireInsteadOfDelete, admin.ModelAdmin):
     list_display = ["name", "office", "code", "prefix", "channel", "group", "active", "kiosk_order"]
     list_filter = ["office", "channel", "active"]
-    fields = ["office", "code", "name", "prefix", "channel", "group", "description", "kiosk_order", "active"]
+    fieldsets = [
+        (None, {"fields": SERVICE_FIELDS}),
+        (
+            "Предварительная запись",
+            {
+                "fields": [
+                    "booking_enabled",
+                    "slot_minutes",
+                    "per_slot",
+                    "days_ahead",
+                    "cutoff_minutes",
+                    "booking_hours",
+                ]
+            },
+        ),
+    ]
     actions = ["deactivate"]
 
     @admin.action(description="Вывести из работы (скрыть с киосков)")

@@ -83,13 +83,26 @@ class OfficeForm(forms.ModelForm):
         "Код хранится в истории окон: не меняйте коды существующих причин.",
     )
 
+    booking_prefix = forms.CharField(
+        label="Буква талонов по записи",
+        max_length=1,
+        required=False,
+        help_text="Одна буква; пусто — «З».",
+    )
+
+    def clean_booking_prefix(self) -> str:
+        prefix = self.cleaned_data.get("booking_prefix") or Office._meta.get_field("booking_prefix").default
+        if not prefix.isalpha():
+            raise forms.ValidationError("Нужна одна буква, например «З».")
+        return prefix
+
     class Meta:
         model = Office
         # The admin's fieldsets choose the fields shown; these are the editable ones.
         fields = [
             "name", "code", "address", "timezone", "kiosk_open", "remote_tickets", "stop_issuing_minutes",
             "wait_norm_minutes", "ticker_text", "display_chime", "display_voice", "call_chosen", "break_reasons",
-            "break_limit_minutes", "service_limit_minutes",
+            "break_limit_minutes", "service_limit_minutes", "booking_prefix", "closed_dates",
         ]  # fmt: skip
 
 

@@ -8,7 +8,7 @@ left alone for the same reason.
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -43,9 +43,11 @@ OFFICE_KEYS = (
     "hours",
     "services",
     "counters",
+    "closed_dates",
+    "booking_prefix",
 )
 BREAK_REASON_KEYS = ("code", "name")
-SERVICE_KEYS = ("code", "name", "prefix", "channel", "active", "group", "description")
+SERVICE_KEYS = ("code", "name", "prefix", "channel", "active", "group", "description", "booking")
 COUNTER_KEYS = ("number", "services", "backup_services")
 
 
@@ -84,6 +86,46 @@ def _parse_hours(text) -> tuple[time, time] | None:
     if closes != time(0, 0) and closes <= opens:
         return None
     return opens, closes
+
+
+# A service's `booking:` keys with their defaults (whole minutes, places or days).
+BOOKING_DEFAULTS = {"slot_minutes": 15, "per_slot": 1, "days_ahead": 14, "cutoff_minutes": 60}
+BOOKING_LIMITS = {
+    "slot_minutes": (5, 240),
+    "per_slot": (1, 100),
+    "days_ahead": (1, 366),
+    "cutoff_minutes": (0, 7 * 1440),
+}
+
+
+def _check_booking(where: str, booking, office_hours: dict, problems: list[str]) -> None:
+    if not isinstance(booking, dict):
+        problems.append(f"{where}: ожидается словарь slot_minutes, per_slot, days_ahead, cutoff_minutes, hours")
+        return
+    for key in booking:
+        if key not in BOOKING_DEFAULTS and key != "hours":
+            problems.append(f"{where}.{key}: неизвестный параметр записи")
+    for key, (low, high) in BOOKING_LIMITS.items():
+        value = booking.get(key, BOOKING_DEFAULTS[key])
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            problems.append(f"{where}.{key}: нужно целое число от {low} до {high}")
+    hours = booking.get("hours", {})
+    if not isinstance(hours, dict) or not hours:
+        problems.append(f"{where}.hours: нужны часы записи «день: ЧЧ:ММ-ЧЧ:ММ»")
+        return
+    for day, text in hours.items():
+        parsed = _parse_hours(text)
+        if day not in WEEKDAYS:
+            problems.append(f"{where}.hours.{day}: неизвестный день, допустимы {', '.join(WEEKDAYS)}")
+        elif parsed is None:
+            problems.append(f"{where}.hours.{day}: «{text}» — нужен формат ЧЧ:ММ-ЧЧ:ММ, закрытие позже открытия")
+        else:
+            office = _parse_hours(office_hours.get(day, "")) if isinstance(office_hours, dict) else None
+            midnight = time(0, 0)
+            if office is None or not (
+                office[0] <= parsed[0] and (office[1] == midnight or (parsed[1] != midnight and parsed[1] <= office[1]))
+            ):
+                problems.append(f"{where}.hours.{day}: часы записи «{text}» должны быть внутри часов работы офиса")
 
 
 def _check_office(index: int, raw, problems: list[str]) -> None:
@@ -131,6 +173,18 @@ def _check_office(index: int, raw, problems: list[str]) -> None:
             problems.append(f"{r_where}.code: причина «{r_code}» указана дважды")
         else:
             reason_codes.add(r_code)
+    prefix = raw.get("booking_prefix", "З")
+    if not isinstance(prefix, str) or len(prefix) != 1 or not prefix.isalpha():
+        problems.append(f"{where}.booking_prefix: нужна одна буква, например «З»")
+    closed = raw.get("closed_dates", [])
+    if not isinstance(closed, list):
+        problems.append(f"{where}.closed_dates: ожидается список дат ГГГГ-ММ-ДД")
+        closed = []
+    for value in closed:
+        try:
+            date.fromisoformat(value if isinstance(value, str) else str(value))
+        except ValueError:
+            problems.append(f"{where}.closed_dates: «{value}» — нужна дата ГГГГ-ММ-ДД")
     hours = raw.get("hours", {})
     if not isinstance(hours, dict):
         problems.append(f"{where}.hours: ожидается словарь «день: ЧЧ:ММ-ЧЧ:ММ»")
@@ -171,6 +225,8 @@ def _check_office(index: int, raw, problems: list[str]) -> None:
             value = service.get(key, "")
             if not isinstance(value, str) or len(value) > limit:
                 problems.append(f"{s_where}.{key}: нужна строка до {limit} символов")
+        if service.get("booking") is not None:
+            _check_booking(f"{s_where}.booking", service["booking"], hours, problems)
     counters = raw.get("counters", [])
     numbers = set()
     if not isinstance(counters, list):
@@ -226,6 +282,16 @@ def parse(text: str):
         raise ConfigError([f"файл не является корректным YAML: {exc}"]) from None
 
 
+def _booking_fields(booking) -> dict:
+    if booking is None:
+        return {"booking_enabled": False}
+    return {
+        "booking_enabled": True,
+        **{key: booking.get(key, default) for key, default in BOOKING_DEFAULTS.items()},
+        "booking_hours": dict(booking.get("hours", {})),
+    }
+
+
 @transaction.atomic
 def apply(data) -> LoadResult:
     problems = validate(data)
@@ -251,6 +317,9 @@ def apply(data) -> LoadResult:
                 ],
                 "break_limit_minutes": raw.get("break_limit_minutes", 30),
                 "service_limit_minutes": raw.get("service_limit_minutes", 20),
+                # YAML reads an unquoted 2026-12-31 as a date: stored as text either way.
+                "closed_dates": sorted(str(d) for d in raw.get("closed_dates", [])),
+                "booking_prefix": raw.get("booking_prefix", "З"),
             },
         )
         result.offices += 1
@@ -273,6 +342,7 @@ def apply(data) -> LoadResult:
                     "kiosk_order": order,
                     "group": raw_service.get("group", "").strip(),
                     "description": raw_service.get("description", "").strip(),
+                    **_booking_fields(raw_service.get("booking")),
                 },
             )
             services[service.code] = service

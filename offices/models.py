@@ -77,6 +77,15 @@ class Office(models.Model):
     )
     break_limit_minutes = models.PositiveIntegerField("предел перерыва, мин", default=30)
     service_limit_minutes = models.PositiveIntegerField("предел обслуживания одного клиента, мин", default=20)
+    # Pre-booking (bookings app): days on which nothing can be booked, and the
+    # letter of the tickets issued at a booking's check-in.
+    closed_dates = models.JSONField(
+        "нерабочие дни (праздники)",
+        default=list,
+        blank=True,
+        help_text='Даты без предварительной записи, например ["2026-12-31", "2027-01-01"]',
+    )
+    booking_prefix = models.CharField("буква талонов по записи", max_length=1, default="З")
 
     class Meta:
         verbose_name = "офис (ЦОК)"
@@ -195,6 +204,9 @@ class Office(models.Model):
         codes = [r.get("code") for r in self.break_reasons]
         return code in codes or (not codes and code == self.DEFAULT_BREAK_REASON)
 
+    def is_holiday(self, day: date) -> bool:
+        return day.isoformat() in (self.closed_dates or [])
+
 
 class OfficeHours(models.Model):
     """Opening hours for one weekday. ``closes`` of 00:00 means midnight at the end of the day."""
@@ -257,6 +269,18 @@ class Service(models.Model):
     description = models.CharField(
         "описание", max_length=200, blank=True, help_text="одна строка под названием на киоске"
     )
+    # Pre-booking of this service (bookings app); off by default.
+    booking_enabled = models.BooleanField("предварительная запись", default=False)
+    slot_minutes = models.PositiveIntegerField("длительность слота, мин", default=15)
+    per_slot = models.PositiveIntegerField("мест в слоте", default=1)
+    days_ahead = models.PositiveIntegerField("запись на дней вперёд", default=14)
+    cutoff_minutes = models.PositiveIntegerField("запись закрывается до начала слота, мин", default=60)
+    booking_hours = models.JSONField(
+        "часы записи",
+        default=dict,
+        blank=True,
+        help_text='По дням недели внутри часов работы офиса, например {"mon": "09:00-12:00", "wed": "13:00-16:00"}',
+    )
 
     class Meta:
         verbose_name = "услуга"
@@ -272,6 +296,35 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
+
+    def booking_slots(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The booking slots of a local day as (start, end) in the office's time zone.
+
+        Slots tile the day's booking hours from their start, each ``slot_minutes``
+        long, and are clipped to the office's hours that day: a slot that would
+        end after closing is not offered. A holiday or a day without booking
+        hours has none.
+        """
+        office = self.office
+        if not self.booking_enabled or office.is_holiday(day):
+            return []
+        text = (self.booking_hours or {}).get(WEEKDAYS[day.weekday()])
+        hours = office._hours_by_weekday().get(day.weekday())
+        if not text or hours is None or not self.slot_minutes:
+            return []
+        tz = office.tz
+        first, last = (time.fromisoformat(part) if part != "24:00" else time(0, 0) for part in text.split("-"))
+        begin = datetime.combine(day, first, tzinfo=tz)
+        end = datetime.combine(day + timedelta(days=1) if last == time(0, 0) else day, last, tzinfo=tz)
+        opens, closes = hours.bounds(day, tz)
+        begin, end = max(begin, opens), min(end, closes)
+        step = timedelta(minutes=self.slot_minutes)
+        slots = []
+        start = begin
+        while start + step <= end:
+            slots.append((start, start + step))
+            start += step
+        return slots
 
 
 class CounterQuerySet(models.QuerySet):

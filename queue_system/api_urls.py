@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
 
+from bookings import api as bookings_api
 from reports import api as reports_api
 from tickets.api import AuthToken, CounterViewSet, OfficeViewSet, TicketTrack, TicketViewSet
 from tickets.errors import UNKNOWN_API_ADDRESS
@@ -17,6 +18,10 @@ urlpatterns = [
     path("offices/<slug:code>/queue/", OfficeViewSet.as_view({"get": "queue"}), name="api-office-queue"),
     path("offices/<slug:code>/tickets/", OfficeViewSet.as_view({"post": "issue"}), name="api-ticket-issue"),
     path("offices/<slug:code>/tickets/today/", TicketViewSet.as_view({"get": "today"}), name="api-office-tickets"),
+    path("offices/<slug:code>/slots/", bookings_api.Slots.as_view(), name="api-booking-slots"),
+    path("offices/<slug:code>/bookings/", bookings_api.Bookings.as_view(), name="api-bookings"),
+    path("offices/<slug:code>/check-in/", bookings_api.CheckIn.as_view(), name="api-booking-check-in"),
+    path("bookings/<str:token>/", bookings_api.BookingByToken.as_view(), name="api-booking"),
     path("counters/<int:pk>/", CounterViewSet.as_view({"get": "retrieve"}), name="api-counter"),
     path("counters/<int:pk>/call-next/", CounterViewSet.as_view({"post": "call_next"}), name="api-counter-call-next"),
     path("counters/<int:pk>/state/", CounterViewSet.as_view({"post": "state"}), name="api-counter-state"),
@@ -36,6 +41,7 @@ urlpatterns = [
     path("reports/channels/", reports_api.Channels.as_view(), name="api-report-channels"),
     path("reports/personal-account/", reports_api.PersonalAccount.as_view(), name="api-report-personal-account"),
     path("reports/contact-center/", reports_api.ContactCenter.as_view(), name="api-report-contact-center"),
+    path("reports/bookings/", reports_api.Bookings.as_view(), name="api-report-bookings"),
 ]
 
 

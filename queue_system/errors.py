@@ -35,7 +35,7 @@ def _first_message(detail) -> str:
 
 def exception_handler(exc, context):
     if isinstance(exc, QueueError):
-        return Response(error_body(exc.code, exc.message), status=exc.status)
+        return Response(error_body(exc.code, exc.message, **getattr(exc, "extra", {})), status=exc.status)
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.error("database unavailable: %s", exc)
         return Response(

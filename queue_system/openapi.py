@@ -28,6 +28,11 @@ ERROR_SCHEMA = {
                 "code": {"type": "string", "description": "стабильный код для программ"},
                 "message": {"type": "string", "description": "текст для человека, по-русски"},
                 "fields": {"type": "object", "description": "ошибки по полям, для code=invalid"},
+                "opens_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "для code=too_early: с какого момента можно получить талон по записи",
+                },
             },
         }
     },

@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "queue_system.apps.AxesConfig",  # django-axes, with a Russian name in the admin
     "offices",
     "tickets",
+    "bookings",
     "displays",
     "reports",
 ]
@@ -411,3 +412,14 @@ KIOSK_PAIRING_HOURS = env_int("KIOSK_PAIRING_HOURS", 24, minimum=1)
 
 # Estimated wait: the default service time when a service has no history yet.
 DEFAULT_SERVICE_SECONDS = env_int("DEFAULT_SERVICE_SECONDS", 300, minimum=1)
+
+# Pre-booking (bookings app). A booked client may check in at the kiosk from
+# EARLY minutes before the slot to LATE minutes after its start; after that the
+# booking reads as a no-show. Active bookings (booked, not yet a no-show) are
+# limited per phone and per client address: the abuse protection of booking.
+# Names and phones are erased by close_day this many days after the visit.
+BOOKING_CHECKIN_EARLY_MINUTES = env_int("BOOKING_CHECKIN_EARLY_MINUTES", 15)
+BOOKING_CHECKIN_LATE_MINUTES = env_int("BOOKING_CHECKIN_LATE_MINUTES", 10)
+BOOKINGS_PER_PHONE = env_int("BOOKINGS_PER_PHONE", 2, minimum=1)
+BOOKINGS_PER_ADDRESS = env_int("BOOKINGS_PER_ADDRESS", 5, minimum=1)
+BOOKING_DATA_DAYS = env_int("BOOKING_DATA_DAYS", 30, minimum=1)

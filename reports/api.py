@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from offices.models import Service
 from tickets.errors import InvalidChannel, InvalidFormat
 
-from . import exports, selectors
+from . import bookings, exports, selectors
 from .params import ReportScope, parse_year
 
 YEAR = OpenApiParameter("year", OpenApiTypes.INT, description="год отчёта")
@@ -113,3 +113,21 @@ class ContactCenter(ReportView):
     def get(self, request):
         year, _ = self.scope(request)
         return self.respond(request, selectors.contact_center(year), exports.contact_center_tables)
+
+
+class Bookings(ReportView):
+    name, sheet = "bookings", "Предварительная запись"
+
+    @extend_schema(
+        parameters=[YEAR, OFFICE, FORMAT],
+        responses=REPORT_RESPONSES,
+        summary="Предварительная запись: записи, неявки, ожидание по записи и без",
+    )
+    def get(self, request):
+        year, scope = self.scope(request)
+        data = {
+            "year": year,
+            "office": scope.office.code if scope.office else None,
+            **bookings.bookings_report(year, scope.offices),
+        }
+        return self.respond(request, data, exports.bookings_tables)

@@ -241,3 +241,22 @@ def contact_center_tables(report: dict) -> list[Table]:
             ],
         )
     ]
+
+
+def bookings_tables(report: dict) -> list[Table]:
+    columns = [
+        "Месяц", "Офис", "Услуга", "Записано", "Отменено", "Пришли", "Не пришли",
+        "Ожидание по записи (ч:мм:сс)", "Ожидание без записи (ч:мм:сс)", "По записи ждали дольше 5 мин (%)",
+    ]  # fmt: skip
+    kinds = [TEXT, TEXT, TEXT, COUNT, COUNT, COUNT, COUNT, HMS, HMS, SHARE]
+
+    def line(row: dict, month: str, office: str, service: str) -> list:
+        return [
+            month, office, service, row["booked"], row["cancelled"], row["checked_in"], row["no_show"],
+            row["avg_wait_booked_seconds"], row["avg_wait_walk_in_seconds"], row["booked_over_5_min_share"],
+        ]  # fmt: skip
+
+    rows = [line(r, r["month_name"], r["office_name"], r["service_name"]) for r in report["rows"]]
+    if report["total"]:
+        rows.append(line(report["total"], "Итого", "", ""))
+    return [Table(f"Предварительная запись, {report['year']}", columns, kinds, rows)]

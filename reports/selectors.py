@@ -12,6 +12,11 @@ Metric definitions (each pinned by tests/reports/test_definitions.py):
   ``service_seconds`` (for a plain visit: finish − start, where start is the
   call when the operator never pressed start). Both are summed over the
   queues and counters a transferred ticket went through.
+* A booked ticket (pre-booking, checked in at the kiosk) waits from
+  max(check-in, slot start) to its first call: a client who checks in early
+  is not kept waiting by the queue before their slot, so that time is not
+  wait. ``Ticket.call`` records it so (``Ticket.waits_since``); every average
+  and share here, the monitor and the estimates read that ``wait_seconds``.
 * A month's average is the arithmetic mean over that month's tickets; the
   year's total («Итого») is the mean over all the year's tickets, not the mean
   of the twelve monthly values. Means are rounded to whole seconds, halves up,

@@ -8,6 +8,7 @@ from tickets.errors import InvalidYear
 from tickets.models import Ticket
 
 from . import selectors
+from .bookings import bookings_report
 from .exports import LABELS
 from .models import Disclosure
 from .params import ReportScope, parse_year
@@ -97,6 +98,7 @@ def reports(request):
             "chart": chart,
             "labels": LABELS,
             "month_headers": list(zip(selectors.MONTHS, MONTHS_SHORT, strict=True)),
+            "bookings": bookings_report(year, scope.offices),
             **tables,
         },
     )

@@ -20,17 +20,31 @@ def new_token() -> str:
 #   1. a transfer to the front of a queue (``front``);
 #   2. a ticket back from the postponed pool whose time has come (``returns_at``, earliest first);
 #   3. priority (льготная категория);
-#   4. the longest in the queue (``queued_at``), then the ticket's id.
+#   4. a booked ticket (checked in at the kiosk) whose slot has started, earliest slot first;
+#   5. the longest in the queue (``queued_at``), then the ticket's id.
 # A pooled ticket whose return time is still ahead is not in the queue at all:
 # ``in_queue(now)`` leaves it out, so no timer process moves it back; it joins
-# at step 2 as soon as the query's ``now`` passes its ``returns_at``.
-CALL_ORDER = (
-    F("front").desc(),
-    F("returns_at").asc(nulls_last=True),
-    F("priority").desc(),
-    F("queued_at").asc(),
-    F("id").asc(),
-)
+# at step 2 as soon as the query's ``now`` passes its ``returns_at``. Step 4 is
+# the same trick: the query compares ``slot_start`` with its ``now``, so a
+# booked ticket waits like any other (step 5) until its slot starts and then
+# moves ahead of the walk-ins with no timer.
+
+
+def call_order(now: datetime) -> tuple:
+    """The call order at the moment ``now`` (the booked tickets' step depends on it)."""
+    slot_started = models.Case(
+        models.When(slot_start__lte=now, then=F("slot_start")),
+        default=models.Value(None),
+        output_field=models.DateTimeField(),
+    )
+    return (
+        F("front").desc(),
+        F("returns_at").asc(nulls_last=True),
+        F("priority").desc(),
+        slot_started.asc(nulls_last=True),
+        F("queued_at").asc(),
+        F("id").asc(),
+    )
 
 
 class TicketQuerySet(models.QuerySet):
@@ -80,16 +94,14 @@ class TicketQuerySet(models.QuerySet):
     def at_counter(self, counter: Counter) -> "TicketQuerySet":
         return self.active().filter(counter=counter)
 
-    def in_call_order(self, now: datetime | None = None) -> "TicketQuerySet":
-        """CALL_ORDER; given ``now``, tickets still parked in the pool come after the queue."""
-        if now is None:
-            return self.order_by(*CALL_ORDER)
+    def in_call_order(self, now: datetime) -> "TicketQuerySet":
+        """The call order at ``now``; tickets still parked in the pool come after the queue."""
         parked = models.Case(
             models.When(returns_at__gt=now, then=models.Value(1)),
             default=models.Value(0),
             output_field=models.IntegerField(),
         )
-        return self.order_by(parked, *CALL_ORDER)
+        return self.order_by(parked, *call_order(now))
 
 
 class DailySequence(models.Model):
@@ -177,6 +189,9 @@ class Ticket(models.Model):
     token = models.CharField("код отслеживания", max_length=32, unique=True, default=new_token, editable=False)
     # Tickets of a previous queue system, loaded by import_tickets: they have no event log.
     imported = models.BooleanField("импортирован", default=False)
+    # Issued at a pre-booking's check-in: the booked slot's start. Called ahead of
+    # walk-ins from then on (call_order), and its wait counts from then (``call``).
+    slot_start = models.DateTimeField("запись на", null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
 
@@ -215,6 +230,17 @@ class Ticket(models.Model):
     @property
     def actions(self) -> tuple[str, ...]:
         return self.ACTIONS.get(self.status, ())
+
+    @property
+    def waits_since(self) -> datetime:
+        """Where the wait counts from: the queue entry, or a booked slot's start if later.
+
+        A booked client who checks in early is not kept waiting by the queue
+        until their slot starts, so that time is not wait (README, reports).
+        """
+        if self.slot_start is not None and self.slot_start > self.queued_at:
+            return self.slot_start
+        return self.queued_at
 
     # Transitions. Each checks the current state, sets every field it owns,
     # saves only those fields and appends one event. The caller holds a row
@@ -264,7 +290,7 @@ class Ticket(models.Model):
         self.operator = operator
         self.called_at = at
         self.started_at = None
-        self.wait_seconds += max((at - self.queued_at).total_seconds(), 0)
+        self.wait_seconds += max((at - self.waits_since).total_seconds(), 0)
         data = {"chosen": True} if chosen else {}
         if self.returns_at is not None and self.returns_at > at:
             data["from_pool"] = True

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from offices.models import Counter, Membership, Office, Service
 
-from .models import CALL_ORDER, Ticket, TicketEvent
+from .models import Ticket, TicketEvent, call_order
 
-__all__ = ["CALL_ORDER", "OfficeQueue", "office_queue"]
+__all__ = ["OfficeQueue", "call_order", "office_queue"]
 
 # How many of a service's latest finished tickets feed the estimate.
 ESTIMATE_SAMPLE = 20
@@ -140,7 +140,7 @@ def office_queue(
         tickets = tickets.filter(service_id=service_id)
     by_service: dict[int, list[WaitingTicket]] = {}
     positions: dict[int, int] = {}
-    for row in tickets.in_call_order().values_list("id", "number", "service_id", "queued_at"):
+    for row in tickets.in_call_order(now).values_list("id", "number", "service_id", "queued_at"):
         ticket = WaitingTicket(*row)
         line = by_service.setdefault(ticket.service_id, [])
         positions[ticket.id] = len(line)
@@ -319,10 +319,19 @@ def _person(user) -> str:
     return (user.get_full_name() or user.username) if user else ""
 
 
+def booked_label(ticket: Ticket) -> str:
+    """«По записи на 10:30» (the slot's start in the office's time) for a booked ticket, else empty."""
+    if ticket.slot_start is None:
+        return ""
+    return f"По записи на {ticket.slot_start.astimezone(ticket.office.tz):%H:%M}"
+
+
 def _queue_item(ticket: Ticket, *, now: datetime, counter: Counter, operator, may_call: bool) -> dict:
     marks = []
     if ticket.priority:
         marks.append(PRIORITY_LABEL)
+    if ticket.slot_start is not None:
+        marks.append(booked_label(ticket))
     if ticket.target_counter_id == counter.pk:
         marks.append("Перенаправлен в это окно")
     elif ticket.target_operator_id and operator is not None and ticket.target_operator_id == operator.pk:
@@ -350,7 +359,7 @@ def _queue_item(ticket: Ticket, *, now: datetime, counter: Counter, operator, ma
 
 def counter_workplace(counter: Counter, operator, now: datetime | None = None) -> dict:
     """What the operator's screen lists besides the current client: the tickets this
-    counter may call, in CALL_ORDER, the postponed pool with return times, and the
+    counter may call, in call order, the postponed pool with return times, and the
     choices of the transfer and break dialogs. A fixed number of queries.
 
     ``next_return_at`` is the earliest return time in the pool: the screen sets
@@ -359,13 +368,13 @@ def counter_workplace(counter: Counter, operator, now: datetime | None = None) -
     """
     now = now or timezone.now()
     office = counter.office
-    waiting = Ticket.objects.waiting_today(office, now).select_related("service")
+    waiting = Ticket.objects.waiting_today(office, now).select_related("service", "office")
     main = waiting.for_counter(counter, operator)
     backup = waiting.for_counter(counter, operator, backup=True)
     may_call = office.call_chosen
     # Call-next takes the main line before the backup one: the list shows them in that order.
-    queue = list(main.in_queue(now).order_by(*CALL_ORDER)[:WORKPLACE_LIST_LIMIT])
-    queue += list(backup.in_queue(now).order_by(*CALL_ORDER)[: WORKPLACE_LIST_LIMIT - len(queue)])
+    queue = list(main.in_queue(now).order_by(*call_order(now))[:WORKPLACE_LIST_LIMIT])
+    queue += list(backup.in_queue(now).order_by(*call_order(now))[: WORKPLACE_LIST_LIMIT - len(queue)])
     total = main.in_queue(now).count() + backup.in_queue(now).count()
     pool = list((main | backup).in_pool(now))
     counters = Counter.objects.filter(office=office, active=True).exclude(pk=counter.pk).select_related("operator")

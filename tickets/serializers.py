@@ -131,6 +131,7 @@ class TicketOut(serializers.ModelSerializer):
     position = serializers.SerializerMethodField()
     estimated_wait_seconds = serializers.SerializerMethodField()
     priority_label = serializers.SerializerMethodField(help_text="«Льготная категория» или пусто")
+    booked_label = serializers.SerializerMethodField(help_text="«По записи на 10:30» или пусто")
 
     class Meta:
         model = Ticket
@@ -156,6 +157,8 @@ class TicketOut(serializers.ModelSerializer):
             "wait_seconds",
             "note",
             "returns_at",
+            "slot_start",
+            "booked_label",
         ]
 
     def _queue(self, ticket) -> selectors.OfficeQueue | None:
@@ -171,6 +174,9 @@ class TicketOut(serializers.ModelSerializer):
 
     def get_priority_label(self, ticket) -> str:
         return selectors.PRIORITY_LABEL if ticket.priority else ""
+
+    def get_booked_label(self, ticket) -> str:
+        return selectors.booked_label(ticket)
 
     def get_position(self, ticket) -> int | None:
         queue = self._queue(ticket)

@@ -31,7 +31,7 @@ from .errors import (
     UnknownBreakReason,
     UnknownService,
 )
-from .models import CALL_ORDER, DailySequence, Ticket, TicketEvent
+from .models import DailySequence, Ticket, TicketEvent, call_order
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +76,20 @@ def _skip_taken_numbers(*, office: Office, prefix: str, day, seq: int) -> int:
     return free
 
 
-def ticket_issue(*, office: Office, service: Service, priority: bool = False, now: datetime | None = None) -> Ticket:
+def ticket_issue(
+    *,
+    office: Office,
+    service: Service,
+    priority: bool = False,
+    slot_start: datetime | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """A ticket for ``service``; with ``slot_start``, a booked client's (bookings' check-in):
+    numbered with the office's booking prefix and called from its slot's start on."""
     now = now or timezone.now()
+    issue = {"office": office, "service": service, "priority": priority, "slot_start": slot_start, "now": now}
     try:
-        return _issue(office=office, service=service, priority=priority, now=now, skip_taken=False)
+        return _issue(**issue, skip_taken=False)
     except _NumberTaken as taken:
         if not Ticket.objects.filter(office=office, local_date=taken.day, number=taken.number).exists():
             raise taken.__cause__ from None  # another constraint: not ours to step over
@@ -93,11 +103,13 @@ def ticket_issue(*, office: Office, service: Service, priority: bool = False, no
             taken.number,
             office.code,
         )
-        return _issue(office=office, service=service, priority=priority, now=now, skip_taken=True)
+        return _issue(**issue, skip_taken=True)
 
 
 @transaction.atomic
-def _issue(*, office: Office, service: Service, priority: bool, now: datetime, skip_taken: bool) -> Ticket:
+def _issue(
+    *, office: Office, service: Service, priority: bool, slot_start: datetime | None, now: datetime, skip_taken: bool
+) -> Ticket:
     if service.office_id != office.pk:
         raise UnknownService()
     if not service.active:
@@ -105,10 +117,11 @@ def _issue(*, office: Office, service: Service, priority: bool, now: datetime, s
     if not office.is_issuing(now):
         raise OfficeClosed.at(office, now)
     day = office.local_date(now)
-    seq = _next_number(office=office, prefix=service.prefix, day=day)
+    prefix = office.booking_prefix if slot_start is not None else service.prefix
+    seq = _next_number(office=office, prefix=prefix, day=day)
     if skip_taken:
-        seq = _skip_taken_numbers(office=office, prefix=service.prefix, day=day, seq=seq)
-    number = f"{service.prefix}{seq:03d}"
+        seq = _skip_taken_numbers(office=office, prefix=prefix, day=day, seq=seq)
+    number = f"{prefix}{seq:03d}"
     try:
         ticket = Ticket.objects.create(
             office=office,
@@ -118,10 +131,12 @@ def _issue(*, office: Office, service: Service, priority: bool, now: datetime, s
             priority=priority,
             issued_at=now,
             queued_at=now,
+            slot_start=slot_start,
         )
     except IntegrityError as error:
         raise _NumberTaken(day, number) from error  # leaving the atomic block rolls it back
-    ticket._log(TicketEvent.Type.ISSUED, now, priority=priority)
+    booked = {"slot_start": slot_start.isoformat()} if slot_start is not None else {}
+    ticket._log(TicketEvent.Type.ISSUED, now, priority=priority, **booked)
     broadcast.announce(ticket, TicketEvent.Type.ISSUED)
     return ticket
 
@@ -165,7 +180,7 @@ def _lock_open_counter(counter: Counter) -> Counter:
 
 @transaction.atomic
 def ticket_call_next(*, counter: Counter, operator, now: datetime | None = None) -> Ticket | None:
-    """The first ticket in CALL_ORDER this counter may take: main services and
+    """The first ticket in call order this counter may take: main services and
     tickets transferred to it or to the operator first, then backup services.
 
     The postponed pool is checked against ``now`` inside the query, so a ticket
@@ -176,7 +191,7 @@ def ticket_call_next(*, counter: Counter, operator, now: datetime | None = None)
     queue = Ticket.objects.waiting_today(counter.office, now).in_queue(now)
     ticket = None
     for backup in (False, True):
-        line = queue.for_counter(counter, operator, backup=backup).order_by(*CALL_ORDER)
+        line = queue.for_counter(counter, operator, backup=backup).order_by(*call_order(now))
         # SKIP LOCKED: a ticket another counter is claiming right now is not
         # waited for; the next one is taken instead. On PostgreSQL the status
         # and returns_at conditions are checked again on the locked row. of=self:

@@ -41,3 +41,11 @@ def change(value, previous):
 def seconds(value):
     """Whole seconds as a plain number, «—» when absent (a real 0 stays 0, unlike ``default``)."""
     return "—" if value is None else str(value)
+
+
+@register.filter
+def share(value):
+    """0.1234 as «12,3%», «—» when absent."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f}".replace(".", ",") + "%"

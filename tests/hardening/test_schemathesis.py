@@ -45,3 +45,25 @@ def test_the_api_keeps_its_schema_under_generated_requests(daphne, django_user_m
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "passed" in result.stdout
+
+
+def test_the_booking_api_keeps_its_schema_for_anonymous_clients(daphne, tmp_path):
+    """The public booking endpoints (a website, a chat-bot: no token), with more examples each."""
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # korocha takes bookings
+    server = daphne(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="schemathesis-only-" + "x" * 40, SECURE_SSL_REDIRECT="0")
+    cli = Path(sys.executable).with_name("schemathesis")
+    result = subprocess.run(
+        [
+            str(cli), "run", f"{server.url}/api/schema/",
+            "--checks", CHECKS,
+            "--max-examples", "100",
+            "--seed", "20242",
+            "--include-path-regex", "/(slots|bookings|check-in)/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "passed" in result.stdout

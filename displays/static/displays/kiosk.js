@@ -210,6 +210,12 @@
     el("t-number").textContent = ticket.number;
     el("t-service").textContent = ticket.service_name;
     el("t-priority").hidden = !ticket.priority;
+    // A booked ticket says when it will be called: from its slot's start, ahead of the queue.
+    const booked = ticket.booked_label ? `${ticket.booked_label}: вас вызовут, как только начнётся время записи` : "";
+    el("t-booked").textContent = booked;
+    el("t-booked").hidden = !booked;
+    el("p-booked").textContent = ticket.booked_label || "";
+    el("p-booked").hidden = !ticket.booked_label;
     el("ticket").classList.toggle("is-priority", !!ticket.priority);
     el("t-ahead").textContent = fmt.peopleText(ticket.position);
     el("t-wait").textContent = ticket.position ? fmt.waitText(ticket.estimated_wait_seconds) : "вас вызовут первым";
@@ -249,10 +255,66 @@
     setToggle("contrast", on);
   }
 
+  // Check-in by a booking's code: a keypad, then the ticket like any other.
+  const CODE_LENGTH = 6;
+  let code = "";
+  function renderCode() {
+    el("keypad-code").textContent = code.padEnd(CODE_LENGTH, "·");
+    el("keypad-code").dataset.code = code;
+    el("keypad-go").disabled = busy || code.length !== CODE_LENGTH;
+  }
+  function keypadError(text) {
+    el("keypad-error").textContent = text;
+    el("keypad-error").hidden = !text;
+  }
+  function openKeypad() {
+    if (busy) return;
+    code = "";
+    keypadError("");
+    renderCode();
+    el("keypad").hidden = false;
+  }
+  function closeKeypad() {
+    if (!el("keypad")) return;
+    el("keypad").hidden = true;
+    code = "";
+  }
+  async function checkIn() {
+    if (busy || code.length !== CODE_LENGTH) return;
+    setBusy(true);
+    renderCode();
+    keypadError("");
+    try {
+      const response = await fetch(config.checkInUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": fmt.csrf() },
+        credentials: "same-origin",
+        body: JSON.stringify({ code }),
+      });
+      const body = await response.json().catch(() => null);
+      if (response.status === 201 && body) {
+        closeKeypad();
+        showTicket(body);
+        return;
+      }
+      // The server's words; after too_late the client takes an ordinary ticket on the start screen.
+      keypadError(body && body.error ? body.error.message : "Не удалось получить талон. Обратитесь к администратору.");
+      if (body && body.error && body.error.code === "too_late") {
+        closeKeypad();
+        showError(body.error.message);
+      }
+    } catch (e) {
+      keypadError("Нет связи с сервером. Подождите немного и попробуйте снова.");
+    }
+    setBusy(false);
+    renderCode();
+  }
+
   // Back to the start for the next client: their choices (priority, large text) end with them.
   function reset() {
     clearTimeout(returnTimer);
     current = null;
+    closeKeypad();
     el("ticket").hidden = true;
     el("start").hidden = false;
     closeConfirm();
@@ -283,6 +345,18 @@
   });
   el("confirm-no").addEventListener("click", closeConfirm);
   el("done").addEventListener("click", reset);
+  if (el("keypad")) {
+    el("booked").addEventListener("click", openKeypad);
+    document.querySelectorAll("#keypad [data-digit]").forEach((key) => key.addEventListener("click", () => {
+      if (code.length < CODE_LENGTH) code += key.dataset.digit;
+      keypadError("");
+      renderCode();
+    }));
+    el("keypad-erase").addEventListener("click", () => { code = code.slice(0, -1); renderCode(); });
+    el("keypad-clear").addEventListener("click", () => { code = ""; renderCode(); });
+    el("keypad-back").addEventListener("click", closeKeypad);
+    el("keypad-go").addEventListener("click", checkIn);
+  }
   el("speak").hidden = !window.speechSynthesis;
   el("speak").addEventListener("click", speak);
   document.addEventListener("pointerdown", touched);

@@ -114,6 +114,8 @@
         overAt: Object.fromEntries(message.norm.services.map((s) => [s.code, s.over_at.map(Date.parse)])),
       };
       drawChart(message.chart);
+      const b = message.bookings;
+      field("bookings").textContent = `ожидаются ${b.expected} · пришли ${b.checked_in} · не пришли ${b.no_show}`;
     }
 
     // Counters

@@ -92,6 +92,8 @@
     el("cur-status").textContent = ticket ? ticket.status_label.toLowerCase() : "";
     el("cur-priority").textContent = ticket ? ticket.priority_label : "";
     el("cur-priority").hidden = !(ticket && ticket.priority_label);
+    el("cur-booked").textContent = ticket ? ticket.booked_label : "";
+    el("cur-booked").hidden = !(ticket && ticket.booked_label);
     el("cur-waited").textContent = ticket ? fmt.clock(ticket.wait_seconds) : "—";
     el("cur-recalls").textContent = ticket ? ticket.recall_count : "—";
     el("cur-times").classList.toggle("idle", !ticket);

@@ -1,7 +1,13 @@
-"""manage.py close_day: expire the unfinished tickets of past days, forget Idempotency-Keys older than 24 h."""
+"""manage.py close_day: expire the unfinished tickets of past days, store the bookings' no-shows,
+erase old bookings' personal data, forget Idempotency-Keys older than 24 h.
+
+It lives in the bookings app, the highest of the three it closes: tickets
+cannot import bookings (import-linter layers).
+"""
 
 from django.core.management.base import BaseCommand, CommandError
 
+from bookings.services import bookings_close_day
 from offices.models import Office
 from tickets import idempotency
 from tickets.services import close_day
@@ -11,6 +17,8 @@ class Command(BaseCommand):
     help = (
         "Закрыть день: незавершённые талоны прошедших дней получают статус «Истёк». "
         "С --include-today — и талоны сегодняшнего дня (запускайте после закрытия офиса). "
+        "Записи, по которым не пришли, получают статус «Не пришёл»; имена и телефоны "
+        "удаляются через BOOKING_DATA_DAYS дней после визита. "
         "Заодно удаляет ключи Idempotency-Key старше 24 часов."
     )
 
@@ -25,6 +33,12 @@ class Command(BaseCommand):
             if target is None:
                 raise CommandError(f"Офис «{office}» не найден.")
         expired = close_day(office=target, include_today=include_today)
+        no_shows, erased = bookings_close_day()
         # Keys of every office: they belong to issuers, not offices.
         forgotten = idempotency.forget_expired()
-        self.stdout.write(self.style.SUCCESS(f"Истёкших талонов: {expired}. Удалено ключей повтора: {forgotten}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Истёкших талонов: {expired}. Неявок по записи: {no_shows}. "
+                f"Удалены персональные данные записей: {erased}. Удалено ключей повтора: {forgotten}."
+            )
+        )
