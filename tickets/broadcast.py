@@ -26,7 +26,6 @@ import logging
 import threading
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Literal, TypedDict
 
 import redis
 from asgiref.sync import async_to_sync
@@ -36,78 +35,16 @@ from django.db import transaction
 
 from offices.models import Counter, Service
 
-from . import selectors
+from . import payloads, selectors
 from .models import Ticket, TicketEvent
+from .payloads import QueueChanged, QueueUpdated, TicketCalled, TicketCleared, TicketStarted, TicketStatus
 
 logger = logging.getLogger(__name__)
 
 
-# Payloads
+# Payloads: every message is one of the shapes in payloads.py.
 
-
-class TicketCalled(TypedDict):
-    type: Literal["ticket.called"]
-    ticket: str
-    counter: str
-    recall: bool
-    at: str
-
-
-class TicketStarted(TypedDict):
-    type: Literal["ticket.started"]
-    ticket: str
-    counter: str
-    at: str
-
-
-class TicketCleared(TypedDict):
-    type: Literal["ticket.cleared"]
-    ticket: str
-    counter: str
-    status: str
-
-
-class QueueUpdated(TypedDict):
-    type: Literal["queue.updated"]
-    waiting: dict[str, int]
-    oldest: dict[str, str]
-
-
-class QueueOrder(TypedDict):
-    type: Literal["queue.order"]
-    service: str
-    numbers: list[str]
-    per_client_seconds: float
-    counters: int
-
-
-class TicketStatus(TypedDict):
-    type: Literal["ticket.status"]
-    number: str
-    status: str
-    status_label: str
-    service: str
-    position: int | None
-    estimated_wait_seconds: int | None
-    counter: str | None
-    actions: list[str]
-    alert: bool
-
-
-class CounterUpdated(TypedDict):
-    type: Literal["counter.updated"]
-    counter: str
-    id: int
-    state: str
-    status_label: str
-    state_changed_at: str | None
-    operator: str | None
-    operator_id: int | None
-    break_reason: str
-    break_reason_label: str
-
-
-Message = TicketCalled | TicketStarted | TicketCleared | QueueUpdated | QueueOrder | TicketStatus | CounterUpdated
+Message = payloads.Message
 
 
 # Groups
@@ -172,18 +109,37 @@ def current_seq(group: str) -> int:
         return _local_seq.get(group, 0)
 
 
-def _send_numbered(group: str, message: dict) -> None:
+def current_seqs(office_id: int) -> tuple[int, int]:
+    """The latest ``seq`` of the office's display and operators groups, in one read."""
+    groups = (display_group(office_id), operators_group(office_id))
+    if settings.REDIS_URL:
+        display, operators = _redis().mget([_seq_key(g) for g in groups])
+        return int(display or 0), int(operators or 0)
+    with _local_lock:
+        return _local_seq.get(groups[0], 0), _local_seq.get(groups[1], 0)
+
+
+def bump_seqs(office_id: int) -> None:
+    """Move both groups' numbers on without a message: what was built before is outdated."""
+    try:
+        _next_seq(display_group(office_id))
+        _next_seq(operators_group(office_id))
+    except redis.RedisError:
+        logger.warning("office %s: numbers not moved on", office_id, exc_info=True)
+
+
+def _send_numbered(group: str, message: dict) -> int:
     try:
         seq = _next_seq(group)
     except redis.RedisError:
         logger.warning("broadcast lost: %s to %s", message.get("type"), group, exc_info=True)
-        return
+        return 0
     _send(group, {**message, "seq": seq})
+    return seq
 
 
-def _send_office(office_id: int, message: dict) -> None:
-    _send_numbered(display_group(office_id), message)
-    _send_numbered(operators_group(office_id), message)
+def _send_office(office_id: int, message: dict) -> tuple[int, int]:
+    return _send_numbered(display_group(office_id), message), _send_numbered(operators_group(office_id), message)
 
 
 def _send_operators(office_id: int, message: dict) -> None:
@@ -195,11 +151,19 @@ def _after_commit(func, *args, **kwargs) -> None:
 
 
 def _publish_queue(office, services) -> None:
-    """Counts to the screens; the new order of these services' queues to the phones."""
-    waiting, oldest = selectors.waiting_summary(office)
-    _send_office(office.pk, QueueUpdated(type="queue.updated", waiting=waiting, oldest=oldest))
+    """Counts and estimates to the screens; to these services' phones, that their queue changed.
+
+    The phones' message is the same few bytes however long the queue: each
+    phone's consumer reads its place from the office's live state
+    (tickets/live.py), built once per process after the change. ``seqs`` tells
+    it which state is new enough.
+    """
+    waiting, oldest, estimates = selectors.queue_counts(office)
+    seqs = _send_office(
+        office.pk, QueueUpdated(type="queue.updated", waiting=waiting, oldest=oldest, estimates=estimates)
+    )
     for service in services:
-        _send(service_group(service.pk), QueueOrder(type="queue.order", **selectors.service_queue(office, service)))
+        _send(service_group(service.pk), QueueChanged(type="queue.changed", service=service.pk), seqs=list(seqs))
 
 
 def _publish_ticket(ticket: Ticket) -> None:
@@ -292,16 +256,7 @@ def publish_snapshots(office_id: int, *, display: dict, operators: dict) -> None
 
 
 def announce_counter(counter: Counter) -> None:
-    message = CounterUpdated(
-        type="counter.updated",
-        counter=counter.number,
-        id=counter.pk,
-        state=counter.state,
-        status_label=counter.state_label,
-        state_changed_at=counter.state_changed_at.isoformat() if counter.state_changed_at else None,
-        operator=counter.operator_name,
-        operator_id=counter.operator_id,
-        break_reason=counter.break_reason,
-        break_reason_label=counter.break_reason_label,
-    )
-    _after_commit(_send_operators, counter.office_id, message)
+    """The counter's new state to the operators and the monitor (and its queue's estimates to every screen)."""
+    _after_commit(_send_operators, counter.office_id, payloads.counter_updated(counter))
+    # An open counter more or less changes the estimates the kiosk and the phones show.
+    _after_commit(_publish_queue, counter.office, [])

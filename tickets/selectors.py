@@ -2,7 +2,8 @@
 
 ``office_queue`` is the one read model of who waits in which order: one
 ordered query, and a ticket's position is its index among the waiting tickets
-of its service -- the same index a phone takes in the ``queue.order`` list.
+of its service -- the same index a phone reads from the office's live state
+(tickets/live.py).
 Everything else that shows a position or an estimate reads it from there.
 """
 
@@ -160,6 +161,21 @@ def waiting_summary(office: Office) -> tuple[dict[str, int], dict[str, str]]:
     return counts, oldest
 
 
+def queue_counts(office: Office) -> tuple[dict[str, int], dict[str, str], dict[str, int]]:
+    """waiting_summary, and per active service the estimated wait of a ticket taken now (five queries)."""
+    services = dict(office.services.filter(active=True).values_list("pk", "code"))
+    counts = dict.fromkeys(services.values(), 0)
+    oldest = {}
+    rows = Ticket.objects.waiting_today(office).values("service__code").annotate(n=Count("id"), since=Min("queued_at"))
+    for row in rows:
+        counts[row["service__code"]] = row["n"]
+        oldest[row["service__code"]] = row["since"].isoformat()
+    per_client = average_service_seconds_by_service(list(services))
+    serving = open_counters_by_service(office.pk)
+    estimates = {code: estimate(counts[code], per_client[pk], serving.get(pk, 0)) for pk, code in services.items()}
+    return counts, oldest, estimates
+
+
 def waiting_counts(office: Office) -> dict[str, int]:
     return waiting_summary(office)[0]
 
@@ -233,17 +249,6 @@ def tracking_status(ticket: Ticket, queue: OfficeQueue | None = None) -> dict:
         estimated_wait_seconds=queue.estimate(ticket.service_id, ahead) if ahead is not None else None,
         counter=ticket.counter.number if ticket.counter_id and ticket.status in Ticket.ACTIVE else None,
     )
-
-
-def service_queue(office: Office, service: Service) -> dict:
-    """One service's queue in call order, with what a phone needs to estimate its own wait."""
-    queue = office_queue(office, service_id=service.pk)
-    return {
-        "service": service.code,
-        "numbers": queue.numbers(service.pk),
-        "per_client_seconds": queue.per_client_seconds(service.pk),
-        "counters": queue.counters(service.pk),
-    }
 
 
 def queue_summary(office: Office, now: datetime | None = None) -> dict:

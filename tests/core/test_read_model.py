@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from displays import snapshots
 from tests.helpers import token_client
-from tickets import selectors
+from tickets import live, selectors
 from tickets import services as svc
 from tickets.models import Ticket
 
@@ -57,19 +57,26 @@ def test_the_today_list_costs_the_same_for_10_and_200_tickets(
         )
 
 
-@pytest.mark.parametrize("build", [snapshots.display_snapshot, snapshots.operators_snapshot])
-def test_a_screen_snapshot_costs_the_same_for_10_and_200_tickets(
-    office, services, counters, operator, build, django_assert_max_num_queries
+def test_the_office_live_state_costs_the_same_for_10_and_200_tickets(
+    office, services, counters, operator, django_assert_max_num_queries
 ):
     issue(office, services, 10)
     svc.ticket_call_next(counter=counters["1"], operator=operator)
-    ten = queries(lambda: build(office.pk))
+    ten = queries(lambda: live.build(office.pk))
     issue(office, services, 190)
     svc.ticket_call_next(counter=counters["2"], operator=operator)
     svc.ticket_finish(ticket=Ticket.objects.get(counter=counters["1"], status="called"), operator=operator)
     with django_assert_max_num_queries(SNAPSHOT_MAX_QUERIES):
-        build(office.pk)
-    assert queries(lambda: build(office.pk)) == ten
+        live.build(office.pk)
+    assert queries(lambda: live.build(office.pk)) == ten
+
+
+@pytest.mark.parametrize("snapshot", [snapshots.display_snapshot, snapshots.operators_snapshot])
+def test_a_screen_snapshot_of_an_unchanged_office_reads_nothing(office, services, counters, operator, snapshot):
+    issue(office, services, 10)
+    first = snapshot(office.pk)
+    assert queries(lambda: snapshot(office.pk)) == 0
+    assert snapshot(office.pk)["seq"] == first["seq"]
 
 
 def test_the_office_queue_orders_front_then_priority_then_arrival(office, services, counters, operator):
