@@ -249,6 +249,36 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
         _after_commit(_publish_queue, ticket.office, services)
 
 
+def announce_expired(office, tickets: list[Ticket]) -> None:
+    """The end of a day (services.close_day): ``tickets`` (loaded with service and counter, statuses as before) expired.
+
+    One queue announcement for the office, a ``ticket.cleared`` for each ticket
+    that was at a counter (at most one per counter), and each phone its status.
+    """
+    services = {t.service_id: t.service for t in tickets if t.status == Ticket.Status.WAITING}
+    _after_commit(_publish_queue, office, list(services.values()))
+    for ticket in tickets:
+        if ticket.status != Ticket.Status.WAITING and ticket.counter_id:
+            message = TicketCleared(
+                type="ticket.cleared", ticket=ticket.number, counter=ticket.counter.number, status="expired"
+            )
+            _after_commit(_send_office, office.pk, message)
+    _after_commit(_publish_expired, [(t.token, t.number, t.service.name, t.service_id) for t in tickets])
+
+
+def _publish_expired(tickets: list[tuple]) -> None:
+    for token, number, service, service_id in tickets:
+        status = selectors.tracking_message(
+            number=number,
+            status=Ticket.Status.EXPIRED,
+            service=service,
+            position=None,
+            estimated_wait_seconds=None,
+            counter=None,
+        )
+        _send(ticket_group(token), TicketStatus(type="ticket.status", **status), service_id=service_id)
+
+
 def publish_snapshots(office_id: int, *, display: dict, operators: dict) -> None:
     """Replace what the office's screens show (built by displays/snapshots.py); call it after commit."""
     _send(display_group(office_id), display)
