@@ -32,12 +32,13 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from offices.models import Counter, Service
 
 from . import payloads, selectors
 from .models import Ticket, TicketEvent
-from .payloads import QueueChanged, QueueUpdated, TicketCalled, TicketCleared, TicketStarted, TicketStatus
+from .payloads import QueueChanged, QueueLines, QueueUpdated, TicketCalled, TicketCleared, TicketStarted, TicketStatus
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +151,9 @@ def _after_commit(func, *args, **kwargs) -> None:
     transaction.on_commit(partial(func, *args, **kwargs))
 
 
-def _publish_queue(office, services) -> None:
+def _publish_queue(
+    office, services, *, added: Ticket | None = None, removed: Ticket | None = None, reload: bool = False
+) -> None:
     """Counts and estimates to the screens; to these services' phones, that their queue changed.
 
     The phones' message is the same few bytes however long the queue: each
@@ -159,9 +162,17 @@ def _publish_queue(office, services) -> None:
     it which state is new enough.
     """
     waiting, oldest, estimates = selectors.queue_counts(office)
-    seqs = _send_office(
-        office.pk, QueueUpdated(type="queue.updated", waiting=waiting, oldest=oldest, estimates=estimates)
+    counts = QueueUpdated(type="queue.updated", waiting=waiting, oldest=oldest, estimates=estimates)
+    # The operators' pages keep their lists from the lines that joined or left: no page reads its list again.
+    line = (
+        payloads.queue_line(added, now=timezone.now(), counter=None, operator=None, may_call=False, section="")
+        if added is not None
+        else None
     )
+    lines = QueueLines(
+        **counts, added=[line] if line else [], removed=[removed.pk] if removed is not None else [], reload=reload
+    )
+    seqs = _send_numbered(display_group(office.pk), counts), _send_numbered(operators_group(office.pk), lines)
     for service in services:
         _send(service_group(service.pk), QueueChanged(type="queue.changed", service=service.pk), seqs=list(seqs))
 
@@ -208,7 +219,7 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
     if event == TicketEvent.Type.ISSUED:
         # A ticket joining at the back moves nobody: only a priority ticket
         # changes the positions of those already waiting.
-        _after_commit(_publish_queue, ticket.office, [ticket.service] if ticket.priority else [])
+        _after_commit(_publish_queue, ticket.office, [ticket.service] if ticket.priority else [], added=ticket)
         return
     if event in (TicketEvent.Type.CALLED, TicketEvent.Type.RECALLED):
         recall = event == TicketEvent.Type.RECALLED
@@ -222,7 +233,7 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
         _after_commit(_send_office, ticket.office_id, message)
         _after_commit(_publish_ticket, ticket)
         if not recall:
-            _after_commit(_publish_queue, ticket.office, [ticket.service])
+            _after_commit(_publish_queue, ticket.office, [ticket.service], removed=ticket)
         return
     if event == TicketEvent.Type.STARTED:
         message = TicketStarted(
@@ -235,7 +246,7 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
     if before.status == Ticket.Status.WAITING:
         # Left a queue (cancelled or expired while waiting): only the queue changed.
         _after_commit(_publish_ticket, ticket)
-        _after_commit(_publish_queue, ticket.office, [ticket.service])
+        _after_commit(_publish_queue, ticket.office, [ticket.service], removed=ticket)
         return
     message = TicketCleared(
         type="ticket.cleared", ticket=ticket.number, counter=before.counter_number, status=CLEARED_STATUS[event]
@@ -246,7 +257,11 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
         # Back in a queue (transfer, postpone): the queue it left and the one it joined.
         left = before.service
         services = [ticket.service] if left.pk == ticket.service_id else [left, ticket.service]
-        _after_commit(_publish_queue, ticket.office, services)
+        # A postponed ticket joins again where its own fields say; a transfer's targets only the server can place.
+        if event == TicketEvent.Type.POSTPONED and not (ticket.target_counter_id or ticket.target_operator_id):
+            _after_commit(_publish_queue, ticket.office, services, added=ticket)
+        else:
+            _after_commit(_publish_queue, ticket.office, services, reload=True)
 
 
 def announce_expired(office, tickets: list[Ticket]) -> None:
@@ -256,7 +271,7 @@ def announce_expired(office, tickets: list[Ticket]) -> None:
     that was at a counter (at most one per counter), and each phone its status.
     """
     services = {t.service_id: t.service for t in tickets if t.status == Ticket.Status.WAITING}
-    _after_commit(_publish_queue, office, list(services.values()))
+    _after_commit(_publish_queue, office, list(services.values()), reload=True)
     for ticket in tickets:
         if ticket.status != Ticket.Status.WAITING and ticket.counter_id:
             message = TicketCleared(

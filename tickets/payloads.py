@@ -7,6 +7,7 @@ shape is built by one function here. Snapshots (tickets/live.py), messages
 these dicts out.
 """
 
+from datetime import UTC, datetime
 from typing import Literal, TypedDict
 
 from offices.models import Counter
@@ -68,6 +69,30 @@ class ServiceQueue(TypedDict):
     counters: int
 
 
+class QueueLine(TypedDict):
+    """A waiting ticket in an operator's list (or the postponed pool).
+
+    ``rank`` sorts the lines in CALL_ORDER (front first, returned from the pool,
+    priority, arrival, id) as plain comparable values; ``section`` is "main",
+    "backup" or "pool" in a workplace, empty in a message (the page places it).
+    """
+
+    id: int
+    number: str
+    service: str
+    service_name: str
+    priority: bool
+    marks: list[str]
+    note: str
+    queued_at: str
+    issued_at: str
+    returns_at: str | None
+    waited_seconds: int
+    actions: list[str]
+    rank: list
+    section: str
+
+
 # Messages
 
 
@@ -100,6 +125,17 @@ class QueueUpdated(TypedDict):
     waiting: dict[str, int]
     oldest: dict[str, str]
     estimates: dict[str, int]
+
+
+class QueueLines(QueueUpdated):
+    """``queue.updated`` to the operators: with the lines that joined or left the office's queue.
+
+    ``reload`` says a change the pages cannot place themselves (a transfer, the end of the day): read the list again.
+    """
+
+    added: list[QueueLine]
+    removed: list[int]
+    reload: bool
 
 
 class QueueChanged(TypedDict):
@@ -173,3 +209,51 @@ def counter_row(counter: Counter, ticket: Ticket | None, services: list[str]) ->
 
 def counter_updated(counter: Counter) -> CounterUpdated:
     return CounterUpdated(type="counter.updated", counter=counter.number, **counter_state(counter))
+
+
+PRIORITY_LABEL = "Льготная категория"
+
+
+def _utc(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def queue_line(
+    ticket: Ticket, *, now: datetime, counter: Counter | None, operator, may_call: bool, section: str
+) -> QueueLine:
+    """A waiting ticket (loaded with its service) as ``counter``'s list shows it; without a counter, as a message."""
+    marks = []
+    if ticket.priority:
+        marks.append(PRIORITY_LABEL)
+    if counter is not None and ticket.target_counter_id == counter.pk:
+        marks.append("Перенаправлен в это окно")
+    elif ticket.target_operator_id and operator is not None and ticket.target_operator_id == operator.pk:
+        marks.append("Перенаправлен вам")
+    if ticket.front:
+        marks.append("В начало очереди")
+    if ticket.returns_at is not None and ticket.returns_at <= now:
+        marks.append("Вернулся из отложенных")
+    return QueueLine(
+        id=ticket.pk,
+        number=ticket.number,
+        service=ticket.service.code,
+        service_name=ticket.service.name,
+        priority=ticket.priority,
+        marks=marks,
+        note=ticket.note,
+        queued_at=ticket.queued_at.isoformat(),
+        issued_at=ticket.issued_at.isoformat(),
+        returns_at=_iso(ticket.returns_at),
+        # Time since the client took the ticket: what they have waited so far.
+        waited_seconds=round(max((now - ticket.issued_at).total_seconds(), 0)),
+        actions=["call"] if may_call else [],
+        # CALL_ORDER as values a page can compare: a returns_at of None sorts last ("~" after any digit).
+        rank=[
+            0 if ticket.front else 1,
+            _utc(ticket.returns_at) or "~",
+            0 if ticket.priority else 1,
+            _utc(ticket.queued_at),
+            ticket.pk,
+        ],
+        section=section,
+    )

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from offices.models import Counter, Membership, Office, Service
 
+from . import payloads
 from .models import CALL_ORDER, Ticket, TicketEvent
 
 __all__ = ["CALL_ORDER", "OfficeQueue", "office_queue"]
@@ -315,42 +316,13 @@ def today_stats(office: Office, counter: Counter | None = None) -> dict:
 
 # The operator's workplace
 
-PRIORITY_LABEL = "Льготная категория"
+PRIORITY_LABEL = payloads.PRIORITY_LABEL
 # How many waiting tickets the operator's list shows; the total comes along.
 WORKPLACE_LIST_LIMIT = 30
 
 
 def _person(user) -> str:
     return (user.get_full_name() or user.username) if user else ""
-
-
-def _queue_item(ticket: Ticket, *, now: datetime, counter: Counter, operator, may_call: bool) -> dict:
-    marks = []
-    if ticket.priority:
-        marks.append(PRIORITY_LABEL)
-    if ticket.target_counter_id == counter.pk:
-        marks.append("Перенаправлен в это окно")
-    elif ticket.target_operator_id and operator is not None and ticket.target_operator_id == operator.pk:
-        marks.append("Перенаправлен вам")
-    if ticket.front:
-        marks.append("В начало очереди")
-    if ticket.returns_at is not None and ticket.returns_at <= now:
-        marks.append("Вернулся из отложенных")
-    return {
-        "id": ticket.pk,
-        "number": ticket.number,
-        "service": ticket.service.code,
-        "service_name": ticket.service.name,
-        "priority": ticket.priority,
-        "marks": marks,
-        "note": ticket.note,
-        "queued_at": ticket.queued_at.isoformat(),
-        "issued_at": ticket.issued_at.isoformat(),
-        "returns_at": ticket.returns_at.isoformat() if ticket.returns_at else None,
-        # Time since the client took the ticket: what they have waited so far.
-        "waited_seconds": round(max((now - ticket.issued_at).total_seconds(), 0)),
-        "actions": ["call"] if may_call else [],
-    }
 
 
 def counter_workplace(counter: Counter, operator, now: datetime | None = None) -> dict:
@@ -369,8 +341,8 @@ def counter_workplace(counter: Counter, operator, now: datetime | None = None) -
     backup = waiting.for_counter(counter, operator, backup=True)
     may_call = office.call_chosen
     # Call-next takes the main line before the backup one: the list shows them in that order.
-    queue = list(main.in_queue(now).order_by(*CALL_ORDER)[:WORKPLACE_LIST_LIMIT])
-    queue += list(backup.in_queue(now).order_by(*CALL_ORDER)[: WORKPLACE_LIST_LIMIT - len(queue)])
+    queue = [(t, "main") for t in main.in_queue(now).order_by(*CALL_ORDER)[:WORKPLACE_LIST_LIMIT]]
+    queue += [(t, "backup") for t in backup.in_queue(now).order_by(*CALL_ORDER)[: WORKPLACE_LIST_LIMIT - len(queue)]]
     total = main.in_queue(now).count() + backup.in_queue(now).count()
     pool = list((main | backup).in_pool(now))
     counters = Counter.objects.filter(office=office, active=True).exclude(pk=counter.pk).select_related("operator")
@@ -391,9 +363,16 @@ def counter_workplace(counter: Counter, operator, now: datetime | None = None) -
     return {
         "now": now.isoformat(),
         "call_chosen": may_call,
-        "queue": [_queue_item(t, now=now, counter=counter, operator=operator, may_call=may_call) for t in queue],
+        "limit": WORKPLACE_LIST_LIMIT,
+        "queue": [
+            payloads.queue_line(t, now=now, counter=counter, operator=operator, may_call=may_call, section=section)
+            for t, section in queue
+        ],
         "queue_total": total,
-        "pool": [_queue_item(t, now=now, counter=counter, operator=operator, may_call=may_call) for t in pool],
+        "pool": [
+            payloads.queue_line(t, now=now, counter=counter, operator=operator, may_call=may_call, section="pool")
+            for t in pool
+        ],
         "next_return_at": pool[0].returns_at.isoformat() if pool else None,
         "transfer": {
             "services": [{"code": s.code, "name": s.name} for s in office.services.filter(active=True)],
