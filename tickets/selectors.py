@@ -65,12 +65,16 @@ def average_service_seconds_by_service(service_ids: list[int]) -> dict[int, floa
 
 
 def open_counters_by_service(office_id: int) -> dict[int, int]:
-    """How many open counters serve each service of the office, as main or backup (two queries)."""
+    """How many open counters serve each service of the office, as main or backup (one query)."""
+    main, backup = (
+        relation.objects.filter(counter__office_id=office_id, counter__state=Counter.State.OPEN).values_list(
+            "service_id", "counter_id"
+        )
+        for relation in (Counter.services.through, Counter.backup_services.through)
+    )
     serving: dict[int, set[int]] = {}
-    for relation in (Counter.services.through, Counter.backup_services.through):
-        rows = relation.objects.filter(counter__office_id=office_id, counter__state=Counter.State.OPEN)
-        for service_id, counter_id in rows.values_list("service_id", "counter_id"):
-            serving.setdefault(service_id, set()).add(counter_id)
+    for service_id, counter_id in main.union(backup):
+        serving.setdefault(service_id, set()).add(counter_id)
     return {service_id: len(counters) for service_id, counters in serving.items()}
 
 
@@ -148,6 +152,49 @@ def office_queue(
         positions[ticket.id] = len(line)
         line.append(ticket)
     return OfficeQueue(office=office, by_service=by_service, positions=positions)
+
+
+def _called_before(ticket: Ticket) -> Q:
+    """The tickets CALL_ORDER puts before ``ticket``: front first, returned from the pool
+    (soonest first, never-postponed last), priority, arrival, id."""
+    if ticket.returns_at is None:
+        returns = (Q(returns_at__isnull=False), Q(returns_at__isnull=True))
+    else:
+        returns = (Q(returns_at__lt=ticket.returns_at), Q(returns_at=ticket.returns_at))
+    keys = [
+        (None if ticket.front else Q(front=True), Q(front=ticket.front)),
+        returns,
+        (None if ticket.priority else Q(priority=True), Q(priority=ticket.priority)),
+        (Q(queued_at__lt=ticket.queued_at), Q(queued_at=ticket.queued_at)),
+        (Q(pk__lt=ticket.pk), None),
+    ]
+    before, same_so_far = None, Q()
+    for earlier, equal in keys:
+        if earlier is not None:
+            before = same_so_far & earlier if before is None else before | (same_so_far & earlier)
+        if equal is not None:
+            same_so_far &= equal
+    return before
+
+
+def ahead_of(ticket: Ticket, now: datetime | None = None) -> int | None:
+    """``office_queue(...).position(ticket)`` for one ticket: one COUNT, not the whole queue read."""
+    now = now or timezone.now()
+    if ticket.status != Ticket.Status.WAITING or (ticket.returns_at is not None and ticket.returns_at > now):
+        return None
+    line = Ticket.objects.filter(
+        office_id=ticket.office_id, local_date=ticket.local_date, status=Ticket.Status.WAITING
+    ).filter(service_id=ticket.service_id)
+    return line.in_queue(now).filter(_called_before(ticket)).count()
+
+
+def place(ticket: Ticket) -> tuple[int, int] | None:
+    """A waiting ticket's position in its service's queue and its estimated wait (three queries)."""
+    ahead = ahead_of(ticket)
+    if ahead is None:
+        return None
+    serving = open_counters_by_service(ticket.office_id).get(ticket.service_id, 0)
+    return ahead, estimate(ahead, average_service_seconds(ticket.service_id), serving)
 
 
 def waiting_summary(office: Office) -> tuple[dict[str, int], dict[str, str]]:
@@ -236,18 +283,16 @@ def tracking_message(
     }
 
 
-def tracking_status(ticket: Ticket, queue: OfficeQueue | None = None) -> dict:
-    """What a phone shows for its ticket (loaded with its service); ``queue`` when the caller has the office's queue."""
-    if queue is None and ticket.status == Ticket.Status.WAITING:
-        queue = office_queue(ticket.office, service_id=ticket.service_id, day=ticket.local_date)
-    ahead = queue.position(ticket) if queue is not None else None
+def tracking_status(ticket: Ticket) -> dict:
+    """What a phone shows for its ticket (loaded with its service)."""
+    found = place(ticket)
     return tracking_message(
         number=ticket.number,
         status=ticket.status,
         # The current service: a transfer moves the ticket, and the phone with it.
         service=ticket.service.name,
-        position=ahead,
-        estimated_wait_seconds=queue.estimate(ticket.service_id, ahead) if ahead is not None else None,
+        position=found[0] if found else None,
+        estimated_wait_seconds=found[1] if found else None,
         counter=ticket.counter.number if ticket.counter_id and ticket.status in Ticket.ACTIVE else None,
     )
 

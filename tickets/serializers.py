@@ -159,13 +159,18 @@ class TicketOut(serializers.ModelSerializer):
             "returns_at",
         ]
 
-    def _queue(self, ticket) -> selectors.OfficeQueue | None:
-        """The office's queue from the context, read once when the caller did not pass it."""
+    def _place(self, ticket) -> tuple[int, int] | None:
+        """Position and estimate: from the office's queue in the context (a list), else counted for this one ticket."""
         if ticket.status != Ticket.Status.WAITING:
             return None
-        if "queue" not in self.context:
-            self.context["queue"] = selectors.office_queue(ticket.office, day=ticket.local_date)
-        return self.context["queue"]
+        queue = self.context.get("queue")
+        if queue is not None:
+            ahead = queue.position(ticket)
+            return None if ahead is None else (ahead, queue.estimated_wait(ticket))
+        places = self.context.setdefault("places", {})
+        if ticket.pk not in places:
+            places[ticket.pk] = selectors.place(ticket)
+        return places[ticket.pk]
 
     def get_counter(self, ticket) -> str | None:
         return ticket.counter.number if ticket.counter_id else None
@@ -174,12 +179,12 @@ class TicketOut(serializers.ModelSerializer):
         return selectors.PRIORITY_LABEL if ticket.priority else ""
 
     def get_position(self, ticket) -> int | None:
-        queue = self._queue(ticket)
-        return queue.position(ticket) if queue else None
+        found = self._place(ticket)
+        return found[0] if found else None
 
     def get_estimated_wait_seconds(self, ticket) -> int | None:
-        queue = self._queue(ticket)
-        return queue.estimated_wait(ticket) if queue else None
+        found = self._place(ticket)
+        return found[1] if found else None
 
 
 class TrackingOut(serializers.Serializer):

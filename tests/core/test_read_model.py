@@ -91,3 +91,33 @@ def test_the_office_queue_orders_front_then_priority_then_arrival(office, servic
     assert [queue.position(t) for t in (moved, vip, plain)] == [0, 1, 2]
     # The phone's own answer for a ticket agrees with the list.
     assert selectors.tracking_status(plain)["position"] == 2
+
+
+def test_one_tickets_counted_place_agrees_with_the_office_queue(office, services, counters, operator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    tickets = [
+        svc.ticket_issue(office=office, service=services["fl"], priority=i % 4 == 1, now=now + timedelta(seconds=i))
+        for i in range(12)
+    ]
+    svc.counter_set_state(counter=counters["1"], state="open", user=operator)
+    for ticket in tickets[:3]:
+        # Called, then sent back: to the front, to the back, and into the pool (already due).
+        svc.ticket_call_chosen(counter=counters["1"], ticket=ticket, operator=operator, now=now + timedelta(minutes=1))
+        if ticket is tickets[0]:
+            svc.ticket_transfer(ticket=ticket, service=services["fl"], to_front=True, operator=operator)
+        elif ticket is tickets[1]:
+            svc.ticket_postpone(ticket=ticket, operator=operator, now=now + timedelta(minutes=1))
+        else:
+            svc.ticket_postpone(ticket=ticket, operator=operator, minutes=1, now=now + timedelta(minutes=1))
+    svc.ticket_issue(office=office, service=services["ul"])
+    later = now + timedelta(minutes=5)
+    queue = selectors.office_queue(office, later)
+    waiting = Ticket.objects.filter(status="waiting")
+    assert len(waiting) == 13
+    for ticket in waiting:
+        assert selectors.ahead_of(ticket, later) == queue.position(ticket), ticket.number
+    assert sorted(selectors.ahead_of(t, later) for t in waiting if t.service_id == services["fl"].pk) == list(range(12))
