@@ -356,7 +356,7 @@ class TicketConsumer(ScreenConsumer):
             await self._send_status(message)
         elif message["type"] == "queue.changed" and self.status == Ticket.Status.WAITING:
             # Every phone of the process reads the same state: the first one after the change builds it.
-            state = live.memo_covering(self.office_id, event.get("seqs") or (0, 0))
+            state = live.memo_covering(self.office_id, event.get("version"))
             if state is None:
                 state = await database_sync_to_async(live.get)(self.office_id)
             place = state.place(self.service_id, self.number)

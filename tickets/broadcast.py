@@ -24,6 +24,7 @@ layer), never from a database lock on the issue or call path.
 
 import logging
 import threading
+import uuid
 from dataclasses import dataclass
 from functools import cache, partial
 
@@ -120,6 +121,24 @@ def current_seqs(office_id: int) -> tuple[int, int]:
         return _local_seq.get(groups[0], 0), _local_seq.get(groups[1], 0)
 
 
+# Which life of the numbers this is: Redis restarted without its data starts them
+# from 0 again, and a state built in the previous life must not pass for current.
+_EPOCH_KEY = "queue:epoch"
+_local_epoch = uuid.uuid4().hex
+
+
+def current_version(office_id: int) -> tuple[str, int, int]:
+    """The numbers' epoch and the office's two ``seq``s, in one read: what a live state is built at."""
+    if not settings.REDIS_URL:
+        return (_local_epoch, *current_seqs(office_id))
+    keys = [_EPOCH_KEY, _seq_key(display_group(office_id)), _seq_key(operators_group(office_id))]
+    epoch, display, operators = _redis().mget(keys)
+    if epoch is None:
+        _redis().set(_EPOCH_KEY, uuid.uuid4().hex, nx=True)
+        epoch = _redis().get(_EPOCH_KEY)
+    return epoch.decode(), int(display or 0), int(operators or 0)
+
+
 def bump_seqs(office_id: int) -> None:
     """Move both groups' numbers on without a message: what was built before is outdated."""
     try:
@@ -173,8 +192,15 @@ def _publish_queue(
         **counts, added=[line] if line else [], removed=[removed.pk] if removed is not None else [], reload=reload
     )
     seqs = _send_numbered(display_group(office.pk), counts), _send_numbered(operators_group(office.pk), lines)
+    if not services:
+        return
+    try:
+        epoch = current_version(office.pk)[0]
+    except redis.RedisError:
+        return  # the phones' messages would be lost too
     for service in services:
-        _send(service_group(service.pk), QueueChanged(type="queue.changed", service=service.pk), seqs=list(seqs))
+        message = QueueChanged(type="queue.changed", service=service.pk)
+        _send(service_group(service.pk), message, version=[epoch, *seqs])
 
 
 def _publish_ticket(ticket: Ticket) -> None:

@@ -82,6 +82,7 @@ def counter_rows(office: Office) -> list[payloads.CounterRow]:
 
 @dataclass
 class LiveState:
+    epoch: str  # broadcast.current_version: the numbers' life
     seqs: tuple[int, int]  # (display group, operators group)
     built_at: float
     valid_until: float
@@ -91,12 +92,19 @@ class LiveState:
     queues: dict[int, payloads.ServiceQueue]
     _places: dict[int, dict[str, int]] = field(default_factory=dict, repr=False)
 
-    def fresh(self, seqs: tuple[int, int]) -> bool:
-        return self.seqs == tuple(seqs) and time.time() < self.valid_until
+    def fresh(self, version: tuple[str, int, int]) -> bool:
+        """Built at ``version`` (broadcast.current_version), and not expired."""
+        return (self.epoch, *self.seqs) == tuple(version) and time.time() < self.valid_until
 
-    def covers(self, seqs: tuple[int, int]) -> bool:
-        """Built after the messages numbered ``seqs`` (and not expired)."""
-        return self.seqs[0] >= seqs[0] and self.seqs[1] >= seqs[1] and time.time() - self.built_at < STATE_TTL_SECONDS
+    def covers(self, version) -> bool:
+        """Built after the messages numbered ``version`` (epoch, display, operators), and not expired."""
+        epoch, display, operators = version
+        return (
+            self.epoch == epoch
+            and self.seqs[0] >= display
+            and self.seqs[1] >= operators
+            and time.time() < self.valid_until
+        )
 
     def place(self, service_id: int, number: str) -> tuple[int, int] | None:
         """A waiting ticket's position in its service's queue and its estimated wait; None outside the queue."""
@@ -118,6 +126,7 @@ class LiveState:
 
     def dump(self) -> dict:
         return {
+            "epoch": self.epoch,
             "seqs": list(self.seqs),
             "built_at": self.built_at,
             "valid_until": self.valid_until,
@@ -129,6 +138,7 @@ class LiveState:
     @classmethod
     def load(cls, data: dict) -> "LiveState":
         return cls(
+            epoch=data["epoch"],
             seqs=tuple(data["seqs"]),
             built_at=data["built_at"],
             valid_until=data["valid_until"],
@@ -143,7 +153,7 @@ def build(office_id: int) -> LiveState:
     # The numbers first, the state after: a message committed in between is
     # then both in the state and numbered above it, so a screen applies it
     # twice (harmless) rather than never.
-    seqs = broadcast.current_seqs(office_id)
+    epoch, *seqs = broadcast.current_version(office_id)
     now = timezone.now()
     office = Office.objects.prefetch_related("hours").get(pk=office_id)
     queue = selectors.office_queue(office, now)
@@ -202,7 +212,8 @@ def build(office_id: int) -> LiveState:
     }
     built_at = time.time()
     return LiveState(
-        seqs=seqs,
+        epoch=epoch,
+        seqs=tuple(seqs),
         built_at=built_at,
         valid_until=min(built_at + STATE_TTL_SECONDS, _next_change_of_time(office, now).timestamp()),
         display=display,
@@ -241,14 +252,17 @@ def _lock(office_id: int) -> threading.Lock:
 
 def cached(office_id: int) -> LiveState | None:
     """The office's state if one is current (no database read): a Redis read at most."""
-    seqs = broadcast.current_seqs(office_id)
+    version = broadcast.current_version(office_id)
     memo = _memo.get(office_id)
-    if memo is not None and memo.fresh(seqs):
+    if memo is not None and memo.fresh(version):
         return memo
     data = cache.get(_key(office_id))
     if data is not None:
-        shared = LiveState.load(data)
-        if shared.fresh(seqs):
+        try:
+            shared = LiveState.load(data)
+        except KeyError:  # written by another version of this module
+            shared = None
+        if shared is not None and shared.fresh(version):
             _memo[office_id] = shared
             return shared
     return None
@@ -270,10 +284,10 @@ def get(office_id: int) -> LiveState:
         return state
 
 
-def memo_covering(office_id: int, seqs) -> LiveState | None:
-    """This process's state of the office if it is newer than the messages numbered ``seqs`` (no I/O)."""
+def memo_covering(office_id: int, version) -> LiveState | None:
+    """This process's state of the office if it is newer than the messages numbered ``version`` (no I/O)."""
     memo = _memo.get(office_id)
-    return memo if memo is not None and memo.covers(tuple(seqs)) else None
+    return memo if memo is not None and version and memo.covers(tuple(version)) else None
 
 
 def forget(office_id: int) -> None:

@@ -111,3 +111,15 @@ async def test_a_call_and_finish_cost_the_same_queries_with_0_and_20_screens_con
     assert len(all_queries) == alone
     for screen in [witness, *screens]:
         await screen.disconnect()
+
+
+@pytest.mark.redis
+def test_a_state_built_before_redis_lost_its_numbers_is_not_served_after(office, services):
+    from tickets import broadcast
+
+    live.get(office.pk)
+    assert live.cached(office.pk) is not None
+    # A restart without persistence: the numbers start from 0 again, as they were when the state was built.
+    broadcast._redis().flushdb()
+    assert live.cached(office.pk) is None
+    assert live.get(office.pk).epoch == broadcast.current_version(office.pk)[0]
