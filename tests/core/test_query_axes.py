@@ -95,3 +95,31 @@ def test_the_live_state_costs_the_same_for_3_and_12_counters_and_3_and_9_service
     state = live.build(office.pk)
     assert len(state.operators["counters"]) == 12 and len(state.display["services"]) == 9
     assert queries(lambda: live.build(office.pk)) == small
+
+
+def test_closing_the_day_costs_the_same_for_5_and_50_tickets_and_announces_once(
+    office, services, counters, operator, django_capture_on_commit_callbacks, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets import broadcast
+
+    sent = []
+    monkeypatch.setattr(broadcast, "_send", lambda group, message, **envelope: sent.append(message["type"]))
+
+    def close(n: int) -> tuple[int, list[str]]:
+        yesterday = timezone.now() - timedelta(days=1)
+        for _ in range(n):
+            svc.ticket_issue(office=office, service=services["fl"], now=yesterday)
+        sent.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            cost = queries(lambda: svc.close_day(office=office))
+        return cost, list(sent)
+
+    five, five_sent = close(5)
+    fifty, fifty_sent = close(50)
+    assert fifty == five
+    # Per office: the counts to both groups and one «queue changed» to the service's phones; then each phone its status.
+    assert fifty_sent.count("queue.updated") == 2 and fifty_sent.count("ticket.status") == 50
