@@ -23,7 +23,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from offices import access
 from offices.models import Office
-from tickets import broadcast, outages, selectors
+from tickets import broadcast, live, outages, selectors
 from tickets.errors import MESSAGES, OFFICE_NOT_FOUND, TICKET_NOT_FOUND
 from tickets.models import Ticket
 
@@ -159,6 +159,15 @@ def _office_id(code: str) -> int | None:
     return Office.objects.filter(code=code).values_list("pk", flat=True).first()
 
 
+async def _live_state(office_id: int) -> live.LiveState:
+    """The office's live state: a current one without the database thread, else built there (once per change)."""
+    # Not thread-sensitive: a cache read must not queue behind the requests in the sync thread.
+    state = await sync_to_async(live.cached, thread_sensitive=False)(office_id)
+    if state is None:
+        state = await database_sync_to_async(live.get)(office_id)
+    return state
+
+
 class DisplayConsumer(ScreenConsumer):
     # Only the office's id is kept: every snapshot reads the office afresh, so
     # an admin's edit of hours or ticker shows at the next snapshot.
@@ -173,7 +182,7 @@ class DisplayConsumer(ScreenConsumer):
         await self.send_json(await self.snapshot())
 
     async def snapshot(self) -> dict:
-        return await database_sync_to_async(snapshots.display_snapshot)(self.office_id)
+        return (await _live_state(self.office_id)).display_snapshot()
 
 
 class OperatorsConsumer(ScreenConsumer):
@@ -201,7 +210,7 @@ class OperatorsConsumer(ScreenConsumer):
         _require_staff(user, self.office_id)
 
     async def snapshot(self) -> dict:
-        return await database_sync_to_async(snapshots.operators_snapshot)(self.office_id)
+        return (await _live_state(self.office_id)).operators_snapshot()
 
     async def watch_access(self) -> None:
         # Nothing tells an open socket that its session ended (a logout in another
@@ -332,7 +341,7 @@ def _ticket_state(token: str):
 
 
 class TicketConsumer(ScreenConsumer):
-    """A client's phone. Positions come from the service group's queue order."""
+    """A client's phone. Its place comes from the office's live state, read again when its queue changes."""
 
     async def connect(self):
         state = await _ticket_state(self.scope["url_route"]["kwargs"]["token"])
@@ -343,6 +352,7 @@ class TicketConsumer(ScreenConsumer):
         self.number = ticket.number
         self.status = ticket.status
         self.service_id = ticket.service_id
+        self.office_id = ticket.office_id
         self.service_name = ticket.service.name
         self.last_sent = None
         if not await self.join(broadcast.ticket_group(ticket.token), broadcast.service_group(ticket.service_id)):
@@ -364,16 +374,20 @@ class TicketConsumer(ScreenConsumer):
                 self.joined = [g for g in self.joined if not g.startswith("service-")]
                 self.joined.append(broadcast.service_group(service_id))
             await self._send_status(message)
-        elif message["type"] == "queue.order" and self.status == Ticket.Status.WAITING:
-            if self.number not in message["numbers"]:
+        elif message["type"] == "queue.changed" and self.status == Ticket.Status.WAITING:
+            # Every phone of the process reads the same state: the first one after the change builds it.
+            state = live.memo_covering(self.office_id, event.get("version"))
+            if state is None:
+                state = await database_sync_to_async(live.get)(self.office_id)
+            place = state.place(self.service_id, self.number)
+            if place is None:
                 return
-            ahead = message["numbers"].index(self.number)
             status = selectors.tracking_message(
                 number=self.number,
                 status=self.status,
                 service=self.service_name,
-                position=ahead,
-                estimated_wait_seconds=selectors.estimate(ahead, message["per_client_seconds"], message["counters"]),
+                position=place[0],
+                estimated_wait_seconds=place[1],
                 counter=None,
             )
             await self._send_status({"type": "ticket.status", **status})

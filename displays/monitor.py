@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from bookings.selectors import bookings_today
 from offices.models import Counter, Office
-from tickets import broadcast, selectors
+from tickets import live, selectors
 from tickets.models import Ticket
 
 CHART_WEEKS = 6
@@ -139,38 +139,6 @@ def day_chart(office: Office, now: datetime | None = None, weeks: int = CHART_WE
     }
 
 
-def monitor_counters(office: Office) -> list[dict]:
-    """Each counter as the monitor shows it: the same fields as a ``counter.updated`` message, and its ticket."""
-    active = {t.counter_id: t for t in Ticket.objects.filter(office=office).active().select_related("service")}
-    rows = []
-    for counter in Counter.objects.filter(office=office, active=True).select_related("operator"):
-        counter.office = office  # the break reason's label reads the office's reasons
-        ticket = active.get(counter.pk)
-        rows.append(
-            {
-                "id": counter.pk,
-                "number": counter.number,
-                "state": counter.state,
-                "status_label": counter.state_label,
-                "state_changed_at": counter.state_changed_at.isoformat() if counter.state_changed_at else None,
-                "operator": counter.operator_name,
-                "break_reason": counter.break_reason,
-                "break_reason_label": counter.break_reason_label,
-                "ticket": (
-                    {
-                        "number": ticket.number,
-                        "status": ticket.status,
-                        "called_at": ticket.called_at.isoformat(),
-                        "started_at": ticket.started_at.isoformat() if ticket.started_at else None,
-                    }
-                    if ticket
-                    else None
-                ),
-            }
-        )
-    return rows
-
-
 def monitor_stats(office_id: int, now: datetime | None = None) -> dict:
     """The figures that follow from the database rather than from messages: pushed after queue changes."""
     now = now or timezone.now()
@@ -189,13 +157,13 @@ def _stats(office: Office, now: datetime) -> dict:
 
 
 def monitor_snapshot(office_id: int, now: datetime | None = None) -> dict:
-    seq = broadcast.current_seq(broadcast.operators_group(office_id))  # first: see snapshots.display_snapshot
+    """The office's live state (counters, queue), its manager's settings, and the figures only the database knows."""
+    state = live.get(office_id)
     now = now or timezone.now()
     office = Office.objects.prefetch_related("hours").get(pk=office_id)
-    waiting, oldest = selectors.waiting_summary(office)
     return {
         "type": "snapshot",
-        "seq": seq,
+        "seq": state.seqs[1],
         "office": {
             "code": office.code,
             "name": office.name,
@@ -205,8 +173,8 @@ def monitor_snapshot(office_id: int, now: datetime | None = None) -> dict:
             "break_reasons": office.break_reasons,
             "manager_actions": MANAGER_ACTIONS,
         },
-        "waiting": waiting,
-        "oldest": oldest,
-        "counters": monitor_counters(office),
+        "waiting": state.display["waiting"],
+        "oldest": state.operators["oldest"],
+        "counters": state.operators["counters"],
         **_stats(office, now),
     }

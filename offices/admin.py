@@ -8,7 +8,7 @@ object of another office answers 404, as if it did not exist.
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -239,20 +239,7 @@ class CounterAdmin(OfficeScopedAdmin, RetireInsteadOfDelete, admin.ModelAdmin):
     filter_horizontal = ["services", "backup_services"]
     # The state changes at the operator's workplace, with its event log: shown here, not edited.
     readonly_fields = ["state", "break_reason", "operator", "state_changed_at"]
-    actions = ["deactivate"]
-
-    @admin.action(description="Вывести из работы (скрыть с экранов)")
-    def deactivate(self, request, queryset):
-        busy = queryset.filter(tickets__status__in=["called", "serving"]).distinct()
-        for counter in busy:
-            self.message_user(
-                request,
-                f"Окно {counter.number} сейчас обслуживает клиента: завершите обслуживание и повторите.",
-                messages.WARNING,
-            )
-        retired = queryset.exclude(pk__in=busy).update(active=False, state=Counter.State.CLOSED, operator=None)
-        if retired:
-            self.message_user(request, f"Выведено из работы окон: {retired}. История обслуживания сохранена.")
+    # The «deactivate» action retires through tickets.services: displays/admin.py adds it (offices cannot import it).
 
 
 User = get_user_model()

@@ -73,6 +73,18 @@ def pytest_runtest_setup(item):
             pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_live_states():
+    # Test databases reuse office ids; a live state kept from an earlier test must not pass for this one's.
+    from django.core.cache import cache
+
+    from tickets import live
+
+    live._memo.clear()
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def office(db) -> Office:
     return make_office("main")

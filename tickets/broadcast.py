@@ -24,90 +24,29 @@ layer), never from a database lock on the issue or call path.
 
 import logging
 import threading
+import uuid
 from dataclasses import dataclass
 from functools import cache, partial
-from typing import Literal, TypedDict
 
 import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from offices.models import Counter, Service
 
-from . import outages, selectors
+from . import outages, payloads, selectors
 from .models import Ticket, TicketEvent
+from .payloads import QueueChanged, QueueLines, QueueUpdated, TicketCalled, TicketCleared, TicketStarted, TicketStatus
 
 logger = logging.getLogger(__name__)
 
 
-# Payloads
+# Payloads: every message is one of the shapes in payloads.py.
 
-
-class TicketCalled(TypedDict):
-    type: Literal["ticket.called"]
-    ticket: str
-    counter: str
-    recall: bool
-    at: str
-
-
-class TicketStarted(TypedDict):
-    type: Literal["ticket.started"]
-    ticket: str
-    counter: str
-    at: str
-
-
-class TicketCleared(TypedDict):
-    type: Literal["ticket.cleared"]
-    ticket: str
-    counter: str
-    status: str
-
-
-class QueueUpdated(TypedDict):
-    type: Literal["queue.updated"]
-    waiting: dict[str, int]
-    oldest: dict[str, str]
-
-
-class QueueOrder(TypedDict):
-    type: Literal["queue.order"]
-    service: str
-    numbers: list[str]
-    per_client_seconds: float
-    counters: int
-
-
-class TicketStatus(TypedDict):
-    type: Literal["ticket.status"]
-    number: str
-    status: str
-    status_label: str
-    service: str
-    position: int | None
-    estimated_wait_seconds: int | None
-    counter: str | None
-    actions: list[str]
-    alert: bool
-
-
-class CounterUpdated(TypedDict):
-    type: Literal["counter.updated"]
-    counter: str
-    id: int
-    state: str
-    status_label: str
-    state_changed_at: str | None
-    operator: str | None
-    operator_id: int | None
-    break_reason: str
-    break_reason_label: str
-
-
-Message = TicketCalled | TicketStarted | TicketCleared | QueueUpdated | QueueOrder | TicketStatus | CounterUpdated
+Message = payloads.Message
 
 
 # Groups
@@ -172,18 +111,55 @@ def current_seq(group: str) -> int:
         return _local_seq.get(group, 0)
 
 
-def _send_numbered(group: str, message: dict) -> None:
+def current_seqs(office_id: int) -> tuple[int, int]:
+    """The latest ``seq`` of the office's display and operators groups, in one read."""
+    groups = (display_group(office_id), operators_group(office_id))
+    if settings.REDIS_URL:
+        display, operators = _redis().mget([_seq_key(g) for g in groups])
+        return int(display or 0), int(operators or 0)
+    with _local_lock:
+        return _local_seq.get(groups[0], 0), _local_seq.get(groups[1], 0)
+
+
+# Which life of the numbers this is: Redis restarted without its data starts them
+# from 0 again, and a state built in the previous life must not pass for current.
+_EPOCH_KEY = "queue:epoch"
+_local_epoch = uuid.uuid4().hex
+
+
+def current_version(office_id: int) -> tuple[str, int, int]:
+    """The numbers' epoch and the office's two ``seq``s, in one read: what a live state is built at."""
+    if not settings.REDIS_URL:
+        return (_local_epoch, *current_seqs(office_id))
+    keys = [_EPOCH_KEY, _seq_key(display_group(office_id)), _seq_key(operators_group(office_id))]
+    epoch, display, operators = _redis().mget(keys)
+    if epoch is None:
+        _redis().set(_EPOCH_KEY, uuid.uuid4().hex, nx=True)
+        epoch = _redis().get(_EPOCH_KEY)
+    return epoch.decode(), int(display or 0), int(operators or 0)
+
+
+def bump_seqs(office_id: int) -> None:
+    """Move both groups' numbers on without a message: what was built before is outdated."""
+    try:
+        _next_seq(display_group(office_id))
+        _next_seq(operators_group(office_id))
+    except redis.RedisError:
+        logger.warning("office %s: numbers not moved on", office_id, exc_info=True)
+
+
+def _send_numbered(group: str, message: dict) -> int:
     try:
         seq = _next_seq(group)
     except redis.RedisError as error:
         outages.warn(logger, "broadcast", "broadcast lost: %s to %s (%r)", message.get("type"), group, error)
-        return
+        return 0
     _send(group, {**message, "seq": seq})
+    return seq
 
 
-def _send_office(office_id: int, message: dict) -> None:
-    _send_numbered(display_group(office_id), message)
-    _send_numbered(operators_group(office_id), message)
+def _send_office(office_id: int, message: dict) -> tuple[int, int]:
+    return _send_numbered(display_group(office_id), message), _send_numbered(operators_group(office_id), message)
 
 
 def _send_operators(office_id: int, message: dict) -> None:
@@ -194,12 +170,37 @@ def _after_commit(func, *args, **kwargs) -> None:
     transaction.on_commit(partial(func, *args, **kwargs))
 
 
-def _publish_queue(office, services) -> None:
-    """Counts to the screens; the new order of these services' queues to the phones."""
-    waiting, oldest = selectors.waiting_summary(office)
-    _send_office(office.pk, QueueUpdated(type="queue.updated", waiting=waiting, oldest=oldest))
+def _publish_queue(
+    office, services, *, added: Ticket | None = None, removed: Ticket | None = None, reload: bool = False
+) -> None:
+    """Counts and estimates to the screens; to these services' phones, that their queue changed.
+
+    The phones' message is the same few bytes however long the queue: each
+    phone's consumer reads its place from the office's live state
+    (tickets/live.py), built once per process after the change. ``seqs`` tells
+    it which state is new enough.
+    """
+    waiting, oldest, estimates = selectors.queue_counts(office)
+    counts = QueueUpdated(type="queue.updated", waiting=waiting, oldest=oldest, estimates=estimates)
+    # The operators' pages keep their lists from the lines that joined or left: no page reads its list again.
+    line = (
+        payloads.queue_line(added, now=timezone.now(), counter=None, operator=None, may_call=False, section="")
+        if added is not None
+        else None
+    )
+    lines = QueueLines(
+        **counts, added=[line] if line else [], removed=[removed.pk] if removed is not None else [], reload=reload
+    )
+    seqs = _send_numbered(display_group(office.pk), counts), _send_numbered(operators_group(office.pk), lines)
+    if not services:
+        return
+    try:
+        epoch = current_version(office.pk)[0]
+    except redis.RedisError:
+        return  # the phones' messages would be lost too
     for service in services:
-        _send(service_group(service.pk), QueueOrder(type="queue.order", **selectors.service_queue(office, service)))
+        message = QueueChanged(type="queue.changed", service=service.pk)
+        _send(service_group(service.pk), message, version=[epoch, *seqs])
 
 
 def _publish_ticket(ticket: Ticket) -> None:
@@ -244,7 +245,7 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
     if event == TicketEvent.Type.ISSUED:
         # A ticket joining at the back moves nobody: only a priority ticket
         # changes the positions of those already waiting.
-        _after_commit(_publish_queue, ticket.office, [ticket.service] if ticket.priority else [])
+        _after_commit(_publish_queue, ticket.office, [ticket.service] if ticket.priority else [], added=ticket)
         return
     if event in (TicketEvent.Type.CALLED, TicketEvent.Type.RECALLED):
         recall = event == TicketEvent.Type.RECALLED
@@ -258,7 +259,7 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
         _after_commit(_send_office, ticket.office_id, message)
         _after_commit(_publish_ticket, ticket)
         if not recall:
-            _after_commit(_publish_queue, ticket.office, [ticket.service])
+            _after_commit(_publish_queue, ticket.office, [ticket.service], removed=ticket)
         return
     if event == TicketEvent.Type.STARTED:
         message = TicketStarted(
@@ -271,7 +272,7 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
     if before.status == Ticket.Status.WAITING:
         # Left a queue (cancelled or expired while waiting): only the queue changed.
         _after_commit(_publish_ticket, ticket)
-        _after_commit(_publish_queue, ticket.office, [ticket.service])
+        _after_commit(_publish_queue, ticket.office, [ticket.service], removed=ticket)
         return
     message = TicketCleared(
         type="ticket.cleared", ticket=ticket.number, counter=before.counter_number, status=CLEARED_STATUS[event]
@@ -282,7 +283,41 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
         # Back in a queue (transfer, postpone): the queue it left and the one it joined.
         left = before.service
         services = [ticket.service] if left.pk == ticket.service_id else [left, ticket.service]
-        _after_commit(_publish_queue, ticket.office, services)
+        # A postponed ticket joins again where its own fields say; a transfer's targets only the server can place.
+        if event == TicketEvent.Type.POSTPONED and not (ticket.target_counter_id or ticket.target_operator_id):
+            _after_commit(_publish_queue, ticket.office, services, added=ticket)
+        else:
+            _after_commit(_publish_queue, ticket.office, services, reload=True)
+
+
+def announce_expired(office, tickets: list[Ticket]) -> None:
+    """The end of a day (services.close_day): ``tickets`` (loaded with service and counter, statuses as before) expired.
+
+    One queue announcement for the office, a ``ticket.cleared`` for each ticket
+    that was at a counter (at most one per counter), and each phone its status.
+    """
+    services = {t.service_id: t.service for t in tickets if t.status == Ticket.Status.WAITING}
+    _after_commit(_publish_queue, office, list(services.values()), reload=True)
+    for ticket in tickets:
+        if ticket.status != Ticket.Status.WAITING and ticket.counter_id:
+            message = TicketCleared(
+                type="ticket.cleared", ticket=ticket.number, counter=ticket.counter.number, status="expired"
+            )
+            _after_commit(_send_office, office.pk, message)
+    _after_commit(_publish_expired, [(t.token, t.number, t.service.name, t.service_id) for t in tickets])
+
+
+def _publish_expired(tickets: list[tuple]) -> None:
+    for token, number, service, service_id in tickets:
+        status = selectors.tracking_message(
+            number=number,
+            status=Ticket.Status.EXPIRED,
+            service=service,
+            position=None,
+            estimated_wait_seconds=None,
+            counter=None,
+        )
+        _send(ticket_group(token), TicketStatus(type="ticket.status", **status), service_id=service_id)
 
 
 def publish_snapshots(office_id: int, *, display: dict, operators: dict) -> None:
@@ -292,16 +327,7 @@ def publish_snapshots(office_id: int, *, display: dict, operators: dict) -> None
 
 
 def announce_counter(counter: Counter) -> None:
-    message = CounterUpdated(
-        type="counter.updated",
-        counter=counter.number,
-        id=counter.pk,
-        state=counter.state,
-        status_label=counter.state_label,
-        state_changed_at=counter.state_changed_at.isoformat() if counter.state_changed_at else None,
-        operator=counter.operator_name,
-        operator_id=counter.operator_id,
-        break_reason=counter.break_reason,
-        break_reason_label=counter.break_reason_label,
-    )
-    _after_commit(_send_operators, counter.office_id, message)
+    """The counter's new state to the operators and the monitor (and its queue's estimates to every screen)."""
+    _after_commit(_send_operators, counter.office_id, payloads.counter_updated(counter))
+    # An open counter more or less changes the estimates the kiosk and the phones show.
+    _after_commit(_publish_queue, counter.office, [])

@@ -2,7 +2,8 @@
 
 ``office_queue`` is the one read model of who waits in which order: one
 ordered query, and a ticket's position is its index among the waiting tickets
-of its service -- the same index a phone takes in the ``queue.order`` list.
+of its service -- the same index a phone reads from the office's live state
+(tickets/live.py).
 Everything else that shows a position or an estimate reads it from there.
 """
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from offices.models import Counter, Membership, Office, Service
 
+from . import payloads
 from .models import Ticket, TicketEvent, call_order
 
 __all__ = ["OfficeQueue", "call_order", "office_queue"]
@@ -63,12 +65,16 @@ def average_service_seconds_by_service(service_ids: list[int]) -> dict[int, floa
 
 
 def open_counters_by_service(office_id: int) -> dict[int, int]:
-    """How many open counters serve each service of the office, as main or backup (two queries)."""
+    """How many open counters serve each service of the office, as main or backup (one query)."""
+    main, backup = (
+        relation.objects.filter(counter__office_id=office_id, counter__state=Counter.State.OPEN).values_list(
+            "service_id", "counter_id"
+        )
+        for relation in (Counter.services.through, Counter.backup_services.through)
+    )
     serving: dict[int, set[int]] = {}
-    for relation in (Counter.services.through, Counter.backup_services.through):
-        rows = relation.objects.filter(counter__office_id=office_id, counter__state=Counter.State.OPEN)
-        for service_id, counter_id in rows.values_list("service_id", "counter_id"):
-            serving.setdefault(service_id, set()).add(counter_id)
+    for service_id, counter_id in main.union(backup):
+        serving.setdefault(service_id, set()).add(counter_id)
     return {service_id: len(counters) for service_id, counters in serving.items()}
 
 
@@ -148,6 +154,55 @@ def office_queue(
     return OfficeQueue(office=office, by_service=by_service, positions=positions)
 
 
+def _called_before(ticket: Ticket, now: datetime) -> Q:
+    """The tickets ``call_order(now)`` puts before ``ticket``: front first, returned from the pool
+    (soonest first, never-postponed last), priority, booked whose slot has started (by slot
+    start), arrival, id."""
+    if ticket.slot_start is not None and ticket.slot_start <= now:
+        booked = (Q(slot_start__lt=ticket.slot_start), Q(slot_start=ticket.slot_start))
+    else:
+        booked = (Q(slot_start__lte=now), Q(slot_start__isnull=True) | Q(slot_start__gt=now))
+    if ticket.returns_at is None:
+        returns = (Q(returns_at__isnull=False), Q(returns_at__isnull=True))
+    else:
+        returns = (Q(returns_at__lt=ticket.returns_at), Q(returns_at=ticket.returns_at))
+    keys = [
+        (None if ticket.front else Q(front=True), Q(front=ticket.front)),
+        returns,
+        (None if ticket.priority else Q(priority=True), Q(priority=ticket.priority)),
+        booked,
+        (Q(queued_at__lt=ticket.queued_at), Q(queued_at=ticket.queued_at)),
+        (Q(pk__lt=ticket.pk), None),
+    ]
+    before, same_so_far = None, Q()
+    for earlier, equal in keys:
+        if earlier is not None:
+            before = same_so_far & earlier if before is None else before | (same_so_far & earlier)
+        if equal is not None:
+            same_so_far &= equal
+    return before
+
+
+def ahead_of(ticket: Ticket, now: datetime | None = None) -> int | None:
+    """``office_queue(...).position(ticket)`` for one ticket: one COUNT, not the whole queue read."""
+    now = now or timezone.now()
+    if ticket.status != Ticket.Status.WAITING or (ticket.returns_at is not None and ticket.returns_at > now):
+        return None
+    line = Ticket.objects.filter(
+        office_id=ticket.office_id, local_date=ticket.local_date, status=Ticket.Status.WAITING
+    ).filter(service_id=ticket.service_id)
+    return line.in_queue(now).filter(_called_before(ticket, now)).count()
+
+
+def place(ticket: Ticket) -> tuple[int, int] | None:
+    """A waiting ticket's position in its service's queue and its estimated wait (three queries)."""
+    ahead = ahead_of(ticket)
+    if ahead is None:
+        return None
+    serving = open_counters_by_service(ticket.office_id).get(ticket.service_id, 0)
+    return ahead, estimate(ahead, average_service_seconds(ticket.service_id), serving)
+
+
 def waiting_summary(office: Office) -> tuple[dict[str, int], dict[str, str]]:
     """Today's waiting tickets per active service code (zeros included), and since when
     the longest-waiting one of each service has been in its queue (ISO time)."""
@@ -158,6 +213,21 @@ def waiting_summary(office: Office) -> tuple[dict[str, int], dict[str, str]]:
         counts[row["service__code"]] = row["n"]
         oldest[row["service__code"]] = row["since"].isoformat()
     return counts, oldest
+
+
+def queue_counts(office: Office) -> tuple[dict[str, int], dict[str, str], dict[str, int]]:
+    """waiting_summary, and per active service the estimated wait of a ticket taken now (five queries)."""
+    services = dict(office.services.filter(active=True).values_list("pk", "code"))
+    counts = dict.fromkeys(services.values(), 0)
+    oldest = {}
+    rows = Ticket.objects.waiting_today(office).values("service__code").annotate(n=Count("id"), since=Min("queued_at"))
+    for row in rows:
+        counts[row["service__code"]] = row["n"]
+        oldest[row["service__code"]] = row["since"].isoformat()
+    per_client = average_service_seconds_by_service(list(services))
+    serving = open_counters_by_service(office.pk)
+    estimates = {code: estimate(counts[code], per_client[pk], serving.get(pk, 0)) for pk, code in services.items()}
+    return counts, oldest, estimates
 
 
 def waiting_counts(office: Office) -> dict[str, int]:
@@ -219,31 +289,18 @@ def tracking_message(
     }
 
 
-def tracking_status(ticket: Ticket, queue: OfficeQueue | None = None) -> dict:
-    """What a phone shows for its ticket (loaded with its service); ``queue`` when the caller has the office's queue."""
-    if queue is None and ticket.status == Ticket.Status.WAITING:
-        queue = office_queue(ticket.office, service_id=ticket.service_id, day=ticket.local_date)
-    ahead = queue.position(ticket) if queue is not None else None
+def tracking_status(ticket: Ticket) -> dict:
+    """What a phone shows for its ticket (loaded with its service)."""
+    found = place(ticket)
     return tracking_message(
         number=ticket.number,
         status=ticket.status,
         # The current service: a transfer moves the ticket, and the phone with it.
         service=ticket.service.name,
-        position=ahead,
-        estimated_wait_seconds=queue.estimate(ticket.service_id, ahead) if ahead is not None else None,
+        position=found[0] if found else None,
+        estimated_wait_seconds=found[1] if found else None,
         counter=ticket.counter.number if ticket.counter_id and ticket.status in Ticket.ACTIVE else None,
     )
-
-
-def service_queue(office: Office, service: Service) -> dict:
-    """One service's queue in call order, with what a phone needs to estimate its own wait."""
-    queue = office_queue(office, service_id=service.pk)
-    return {
-        "service": service.code,
-        "numbers": queue.numbers(service.pk),
-        "per_client_seconds": queue.per_client_seconds(service.pk),
-        "counters": queue.counters(service.pk),
-    }
 
 
 def queue_summary(office: Office, now: datetime | None = None) -> dict:
@@ -310,51 +367,13 @@ def today_stats(office: Office, counter: Counter | None = None) -> dict:
 
 # The operator's workplace
 
-PRIORITY_LABEL = "Льготная категория"
+PRIORITY_LABEL = payloads.PRIORITY_LABEL
 # How many waiting tickets the operator's list shows; the total comes along.
 WORKPLACE_LIST_LIMIT = 30
 
 
 def _person(user) -> str:
     return (user.get_full_name() or user.username) if user else ""
-
-
-def booked_label(ticket: Ticket) -> str:
-    """«По записи на 10:30» (the slot's start in the office's time) for a booked ticket, else empty."""
-    if ticket.slot_start is None:
-        return ""
-    return f"По записи на {ticket.slot_start.astimezone(ticket.office.tz):%H:%M}"
-
-
-def _queue_item(ticket: Ticket, *, now: datetime, counter: Counter, operator, may_call: bool) -> dict:
-    marks = []
-    if ticket.priority:
-        marks.append(PRIORITY_LABEL)
-    if ticket.slot_start is not None:
-        marks.append(booked_label(ticket))
-    if ticket.target_counter_id == counter.pk:
-        marks.append("Перенаправлен в это окно")
-    elif ticket.target_operator_id and operator is not None and ticket.target_operator_id == operator.pk:
-        marks.append("Перенаправлен вам")
-    if ticket.front:
-        marks.append("В начало очереди")
-    if ticket.returns_at is not None and ticket.returns_at <= now:
-        marks.append("Вернулся из отложенных")
-    return {
-        "id": ticket.pk,
-        "number": ticket.number,
-        "service": ticket.service.code,
-        "service_name": ticket.service.name,
-        "priority": ticket.priority,
-        "marks": marks,
-        "note": ticket.note,
-        "queued_at": ticket.queued_at.isoformat(),
-        "issued_at": ticket.issued_at.isoformat(),
-        "returns_at": ticket.returns_at.isoformat() if ticket.returns_at else None,
-        # Time since the client took the ticket: what they have waited so far.
-        "waited_seconds": round(max((now - ticket.issued_at).total_seconds(), 0)),
-        "actions": ["call"] if may_call else [],
-    }
 
 
 def counter_workplace(counter: Counter, operator, now: datetime | None = None) -> dict:
@@ -373,8 +392,10 @@ def counter_workplace(counter: Counter, operator, now: datetime | None = None) -
     backup = waiting.for_counter(counter, operator, backup=True)
     may_call = office.call_chosen
     # Call-next takes the main line before the backup one: the list shows them in that order.
-    queue = list(main.in_queue(now).order_by(*call_order(now))[:WORKPLACE_LIST_LIMIT])
-    queue += list(backup.in_queue(now).order_by(*call_order(now))[: WORKPLACE_LIST_LIMIT - len(queue)])
+    queue = [(t, "main") for t in main.in_queue(now).order_by(*call_order(now))[:WORKPLACE_LIST_LIMIT]]
+    queue += [
+        (t, "backup") for t in backup.in_queue(now).order_by(*call_order(now))[: WORKPLACE_LIST_LIMIT - len(queue)]
+    ]
     total = main.in_queue(now).count() + backup.in_queue(now).count()
     pool = list((main | backup).in_pool(now))
     counters = Counter.objects.filter(office=office, active=True).exclude(pk=counter.pk).select_related("operator")
@@ -395,9 +416,16 @@ def counter_workplace(counter: Counter, operator, now: datetime | None = None) -
     return {
         "now": now.isoformat(),
         "call_chosen": may_call,
-        "queue": [_queue_item(t, now=now, counter=counter, operator=operator, may_call=may_call) for t in queue],
+        "limit": WORKPLACE_LIST_LIMIT,
+        "queue": [
+            payloads.queue_line(t, now=now, counter=counter, operator=operator, may_call=may_call, section=section)
+            for t, section in queue
+        ],
         "queue_total": total,
-        "pool": [_queue_item(t, now=now, counter=counter, operator=operator, may_call=may_call) for t in pool],
+        "pool": [
+            payloads.queue_line(t, now=now, counter=counter, operator=operator, may_call=may_call, section="pool")
+            for t in pool
+        ],
         "next_return_at": pool[0].returns_at.isoformat() if pool else None,
         "transfer": {
             "services": [{"code": s.code, "name": s.name} for s in office.services.filter(active=True)],

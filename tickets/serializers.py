@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from offices.models import Counter, Office, Service
 
-from . import selectors
+from . import payloads, selectors
 from .models import Ticket
 
 # Input
@@ -107,7 +107,8 @@ class OfficeOut(serializers.ModelSerializer):
         ]
 
     def get_services(self, office) -> list[dict]:
-        return ServiceOut(office.services.filter(active=True), many=True).data
+        # Filtered in Python, so that the list's prefetch serves every office.
+        return ServiceOut([s for s in office.services.all() if s.active], many=True).data
 
     def get_hours(self, office) -> dict[str, str]:
         return office.hours_as_dict()
@@ -161,13 +162,18 @@ class TicketOut(serializers.ModelSerializer):
             "booked_label",
         ]
 
-    def _queue(self, ticket) -> selectors.OfficeQueue | None:
-        """The office's queue from the context, read once when the caller did not pass it."""
+    def _place(self, ticket) -> tuple[int, int] | None:
+        """Position and estimate: from the office's queue in the context (a list), else counted for this one ticket."""
         if ticket.status != Ticket.Status.WAITING:
             return None
-        if "queue" not in self.context:
-            self.context["queue"] = selectors.office_queue(ticket.office, day=ticket.local_date)
-        return self.context["queue"]
+        queue = self.context.get("queue")
+        if queue is not None:
+            ahead = queue.position(ticket)
+            return None if ahead is None else (ahead, queue.estimated_wait(ticket))
+        places = self.context.setdefault("places", {})
+        if ticket.pk not in places:
+            places[ticket.pk] = selectors.place(ticket)
+        return places[ticket.pk]
 
     def get_counter(self, ticket) -> str | None:
         return ticket.counter.number if ticket.counter_id else None
@@ -176,15 +182,15 @@ class TicketOut(serializers.ModelSerializer):
         return selectors.PRIORITY_LABEL if ticket.priority else ""
 
     def get_booked_label(self, ticket) -> str:
-        return selectors.booked_label(ticket)
+        return payloads.booked_label(ticket)
 
     def get_position(self, ticket) -> int | None:
-        queue = self._queue(ticket)
-        return queue.position(ticket) if queue else None
+        found = self._place(ticket)
+        return found[0] if found else None
 
     def get_estimated_wait_seconds(self, ticket) -> int | None:
-        queue = self._queue(ticket)
-        return queue.estimated_wait(ticket) if queue else None
+        found = self._place(ticket)
+        return found[1] if found else None
 
 
 class TrackingOut(serializers.Serializer):

@@ -430,6 +430,27 @@ def counter_open_alone(*, counter: Counter, user, now: datetime | None = None) -
     return counter_set_state(counter=counter, state=Counter.State.OPEN, user=user, now=now)
 
 
+@transaction.atomic
+def counter_retire(*, counter: Counter, user, now: datetime | None = None) -> Counter:
+    """Take a counter out of work (the admin's «Вывести из работы»): closed, logged, announced, hidden.
+
+    A counter with a client is refused (``counter_busy``). An open counter is
+    closed through its transition (a ``CounterEvent`` by ``user``), the tickets
+    sent to it go back to their queues, and the screens are told.
+    """
+    counter = Counter.objects.select_for_update(of=("self",)).select_related("office", "operator").get(pk=counter.pk)
+    if Ticket.objects.at_counter(counter).exists():
+        raise CounterBusy(CounterBusy.STILL_SERVING)
+    if counter.state != Counter.State.CLOSED:
+        leaving = counter.operator
+        counter.set_state(Counter.State.CLOSED, user=user, at=now or timezone.now())
+        _release_targets(counter, leaving)
+    counter.active = False
+    counter.save(update_fields=["active"])
+    broadcast.announce_counter(counter)
+    return counter
+
+
 # What a manager may set from the monitor: opening a counter stays with its operator.
 REMOTE_STATES = (Counter.State.CLOSED, Counter.State.BREAK)
 
@@ -461,7 +482,8 @@ def close_day(*, now: datetime | None = None, office: Office | None = None, incl
     """Expire every unfinished ticket of past local days (and of today, if asked).
 
     Each office is closed in its own transaction, so a failure in one office
-    leaves the others done.
+    leaves the others done. Set-based: one update and one insert of event rows
+    per office, and one announcement per office, however many tickets expire.
     """
     now = now or timezone.now()
     offices = [office] if office else list(Office.objects.all())
@@ -471,9 +493,21 @@ def close_day(*, now: datetime | None = None, office: Office | None = None, incl
         with transaction.atomic():
             stale = Ticket.objects.select_for_update().filter(office=current, status__in=Ticket.UNFINISHED)
             stale = stale.filter(local_date__lte=today) if include_today else stale.filter(local_date__lt=today)
-            for ticket in stale:
-                before = broadcast.Before.of(ticket)
-                ticket.expire(at=now)
-                broadcast.announce(ticket, TicketEvent.Type.EXPIRED, before=before)
-                expired += 1
+            # of=self: the counter is on the nullable side of an outer join, which PostgreSQL refuses to lock.
+            tickets = list(stale.select_related("service", "counter").select_for_update(of=("self",)))
+            if not tickets:
+                continue
+            Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(status=Ticket.Status.EXPIRED, finished_at=now)
+            TicketEvent.objects.bulk_create(
+                TicketEvent(
+                    ticket=t,
+                    type=TicketEvent.Type.EXPIRED,
+                    at=now,
+                    counter_id=t.counter_id,
+                    data={"previous": t.status},
+                )
+                for t in tickets
+            )
+            broadcast.announce_expired(current, tickets)
+            expired += len(tickets)
     return expired

@@ -46,3 +46,36 @@ def test_every_action_offered_is_accepted_and_nothing_else(services, counters, o
     assert client.post(f"/api/v1/tickets/{called['id']}/cancel/").status_code == 409
     assert "cancel" not in called["actions"]
     assert client.post(f"/api/v1/tickets/{called['id']}/recall/", {}, format="json").status_code == 200
+
+
+def test_a_counter_and_its_ticket_say_the_same_words_in_the_api_every_snapshot_and_message(
+    services, counters, operator
+):
+    from displays import monitor, snapshots
+    from offices.models import Counter
+    from tickets import live, payloads
+    from tickets import services as svc
+
+    client = token_client(operator)
+    expected = {"open": "Окно открыто", "break": "Перерыв", "closed": "Окно закрыто"}
+    for state, label in expected.items():
+        client.post(f"/api/v1/counters/{counters['1'].pk}/state/", {"state": state}, format="json")
+        counter = Counter.objects.select_related("office", "operator").get(pk=counters["1"].pk)
+        live.forget(counter.office_id)  # likewise
+        said = {
+            "api": client.get(f"/api/v1/counters/{counter.pk}/").json()["status_label"],
+            "counter.updated": payloads.counter_updated(counter)["status_label"],
+            "operators snapshot": snapshots.operators_snapshot(counter.office_id)["counters"][0]["status_label"],
+            "monitor snapshot": monitor.monitor_snapshot(counter.office_id)["counters"][0]["status_label"],
+        }
+        assert set(said.values()) == {label}, said
+    client.post(f"/api/v1/counters/{counters['1'].pk}/state/", {"state": "open"}, format="json")
+    svc.ticket_issue(office=counters["1"].office, service=services["fl"])
+    called = client.post(f"/api/v1/counters/{counters['1'].pk}/call-next/").json()
+    live.forget(counters["1"].office_id)  # its announcement waits for a commit this test never makes
+    row = snapshots.operators_snapshot(counters["1"].office_id)["counters"][0]
+    api = client.get(f"/api/v1/counters/{counters['1'].pk}/").json()["ticket"]
+    assert row["ticket"]["status_label"] == api["status_label"] == called["status_label"] == "Вызван"
+    assert {k: row["ticket"][k] for k in ("id", "number", "status", "service")} == {
+        k: api[k] for k in ("id", "number", "status", "service")
+    }

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from displays import snapshots
 from tests.helpers import token_client
-from tickets import selectors
+from tickets import live, selectors
 from tickets import services as svc
 from tickets.models import Ticket
 
@@ -57,19 +57,26 @@ def test_the_today_list_costs_the_same_for_10_and_200_tickets(
         )
 
 
-@pytest.mark.parametrize("build", [snapshots.display_snapshot, snapshots.operators_snapshot])
-def test_a_screen_snapshot_costs_the_same_for_10_and_200_tickets(
-    office, services, counters, operator, build, django_assert_max_num_queries
+def test_the_office_live_state_costs_the_same_for_10_and_200_tickets(
+    office, services, counters, operator, django_assert_max_num_queries
 ):
     issue(office, services, 10)
     svc.ticket_call_next(counter=counters["1"], operator=operator)
-    ten = queries(lambda: build(office.pk))
+    ten = queries(lambda: live.build(office.pk))
     issue(office, services, 190)
     svc.ticket_call_next(counter=counters["2"], operator=operator)
     svc.ticket_finish(ticket=Ticket.objects.get(counter=counters["1"], status="called"), operator=operator)
     with django_assert_max_num_queries(SNAPSHOT_MAX_QUERIES):
-        build(office.pk)
-    assert queries(lambda: build(office.pk)) == ten
+        live.build(office.pk)
+    assert queries(lambda: live.build(office.pk)) == ten
+
+
+@pytest.mark.parametrize("snapshot", [snapshots.display_snapshot, snapshots.operators_snapshot])
+def test_a_screen_snapshot_of_an_unchanged_office_reads_nothing(office, services, counters, operator, snapshot):
+    issue(office, services, 10)
+    first = snapshot(office.pk)
+    assert queries(lambda: snapshot(office.pk)) == 0
+    assert snapshot(office.pk)["seq"] == first["seq"]
 
 
 def test_the_office_queue_orders_front_then_priority_then_arrival(office, services, counters, operator):
@@ -84,3 +91,33 @@ def test_the_office_queue_orders_front_then_priority_then_arrival(office, servic
     assert [queue.position(t) for t in (moved, vip, plain)] == [0, 1, 2]
     # The phone's own answer for a ticket agrees with the list.
     assert selectors.tracking_status(plain)["position"] == 2
+
+
+def test_one_tickets_counted_place_agrees_with_the_office_queue(office, services, counters, operator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    tickets = [
+        svc.ticket_issue(office=office, service=services["fl"], priority=i % 4 == 1, now=now + timedelta(seconds=i))
+        for i in range(12)
+    ]
+    svc.counter_set_state(counter=counters["1"], state="open", user=operator)
+    for ticket in tickets[:3]:
+        # Called, then sent back: to the front, to the back, and into the pool (already due).
+        svc.ticket_call_chosen(counter=counters["1"], ticket=ticket, operator=operator, now=now + timedelta(minutes=1))
+        if ticket is tickets[0]:
+            svc.ticket_transfer(ticket=ticket, service=services["fl"], to_front=True, operator=operator)
+        elif ticket is tickets[1]:
+            svc.ticket_postpone(ticket=ticket, operator=operator, now=now + timedelta(minutes=1))
+        else:
+            svc.ticket_postpone(ticket=ticket, operator=operator, minutes=1, now=now + timedelta(minutes=1))
+    svc.ticket_issue(office=office, service=services["ul"])
+    later = now + timedelta(minutes=5)
+    queue = selectors.office_queue(office, later)
+    waiting = Ticket.objects.filter(status="waiting")
+    assert len(waiting) == 13
+    for ticket in waiting:
+        assert selectors.ahead_of(ticket, later) == queue.position(ticket), ticket.number
+    assert sorted(selectors.ahead_of(t, later) for t in waiting if t.service_id == services["fl"].pk) == list(range(12))

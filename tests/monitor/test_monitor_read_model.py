@@ -7,6 +7,7 @@ import pytest
 from displays import monitor
 from offices.models import OfficeHours
 from tests.helpers import add_counter, add_services, make_office
+from tickets import live
 from tickets import services as svc
 
 # Tuesday 3 March 2026, 09:00 in Moscow (UTC+3).
@@ -116,8 +117,10 @@ def test_the_snapshot_and_the_pushed_figures_take_a_fixed_number_of_queries(
         svc.ticket_issue(office=office, service=services["fl"])
         svc.ticket_issue(office=office, service=services["cash"])
     svc.ticket_call_next(counter=counter, operator=operator)
-    # However long the queue and however many counters: 14 and 10 (one of them today's bookings).
-    with django_assert_max_num_queries(14):
+    # However long the queue and however many counters: 10 (one of them today's bookings) and 10,
+    # once the office's live state is built (tests/core/test_read_model.py counts that build).
+    live.get(office.pk)
+    with django_assert_max_num_queries(10):
         snapshot = monitor.monitor_snapshot(office.pk)
     with django_assert_max_num_queries(10):
         stats = monitor.monitor_stats(office.pk)

@@ -84,3 +84,35 @@ async def test_an_admin_edit_of_the_office_sends_the_monitor_its_own_snapshot(of
     pushed = await receive_type(screen, "snapshot")
     assert "manager_actions" in pushed["office"] and "norm" in pushed
     await screen.disconnect()
+
+
+@database_sync_to_async
+def retire_in_admin(counter, django_user_model) -> int:
+    admin_user = django_user_model.objects.create_superuser("root", password="pass-12345")
+    client = Client()
+    client.force_login(admin_user)
+    return client.post(
+        "/admin/offices/counter/", {"action": "deactivate", "_selected_action": [counter.pk]}
+    ).status_code
+
+
+async def test_a_counter_retired_in_the_admin_leaves_a_connected_monitor(
+    counters, manager, operator, django_user_model
+):
+    from offices.models import Counter, CounterEvent
+
+    await run(svc.counter_set_state, counter=counters["2"], state="open", user=operator)
+    screen = await connect_screen("/ws/offices/main/monitor/", await session_cookie(manager))
+    snapshot = await receive_type(screen, "snapshot")
+    assert next(c for c in snapshot["counters"] if c["number"] == "2")["state"] == "open"
+    assert await retire_in_admin(counters["2"], django_user_model) == 302
+    # Closed through its transition (logged), announced, then gone from the monitor's counters.
+    updated = await receive_type(screen, "counter.updated")
+    assert (updated["counter"], updated["state"], updated["status_label"]) == ("2", "closed", "Окно закрыто")
+    fresh = await receive_type(screen, "snapshot")
+    assert "2" not in [c["number"] for c in fresh["counters"]]
+    counter = await database_sync_to_async(Counter.objects.get)(pk=counters["2"].pk)
+    assert (counter.active, counter.state, counter.operator_id) == (False, "closed", None)
+    last = await database_sync_to_async(lambda: CounterEvent.objects.filter(counter=counter).latest("at").type)()
+    assert last == "closed"
+    await screen.disconnect()

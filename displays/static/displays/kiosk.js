@@ -42,6 +42,7 @@
     if (count) count.hidden = !n;
   }
 
+  // Read once more only when an issue was refused as «office closed»: the hours may have just passed.
   async function refreshEstimates() {
     try {
       const response = await fetch(config.queueUrl, { headers: { Accept: "application/json" } });
@@ -62,24 +63,29 @@
     }
   }
 
-  let refreshTimer = null;
-  function scheduleRefresh() {
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(refreshEstimates, 300);
+  function setEstimates(waiting, estimates) {
+    for (const [code, n] of Object.entries(waiting)) {
+      setWaiting(code, n);
+      const estimate = document.querySelector(`[data-estimate="${code}"]`);
+      // The same estimate the ticket shows: the wait of a ticket taken now.
+      if (estimate && estimates && code in estimates) {
+        estimate.textContent = n ? "ожидание " + fmt.waitText(estimates[code]) : "без очереди";
+      }
+    }
   }
 
+  // Everything the start screen shows arrives on the socket: counts and estimates in every
+  // queue.updated, opening hours in the snapshot. Nothing is read again after a message.
   function onMessage(message) {
     if (message.type === "snapshot") {
       office.open = message.open;
       office.issuing = message.issuing;
       office.hours = message.office.hours;
       office.nextOpening = message.office.next_opening;
-      for (const [code, n] of Object.entries(message.waiting)) setWaiting(code, n);
+      setEstimates(message.waiting, message.estimates);
       renderClosed();
-      scheduleRefresh();
     } else if (message.type === "queue.updated") {
-      for (const [code, n] of Object.entries(message.waiting)) setWaiting(code, n);
-      scheduleRefresh();
+      setEstimates(message.waiting, message.estimates);
     }
   }
 
@@ -368,5 +374,4 @@
   setInterval(tick, 10000);
   const socket = new LiveSocket(config.socket, { onMessage, onStatus }).start();
   setInterval(() => socket.send({ type: "sync" }), 60000);
-  refreshEstimates();
 })();

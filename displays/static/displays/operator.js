@@ -242,7 +242,11 @@
     document.querySelectorAll("#transfer-form [data-kind]").forEach((f) => { f.hidden = f.dataset.kind !== kind; });
   }
 
-  function openTransfer() {
+  async function openTransfer() {
+    if (transferStale) {
+      transferStale = false;
+      await loadWorkplace();
+    }
     if (!workplace) return;
     const form = el("transfer-form");
     form.reset();
@@ -357,27 +361,113 @@
     if (button) { e.preventDefault(); button.click(); }
   });
 
+  // The lines pushed in queue.updated, placed in this counter's list without asking the server.
+  // A pushed line is untargeted (the server says reload for a transfer), and an untargeted
+  // ticket is for the counters that serve its service: main first, then backup.
+  function sectionOf(line) {
+    if (!counter) return null;
+    if (line.returns_at && Date.parse(line.returns_at) > serverNow()) {
+      return counter.services.includes(line.service) || counter.backup_services.includes(line.service) ? "pool" : null;
+    }
+    if (counter.services.includes(line.service)) return "main";
+    if (counter.backup_services.includes(line.service)) return "backup";
+    return null;
+  }
+
+  function compareRank(a, b) {
+    for (let i = 0; i < a.length; i += 1) {
+      if (a[i] < b[i]) return -1;
+      if (a[i] > b[i]) return 1;
+    }
+    return 0;
+  }
+
+  const SECTION_ORDER = { main: 0, backup: 1 };
+  const byPlace = (a, b) => (SECTION_ORDER[a.section] - SECTION_ORDER[b.section]) || compareRank(a.rank, b.rank);
+
+  function applyLines(message) {
+    if (!workplace) return;
+    const truncated = workplace.queue_total > workplace.queue.length;
+    const removed = new Set(message.removed || []);
+    if (removed.size) {
+      const before = workplace.queue.length;
+      workplace.queue = workplace.queue.filter((t) => !removed.has(t.id));
+      workplace.queue_total -= before - workplace.queue.length;
+      workplace.pool = workplace.pool.filter((t) => !removed.has(t.id));
+    }
+    for (const pushed of message.added || []) {
+      const section = sectionOf(pushed);
+      if (!section) continue;
+      const line = {
+        ...pushed,
+        section,
+        actions: workplace.call_chosen ? ["call"] : [],
+        waited_seconds: Math.max(0, Math.round((Date.parse(workplace.now) - Date.parse(pushed.issued_at)) / 1000)),
+      };
+      if (section === "pool") {
+        workplace.pool = workplace.pool.filter((t) => t.id !== line.id).concat([line]);
+        workplace.pool.sort((a, b) => Date.parse(a.returns_at) - Date.parse(b.returns_at));
+        workplace.next_return_at = workplace.pool[0].returns_at;
+        scheduleReturn();
+      } else {
+        workplace.queue = workplace.queue.filter((t) => t.id !== line.id).concat([line]).sort(byPlace);
+        workplace.queue_total += 1;
+        workplace.queue = workplace.queue.slice(0, workplace.limit);
+      }
+    }
+    renderLists();
+    // Beyond the list's limit this page does not know who is next: only then read the list again.
+    if (truncated && workplace.queue.length < Math.min(workplace.queue_total, workplace.limit)) reloadSoon();
+  }
+
+  // Whether a snapshot's row of this counter says something this page does not show.
+  function differs(row) {
+    if (!counter) return false; // the page's first read is on its way
+    if (!row) return true;
+    const mine = counter.ticket;
+    return row.state !== counter.state
+      || (row.ticket ? row.ticket.id : null) !== (mine ? mine.id : null)
+      || (row.ticket && mine && row.ticket.status !== mine.status);
+  }
+
+  let missed = false; // messages may have been lost (a reconnect or a gap): the next snapshot reloads
+  let resyncsSeen = 0;
+  let transferStale = false;
+
   function onMessage(message) {
     switch (message.type) {
-      case "snapshot":
-        refresh();
+      case "snapshot": {
+        const lost = missed || socket.resyncs.length > resyncsSeen;
+        missed = false;
+        resyncsSeen = socket.resyncs.length;
+        if (lost || differs(message.counters.find((c) => c.id === config.counter))) refresh();
         break;
+      }
       case "queue.updated":
-        reloadSoon();
+        if (message.reload) reloadSoon();
+        else applyLines(message);
         break;
-      case "ticket.called": case "ticket.cleared": case "ticket.started":
-        if (message.counter === config.counterNumber) refresh();
+      case "ticket.called": case "ticket.cleared": case "ticket.started": {
+        if (message.counter !== config.counterNumber || acting) break;
+        // This page's own action is already shown; only a change made elsewhere is read.
+        const mine = counter && counter.ticket;
+        const known = message.type === "ticket.called" ? mine && mine.number === message.ticket
+          : message.type === "ticket.started" ? mine && mine.number === message.ticket && mine.status === "serving"
+          : !(mine && mine.number === message.ticket);
+        if (!known) refresh();
         break;
+      }
       case "counter.updated":
         if (message.id === config.counter) {
+          if (acting || (counter && message.state === counter.state && message.break_reason === counter.break_reason)) break;
           // A change this page did not ask for (a manager's break or close from the monitor,
           // the operator opening another counter elsewhere): say so, the old message is stale.
-          if (!acting && counter && message.state !== counter.state) {
+          if (counter && message.state !== counter.state) {
             const reason = message.state === "break" && message.break_reason_label ? " — " + message.break_reason_label : "";
             say(`Состояние окна изменено: ${message.status_label}${reason}.`, "info");
           }
           refresh();
-        } else reloadSoon();  // the transfer dialog lists counters and who sits at them
+        } else transferStale = true; // the transfer dialog lists counters and who sits at them: read when opened
         break;
     }
   }
@@ -386,12 +476,15 @@
     // The session ended or the office was taken away: the page itself now
     // answers with the sign-in form or the refusal, so show that.
     if (code === 4401 || code === 4403) { window.location.reload(); return; }
+    if (!connected) missed = true;
     el("offline").hidden = connected;
     el("operator").dataset.connected = connected ? "1" : "0";
   }
 
   say("");
-  new LiveSocket(config.socket, { onMessage, onStatus }).start();
+  const socket = new LiveSocket(config.socket, { onMessage, onStatus });
+  window.liveSocket = socket; // for diagnostics and tests
+  socket.start();
   setInterval(() => { tick(); tickLists(); }, 1000);
   refresh();
 })();
