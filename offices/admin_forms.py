@@ -1,4 +1,4 @@
-"""Admin forms shaped to the data: time zones as a list, all-day hours, break reasons as lines."""
+"""Admin forms shaped to the data: time zones as a list, all-day hours, break reasons as a table."""
 
 import re
 from datetime import time
@@ -6,6 +6,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 
 from .models import Counter, Office, OfficeHours
 
@@ -28,21 +29,75 @@ RUSSIAN_TIMEZONES = [
 def timezone_choices() -> list:
     russian = {zone for zone, _ in RUSSIAN_TIMEZONES}
     others = sorted(available_timezones() - russian)
-    return [("Россия", RUSSIAN_TIMEZONES), ("Все часовые пояса", [(zone, zone) for zone in others])]
+    return [("Россия", RUSSIAN_TIMEZONES), ("Другие", [(zone, zone) for zone in others])]
 
 
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
-REASON_EXAMPLE = "например «lunch: Обед»"
+REASON_EXAMPLE = "например код lunch и название «Обед»"
+
+
+class BreakReasonsTable(forms.Widget):
+    """Break reasons as a table of rows «код | название», with a few empty rows to add more.
+
+    The rows come back as the lines «код: название» that BreakReasonsField reads
+    (one per row, empty rows included, so that «Строка N» is row N). A form
+    posted as that plain text, as scripts and tests do, is read as it is.
+    """
+
+    SPARE_ROWS = 3
+
+    def value_from_datadict(self, data, files, name):
+        if name in data:
+            return data[name]
+        lines, index = [], 0
+        while f"{name}-{index}-code" in data:
+            code, title = data.get(f"{name}-{index}-code", "").strip(), data.get(f"{name}-{index}-name", "").strip()
+            lines.append(f"{code}: {title}" if code or title else "")
+            index += 1
+        return "\n".join(lines)
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and f"{name}-0-code" not in data
+
+    @staticmethod
+    def rows(value) -> list[tuple[str, str]]:
+        if isinstance(value, list):
+            return [(reason.get("code", ""), reason.get("name", "")) for reason in value]
+        rows = []
+        for line in (value or "").splitlines():
+            code, _, title = line.partition(":")
+            rows.append((code.strip(), title.strip()))
+        return rows
+
+    def render(self, name, value, attrs=None, renderer=None):
+        rows = self.rows(value) + [("", "")] * self.SPARE_ROWS
+        first_id = (attrs or {}).get("id", f"id_{name}")
+        cells = format_html_join(
+            "",
+            '<tr><td><input type="text" name="{0}-{1}-code" value="{2}" maxlength="30" size="14"{3}'
+            ' aria-label="Код причины {4}" autocomplete="off"></td>'
+            '<td><input type="text" name="{0}-{1}-name" value="{5}" size="40" aria-label="Название причины {4}"'
+            ' autocomplete="off"></td></tr>',
+            (
+                (name, i, code, format_html(' id="{}"', first_id) if i == 0 else "", i + 1, title)
+                for i, (code, title) in enumerate(rows)
+            ),
+        )
+        return format_html(
+            '<table class="break-reasons"><thead><tr><th scope="col">Код (латиницей)</th>'
+            '<th scope="col">Название</th></tr></thead><tbody>{}</tbody></table>',
+            cells,
+        )
 
 
 class BreakReasonsField(forms.CharField):
-    """Break reasons as lines «код: название»: the stored list of {code, name}, readable and editable.
+    """Break reasons, edited as rows of code and name: the stored list of {code, name}.
 
     The codes are what counters and their event log keep, so they are shown
     and kept as typed; only the names are for people.
     """
 
-    widget = forms.Textarea(attrs={"rows": 5, "cols": 50})
+    widget = BreakReasonsTable
 
     def prepare_value(self, value):
         if isinstance(value, list):
@@ -58,7 +113,7 @@ class BreakReasonsField(forms.CharField):
             code, colon, name = line.partition(":")
             code, name = code.strip(), name.strip()
             if not colon or not code or not name:
-                problems.append(f"Строка {number}: укажите код и название через двоеточие, {REASON_EXAMPLE}.")
+                problems.append(f"Строка {number}: укажите и код, и название, {REASON_EXAMPLE}.")
             elif not SLUG.match(code) or len(code) > 30:
                 problems.append(
                     f"Строка {number}: код «{code}» — только латинские буквы, цифры, «-» и «_», до 30 символов."
@@ -79,7 +134,8 @@ class OfficeForm(forms.ModelForm):
     timezone = forms.ChoiceField(label="Часовой пояс", choices=timezone_choices)
     break_reasons = BreakReasonsField(
         label="Причины перерыва",
-        help_text=f"По одной на строке: код латиницей, двоеточие, название ({REASON_EXAMPLE}). "
+        help_text="По одной на строке: код латиницей (например lunch) и название (например «Обед»). "
+        "Чтобы убрать причину, очистите обе ячейки её строки; чтобы добавить больше трёх, сохраните и продолжите. "
         "Код хранится в истории окон: не меняйте коды существующих причин.",
     )
 

@@ -378,7 +378,7 @@ class Counter(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Окно {self.number} ({self.office.code})"
+        return f"Окно {self.number} ({self.office.name})"
 
     @property
     def state_label(self) -> str:
@@ -502,7 +502,7 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        where = self.office.code if self.office_id else "все офисы"
+        where = self.office.name if self.office_id else "все офисы"
         return f"{self.user} — {self.get_role_display()} ({where})"
 
 
@@ -532,7 +532,7 @@ class KioskDevice(models.Model):
         ordering = ["office", "name"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.office.code})"
+        return f"{self.name} ({self.office.name})"
 
     def renew(self) -> None:
         """A new one-time pairing link; the old credential stops working."""

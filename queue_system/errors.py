@@ -2,6 +2,7 @@
 
 import logging
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
@@ -111,6 +112,10 @@ def csrf_failure(request, reason=""):
 
 
 def page_not_found(request, exception=None):
+    user = getattr(request, "user", None)
+    if request.path.startswith("/admin/") and user is not None and user.is_staff:
+        # Inside the admin, with its header and a way back: the same page whether DEBUG is on or off.
+        return render(request, "admin/404.html", admin.site.each_context(request), status=404)
     return _error(request, 404, "not_found", "404.html")
 
 

@@ -122,7 +122,14 @@ class ProductErrorPagesMiddleware(MiddlewareMixin):
         return None
 
     def process_exception(self, request, exception):
-        if not settings.DEBUG or not _for_people(request):
+        if not settings.DEBUG:
+            return None
+        if isinstance(exception, Http404) and request.path_info.startswith("/admin/"):
+            # A manager opening another office's object (OfficeScopedAdmin.get_object) is a person,
+            # not a developer: the admin's own Russian 404, not Django's English debug page. Other
+            # admin errors keep the debug page, which is what a developer needs there.
+            return page_not_found(request, exception)
+        if not _for_people(request):
             return None
         if isinstance(exception, Http404):
             return page_not_found(request, exception)

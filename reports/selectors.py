@@ -48,6 +48,7 @@ Decimal, so that a mean of exactly x.5 rounds up whatever the database's
 floating point does.
 """
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -135,12 +136,15 @@ class TimeRow:
         return data
 
 
-def year_range(year: int) -> tuple[date, date]:
-    return date(year, 1, 1), date(year, 12, 31)
+def year_range(year: int, through: int = 12) -> tuple[date, date]:
+    """January 1 to the last day of month ``through`` (a preliminary disclosure compares finished months only)."""
+    return date(year, 1, 1), date(year, through, calendar.monthrange(year, through)[1])
 
 
-def tickets_of(year: int, offices: QuerySet[Office] | None, channel: str | None = None) -> QuerySet[Ticket]:
-    start, end = year_range(year)
+def tickets_of(
+    year: int, offices: QuerySet[Office] | None, channel: str | None = None, through: int = 12
+) -> QuerySet[Ticket]:
+    start, end = year_range(year, through)
     tickets = Ticket.objects.filter(local_date__range=(start, end))
     if offices is not None:
         tickets = tickets.filter(office__in=offices)
@@ -149,11 +153,13 @@ def tickets_of(year: int, offices: QuerySet[Office] | None, channel: str | None 
     return tickets
 
 
-def service_times(year: int, offices: QuerySet[Office] | None = None, channel: str | None = None) -> dict:
-    """Average wait and service by month, with the year's total."""
+def service_times(
+    year: int, offices: QuerySet[Office] | None = None, channel: str | None = None, through: int = 12
+) -> dict:
+    """Average wait and service by month, with the year's total (of the months up to ``through``)."""
     done = Q(status=Ticket.Status.DONE)
     rows = (
-        tickets_of(year, offices, channel)
+        tickets_of(year, offices, channel, through)
         .annotate(m=ExtractMonth("local_date"))
         .values("m")
         .annotate(
@@ -259,12 +265,12 @@ def _days(total_seconds, count: int) -> Decimal | None:
     return round_half_up(Decimal(str(total_seconds)) / count / 86400, 2)
 
 
-def personal_account(year: int, channel: str = "personal_account") -> dict:
+def personal_account(year: int, channel: str = "personal_account", through: int = 12) -> dict:
     """Appeals by the month received, with the mean response time in days.
 
     A month without appeals is absent: its counts are None, not 0.
     """
-    start, end = year_range(year)
+    start, end = year_range(year, through)
     rows = (
         Appeal.objects.filter(channel=channel, month__range=(start, end))
         .values("month")
@@ -301,12 +307,12 @@ def personal_account(year: int, channel: str = "personal_account") -> dict:
     }
 
 
-def contact_center(year: int) -> dict:
+def contact_center(year: int, through: int = 12) -> dict:
     """Calls by month: counts, abandoned, mean wait for an answer and mean talk (answered calls).
 
     A month without calls is absent: its counts are None, not 0.
     """
-    start, end = year_range(year)
+    start, end = year_range(year, through)
     rows = (
         Call.objects.filter(month__range=(start, end))
         .values("month")

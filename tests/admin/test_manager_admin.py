@@ -284,3 +284,17 @@ def test_a_manager_deletes_a_new_service_of_their_office_but_not_another_offices
     assert client.post("/admin/offices/service/", selected).status_code == 302
     assert not Service.objects.filter(pk=mine.pk).exists()
     assert Service.objects.filter(pk=theirs.pk).exists()
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_another_offices_object_is_the_admins_russian_404_with_debug_on_or_off(client, belgorod, settings, debug):
+    settings.DEBUG = debug  # `make run` runs with DEBUG on: Django's English debug page answered there
+    page = client.get(f"/admin/offices/counter/{belgorod.counters.first().pk}/change/")
+    assert page.status_code == 404
+    html = page.content.decode()
+    assert "Страница не найдена" in html and "относится к офису, которым вы не управляете" in html
+    assert "Электронная очередь ЦОК" in html  # the admin's header, with the way back
+    assert 'href="/admin/"' in html
+    assert "Page not found" not in html and "URLconf" not in html
+    # The admin itself still works around it.
+    assert client.get("/admin/offices/counter/").status_code == 200

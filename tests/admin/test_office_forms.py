@@ -115,7 +115,7 @@ def test_break_reasons_are_lines_of_code_and_name_with_russian_errors():
     ]
     assert field.prepare_value([{"code": "lunch", "name": "Обед"}]) == "lunch: Обед"
     for text, message in [
-        ("Обед", "Строка 1: укажите код и название через двоеточие"),
+        ("Обед", "Строка 1: укажите и код, и название"),
         ("обед: Обед", "Строка 1: код «обед» — только латинские буквы"),
         ("lunch: Обед\nlunch: Ещё обед", "Строка 2: код «lunch» уже указан выше"),
         ("   ", "Укажите хотя бы одну причину перерыва"),
@@ -129,17 +129,33 @@ def test_the_office_form_has_the_workplace_settings_and_saves_break_reasons(admi
     office = make_office("work")
     url = f"/admin/offices/office/{office.pk}/change/"
     page = admin_client.get(url).content.decode()
-    for name in ("kiosk_open", "call_chosen", "break_reasons", "break_limit_minutes", "service_limit_minutes"):
+    for name in ("kiosk_open", "call_chosen", "break_limit_minutes", "service_limit_minutes"):
         assert f'name="{name}"' in page, name
     data = form_data(page)
-    data["break_reasons"] = "lunch: Обед\nmeeting: Планёрка"
+    # Break reasons are a table of rows, code beside name: the stored ones, then three empty rows.
+    codes = [data[f"break_reasons-{i}-code"] for i in range(7)]
+    assert codes == ["lunch", "technical", "training", "other", "", "", ""]
+    assert data["break_reasons-0-name"] == "Обед" and "<textarea" not in page.split("break-reasons")[1][:2000]
+    data.update({"break_reasons-1-code": "", "break_reasons-1-name": ""})  # a row cleared: that reason goes
+    data.update({"break_reasons-4-code": "meeting", "break_reasons-4-name": "Планёрка"})
     data["break_limit_minutes"] = "45"
     assert admin_client.post(url, data).status_code == 302
     office.refresh_from_db()
-    assert office.break_reasons == [{"code": "lunch", "name": "Обед"}, {"code": "meeting", "name": "Планёрка"}]
+    assert [r["code"] for r in office.break_reasons] == ["lunch", "training", "other", "meeting"]
+    assert office.break_reasons[-1] == {"code": "meeting", "name": "Планёрка"}
     assert office.break_limit_minutes == 45
-    data["break_reasons"] = "Обед"
-    assert "укажите код и название через двоеточие" in admin_client.post(url, data).content.decode()
+    # Saved again untouched, nothing is lost.
+    assert admin_client.post(url, form_data(admin_client.get(url).content.decode())).status_code == 302
+    before = office.break_reasons
+    office.refresh_from_db()
+    assert office.break_reasons == before
+    # Codes are still checked, row by row, and the rows come back as typed.
+    data.update({"break_reasons-5-code": "обед", "break_reasons-5-name": "Обед"})
+    answer = admin_client.post(url, data).content.decode()
+    assert "Строка 6: код «обед» — только латинские буквы" in answer
+    assert 'value="обед"' in answer and 'value="Планёрка"' in answer
+    data.update({"break_reasons-5-code": "", "break_reasons-5-name": "Без кода"})
+    assert "Строка 6: укажите и код, и название" in admin_client.post(url, data).content.decode()
 
 
 def test_counters_and_their_services_are_edited_on_the_office_page(admin_client):

@@ -180,24 +180,20 @@ def test_the_disclosure_page_keeps_the_published_labels_word_for_word(client, bo
         assert [row[0] for row in parsed.tables[table_id]["body"]] == PUBLISHED_CHANNELS
 
 
-def test_a_missing_previous_year_is_a_dash_on_the_whole_disclosure_page(client, boss, history):
+def test_a_missing_previous_year_leaves_the_comparison_out_of_the_whole_disclosure_page(client, boss, history):
     parsed = page_tables(client, boss, "/reports/disclosure/2024/")
-    march = parsed.tables["d-wait"]["body"][2][1]
-    assert march == "0:03:20 2023: —"
-    for table_id in ("d-service", "d-wait", "d-account"):
+    assert parsed.tables["d-wait"]["body"][2][1] == "0:03:20"  # March, without «2023: —» beside it
+    for table_id in ("d-service", "d-wait", "d-account", "d-calls"):
         for row in parsed.tables[table_id]["body"]:
-            assert "2023: —" in row[-1], (table_id, row)
+            assert not any("2023" in cell for cell in row), (table_id, row)
     channels = parsed.tables["d-channels-2"]
-    assert channels["head"][0][-3:] == ["Итого", "Итого 2023", "Изменение"]
-    for row in channels["body"]:
-        assert row[-2] == "—", row  # «Итого 2023»: nothing recorded that year, not 0
-        assert row[-1] == "", row  # no change against nothing
-    for row in parsed.tables["d-calls"]["body"]:
-        assert row[-1].endswith("2023: —") and row[-2].endswith("2023: —"), row
-    # This year's absent months are dashes too, and real figures stay figures.
-    january = parsed.tables["d-channels"]["body"][0][1]
-    assert january == "—"
-    assert parsed.tables["d-calls"]["body"][2][1:3] == ["40 2023: —", "180 2023: —"]  # March
+    assert channels["head"][0][-1] == "Итого"  # no «Итого 2023» and «Изменение» columns of dashes
+    assert all(len(row) == 8 for row in channels["body"])
+    html = client.get("/reports/disclosure/2024/").content.decode()
+    assert "За 2023 год данных нет, поэтому сравнения с ним нет" in html
+    # This year's absent months are dashes, and real figures stay figures.
+    assert parsed.tables["d-channels"]["body"][0][1] == "—"
+    assert parsed.tables["d-calls"]["body"][2][1:3] == ["40", "180"]  # March
 
 
 def test_absent_months_are_dashes_on_the_report_page(client, boss, history):

@@ -108,3 +108,92 @@ def test_the_disclosure_page_compares_with_the_previous_year(daphne, context, hi
     expect(page.locator(".noprint")).to_be_hidden()
     assert console.errors == []
     assert httpx.get(f"{server.url}/reports/disclosure/2024/", follow_redirects=False).status_code == 302
+
+
+AXE = "tests/vendor/axe.min.js"
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(path=AXE)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    assert len(result["passes"]) > 10  # axe did look at the page
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]]
+
+
+def test_report_charts_write_numbers_the_russian_way_in_an_english_browser(daphne, browser, history, django_user_model):
+    from reports.models import Appeal
+    from tests.helpers import make_user
+
+    boss = make_user(django_user_model, "boss", role="manager")  # company-wide: the remote channels' chart too
+
+    received = datetime(2024, 3, 4, 7, tzinfo=UTC)
+    Appeal.objects.create(
+        key="a1", received_at=received, answered_at=received + timedelta(days=1.4), month=datetime(2024, 3, 1).date(),
+        response_seconds=1.4 * 86400,
+    )  # fmt: skip
+    server = daphne()
+    # bypass_csp: only to inject axe itself, which the page's CSP (rightly) refuses.
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US", bypass_csp=True)
+    sign_in(context, server, boss)
+    page = context.new_page()
+    console = ConsoleErrors(page)
+    page.goto(f"{server.url}/reports/?year=2024")
+    assert page.evaluate("navigator.language") == "en-US"
+    charts = page.evaluate(
+        """Object.fromEntries(window.reportCharts.map(c => [c.canvas.id, {
+             ticks: c.scales.y.ticks.map(t => t.label),
+             tooltip: c.options.plugins.tooltip.callbacks.label({dataset: {label: "x"}, parsed: {y: c.data.datasets
+               .flatMap(d => d.data).filter(v => v !== null).reduce((a, b) => Math.max(a, b), 0)}}),
+           }]))"""
+    )
+    remote = charts["chart-remote"]
+    assert "20\u202f000" in remote["ticks"], remote  # not «20,000»
+    assert remote["tooltip"] == "x: 22\u202f953"
+    account = charts["chart-account"]
+    assert account["tooltip"] == "x: 1,40", account  # as the table's «1,40», not «1.4»
+    assert all("." not in label for label in account["ticks"]), account
+    assert any("," in label for label in account["ticks"]), account
+    assert page.locator("#table-account tbody tr").nth(2).locator("td").first.text_content() == "1,40"
+    assert charts["chart-times"]["tooltip"] == "x: 0:06:00"
+    assert axe_violations(page) == []
+    assert console.errors == []
+    context.close()
+
+
+def test_the_current_years_disclosure_is_preliminary_at_1366_and_passes_axe(
+    daphne, browser, manager, office, services, counters, operator
+):
+    from django.utils import timezone
+
+    counter = counters["1"]
+    today = timezone.localdate()
+    for year in (today.year - 1, today.year):
+        issued = datetime(year, today.month, 1, 7, tzinfo=UTC)
+        ticket = svc.ticket_issue(office=office, service=services["fl"], now=issued)
+        svc.ticket_call_next(counter=counter, operator=operator, now=issued + timedelta(seconds=200))
+        svc.ticket_finish(ticket=ticket, operator=operator, now=issued + timedelta(seconds=500))
+    server = daphne()
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ru-RU", bypass_csp=True)
+    sign_in(context, server, manager)
+    page = context.new_page()
+    console = ConsoleErrors(page)
+    page.goto(f"{server.url}/reports/?year={today.year}")
+    page.get_by_role("link", name=f"Раскрытие информации за {today.year} год (предварительно)").click()
+    banner = page.locator("#preliminary")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text(f"Предварительные данные по состоянию на {today.day} ")
+    box = banner.bounding_box()
+    assert box["y"] + box["height"] < 768  # seen without scrolling
+    # This month is not over: its figure stands alone, with no comparison to a whole month a year ago.
+    month_cell = page.locator("#d-wait tbody th", has_text="(не закончен)")
+    expect(month_cell).to_have_count(1)
+    assert str(today.year - 1) not in month_cell.locator("xpath=following-sibling::td[1]").text_content()
+    page.emulate_media(media="print")
+    expect(banner).to_be_visible()  # printed too: the paper says it is preliminary
+    page.emulate_media(media="screen")
+    assert axe_violations(page) == []
+    page.goto(f"{server.url}/reports/disclosure/{today.year - 1}/")
+    expect(page.locator("#preliminary")).to_have_count(0)
+    assert axe_violations(page) == []
+    assert console.errors == []
+    context.close()

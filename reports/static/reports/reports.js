@@ -6,6 +6,17 @@
   const palette = ["#0047ab", "#f5a000", "#0a6b2d", "#a40000", "#6b3fa0"];
   Chart.defaults.font.family = '"DejaVu Sans", Arial, sans-serif';
   Chart.defaults.animation = false;
+  // The page's locale, not the browser's: an English browser would otherwise print «3,000» and «1.4»
+  // beside the tables' «3 000» and «1,40». Groups take the tables' narrow no-break space.
+  Chart.defaults.locale = "ru-RU";
+  const groups = (text) => text.replace(/\u00a0/g, "\u202f");
+  const whole = new Intl.NumberFormat("ru-RU", { maximumFractionDigits: 0 });
+  const decimal = new Intl.NumberFormat("ru-RU", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const upToTwo = new Intl.NumberFormat("ru-RU", { maximumFractionDigits: 2 });
+  const tick = (value) => groups(upToTwo.format(value));
+  const count = (value) => groups(whole.format(value));
+  const days = (value) => groups(decimal.format(value));
+  const label = (format) => (c) => `${c.dataset.label}: ${format(c.parsed.y)}`;
   window.reportCharts = [];
 
   // Time axes step by whole seconds, minutes or hours (0:01:00, 0:02:00…), not by
@@ -35,11 +46,14 @@
     { label: "Ожидание", data: data.wait },
     { label: "Обслуживание", data: data.service },
   ], { scales: { y: timeAxis() },
-       plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${hms(c.parsed.y)}` } } } });
-  chart("chart-account", "bar", [{ label: "Дней до ответа в ЛК", data: data.account }], { scales: { y: { beginAtZero: true } } });
+       plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: label(hms) } } } });
+  chart("chart-account", "bar", [{ label: "Дней до ответа в ЛК", data: data.account }],
+    { scales: { y: { beginAtZero: true, ticks: { callback: tick } } },
+      plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: label(days) } } } });
   // In-person channels on their own chart: next to the remote ones they would be a thin strip.
-  const stacked = (title) => ({ scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } },
-                                plugins: { legend: { position: "bottom" }, title: { display: true, text: title } } });
+  const stacked = (title) => ({ scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { callback: tick } } },
+                                plugins: { legend: { position: "bottom" }, title: { display: true, text: title },
+                                           tooltip: { callbacks: { label: label(count) } } } });
   chart("chart-in-person", "bar", data.inPerson.map((c) => ({ label: c.label, data: c.months })),
     stacked("Очное обслуживание и касса"));
   chart("chart-remote", "bar", data.remote.map((c) => ({ label: c.label, data: c.months })),
@@ -48,5 +62,5 @@
     { label: "Ожидание ответа", data: data.callWait },
     { label: "Разговор", data: data.callTalk },
   ], { scales: { y: timeAxis() },
-       plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${hms(c.parsed.y)}` } } } });
+       plugins: { legend: { position: "bottom" }, tooltip: { callbacks: { label: label(hms) } } } });
 })();
