@@ -131,6 +131,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: everything a request commits is announced after its response is out.
+    "queue_system.middleware.BroadcastAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "queue_system.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -32,11 +32,10 @@ import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
 
 from offices.models import Counter, Service
 
-from . import selectors
+from . import dispatch, selectors
 from .models import Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -191,7 +190,8 @@ def _send_operators(office_id: int, message: dict) -> None:
 
 
 def _after_commit(func, *args, **kwargs) -> None:
-    transaction.on_commit(partial(func, *args, **kwargs))
+    # Once committed, and after the HTTP response in a request: tickets/dispatch.py.
+    dispatch.after_commit(partial(func, *args, **kwargs))
 
 
 def _publish_queue(office, services) -> None:
