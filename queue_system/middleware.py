@@ -148,7 +148,7 @@ class BroadcastAfterResponseMiddleware:
             except BaseException:
                 pending.flush()
                 raise
-        if pending.last:
+        if pending.any:
             # Every server closes a response once it has sent it (Django's ASGI
             # handler, a WSGI server, the test client); its closers run then,
             # in the request's own thread.

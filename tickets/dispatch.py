@@ -9,13 +9,13 @@ response has been sent: the kiosk and the operator get their answer without
 waiting for Redis and for the queries an announcement makes, and the same
 thread sends it right after.
 
-Order: every committed job takes a number in one process-wide queue, and jobs
-run strictly in that order, one at a time, so the ``seq`` numbers a process
-takes from Redis go out in the order of its commits. A request that flushes runs
-every earlier job still queued (another request's, whose response is still on
-its way out: that message then beats its response, as it always could). A job
-whose request never flushes (the client went away mid-response) goes out with
-the next flush in the process. Between processes, ordering is what it always
+Order: every committed job joins one process-wide queue, and jobs run strictly
+in that order, one at a time, so the ``seq`` numbers a process takes from
+Redis go out in the order of its commits. The thread that flushes runs every
+job queued, other requests' too (whose response may still be on its way out:
+that message then beats its response, as it always could). A job whose request
+never flushes (the client went away mid-response) goes out with the next flush
+in the process. Between processes, ordering is what it always
 was: each message carries ``seq`` and a screen that sees a gap asks for a
 snapshot.
 """
@@ -31,38 +31,31 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-_jobs: deque[tuple[int, Callable[[], None]]] = deque()
-_jobs_lock = threading.Lock()  # guards _jobs and _taken
-_sending = threading.Lock()  # one sender at a time: jobs run in the order they were taken
-_taken = 0
-_done = 0
+_jobs: deque[Callable[[], None]] = deque()
+_sending = threading.Lock()  # held by the one thread running jobs, in the order they were queued
 
 
 class Pending:
-    """The jobs a request committed: the last one's number, flushed once the response is out."""
+    """Whether a request committed jobs: they go out once its response has been sent."""
 
     def __init__(self):
-        self.last = 0
+        self.any = False
 
     def flush(self) -> None:
-        if self.last:
-            flush(until=self.last)
+        if self.any:
+            flush()
 
 
 _request: ContextVar[Pending | None] = ContextVar("broadcast_after_response", default=None)
 
 
 def _enqueue(job: Callable[[], None]) -> None:
-    global _taken
-    with _jobs_lock:
-        _taken += 1
-        number = _taken
-        _jobs.append((number, job))
+    _jobs.append(job)
     pending = _request.get()
     if pending is None:
-        flush(until=number)
+        flush()
     else:
-        pending.last = number
+        pending.any = True
 
 
 def after_commit(job: Callable[[], None]) -> None:
@@ -70,21 +63,27 @@ def after_commit(job: Callable[[], None]) -> None:
     transaction.on_commit(lambda: _enqueue(job))
 
 
-def flush(*, until: int) -> None:
-    """Run the queued jobs in order until job number ``until`` has run."""
-    global _done
-    with _sending:
-        while _done < until:
-            with _jobs_lock:
-                if not _jobs:
-                    return
-                number, job = _jobs.popleft()
-            try:
-                job()
-            except Exception:
-                # A lost message must not take the jobs queued behind it with it.
-                logger.exception("announcement failed")
-            _done = number
+def flush() -> None:
+    """Run every queued job, in order; or leave them to the thread that is running them already.
+
+    Only one thread runs jobs at a time, and it runs them until the queue is
+    empty, so nobody waits for that thread: a request whose jobs it takes over
+    is done. The check after releasing covers a job queued between its last
+    look at the queue and the release, whose owner found the lock still held.
+    """
+    while _jobs:
+        if not _sending.acquire(blocking=False):
+            return
+        try:
+            while _jobs:
+                job = _jobs.popleft()
+                try:
+                    job()
+                except Exception:
+                    # A lost message must not take the jobs queued behind it with it.
+                    logger.exception("announcement failed")
+        finally:
+            _sending.release()
 
 
 @contextmanager
