@@ -63,6 +63,21 @@ def report(name: str, latencies: list[float], elapsed: float, errors: int, count
     )
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU of the server processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(pids: list[int], since: float, requests: int) -> str:
+    if not pids or not requests:
+        return ""
+    return f"  server CPU per request={(cpu_seconds(pids) - since) * 1000 / requests:.1f} ms"
+
+
 def require_loopback(url: str) -> None:
     host = urlparse(url).hostname or ""
     if host == "localhost":
@@ -205,9 +220,12 @@ async def round_at(args, urls: list[str], concurrency: int, operators: list[dict
                 issue_errors += 1
 
     client = Client(urls, concurrency)
+    cpu = cpu_seconds(args.pids) if args.pids else 0
     began = time.perf_counter()
     await asyncio.gather(*(kiosk(client) for _ in range(concurrency)))
     report("issue", issue_lat, time.perf_counter() - began, issue_errors)
+    if args.pids:
+        print(server_cpu(args.pids, cpu, len(issue_lat)).strip(), flush=True)
     await client.close()
 
     call_lat: list[float] = []
@@ -239,9 +257,12 @@ async def round_at(args, urls: list[str], concurrency: int, operators: list[dict
         finally:
             await client.close()
 
+    cpu = cpu_seconds(args.pids) if args.pids else 0
     began = time.perf_counter()
     await asyncio.gather(*(operator(who) for who in operators))
     report("call", call_lat, time.perf_counter() - began, call_errors, count=len(set(called)))
+    if args.pids:  # a call and a finish per ticket
+        print(server_cpu(args.pids, cpu, 2 * len(called)).strip() + " (call or finish)", flush=True)
 
     duplicate_numbers = sum(n - 1 for n in Tally(numbers).values() if n > 1)
     called_twice = sum(n - 1 for n in Tally(called).values() if n > 1)
@@ -264,7 +285,13 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=1500, help="tickets to issue per round")
     parser.add_argument("-c", "--concurrency", default="16,50", help="clients and counters, one round each")
     parser.add_argument("--timeout", type=float, default=300, help="stop a round after this many seconds")
+    parser.add_argument(
+        "--pids",
+        default=os.environ.get("BENCH_SERVER_PIDS", ""),
+        help="server process ids, comma-separated, to print their CPU per request (default: $BENCH_SERVER_PIDS)",
+    )
     args = parser.parse_args()
+    args.pids = [int(p) for p in args.pids.split(",") if p.strip()]
     urls = [u.strip().rstrip("/") for u in args.url.split(",") if u.strip()]
     for url in urls:
         require_loopback(url)

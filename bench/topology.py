@@ -11,8 +11,8 @@ loads the demo first.
         .venv/bin/python bench/topology.py -- bench/issue_and_call.py -n 1500
 
 With a command after ``--`` it runs it with BENCH_URL (nginx's https address)
-and BENCH_DIRECT_URLS (the two processes' own addresses, comma-separated) in
-its environment, then stops everything; without one it prints the addresses and
+BENCH_DIRECT_URLS (the two processes' own addresses, comma-separated) and
+BENCH_SERVER_PIDS (their process ids) in its environment, then stops everything; without one it prints the addresses and
 serves until Ctrl-C.
 """
 
@@ -60,7 +60,14 @@ def main() -> int:
         if command:
             if command[0].endswith(".py"):
                 command = [sys.executable, *command]
-            env = {**os.environ, "BENCH_URL": topology.url, "BENCH_DIRECT_URLS": direct, "PYTHONUNBUFFERED": "1"}
+            pids = ",".join(str(d.process.pid) for d in topology.daphnes)
+            env = {
+                **os.environ,
+                "BENCH_URL": topology.url,
+                "BENCH_DIRECT_URLS": direct,
+                "BENCH_SERVER_PIDS": pids,
+                "PYTHONUNBUFFERED": "1",
+            }
             return subprocess.run(command, cwd=ROOT, env=env).returncode
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         while True:

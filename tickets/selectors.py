@@ -148,6 +148,38 @@ def office_queue(
     return OfficeQueue(office=office, by_service=by_service, positions=positions)
 
 
+def counted_alone(ticket: Ticket) -> bool:
+    """Whether ``place`` can count this ticket's position in SQL: waiting in the plain queue
+    (not moved to the front, never in the postponed pool), as every freshly issued ticket is."""
+    return ticket.status == Ticket.Status.WAITING and not ticket.front and ticket.returns_at is None
+
+
+def place(ticket: Ticket, now: datetime | None = None) -> tuple[int, int]:
+    """Position and estimated wait of one ticket for which ``counted_alone`` holds.
+
+    The same numbers as ``office_queue`` gives it, but counted by the database
+    instead of read row by row: the answer to an issue costs the same with 5 or
+    500 people waiting. In CALL_ORDER, ahead of a plain-queue ticket are those
+    moved to the front, those back from the pool (returns_at sorts before the
+    empty ones), then the plain ones before it by priority, queued_at and id.
+    """
+    now = now or timezone.now()
+    before_it = Q(queued_at__lt=ticket.queued_at) | Q(queued_at=ticket.queued_at, id__lt=ticket.pk)
+    by_priority = Q(priority=ticket.priority) & before_it
+    if not ticket.priority:
+        by_priority |= Q(priority=True)
+    plain = Q(front=False, returns_at__isnull=True)
+    ahead = Q(front=True) | Q(front=False, returns_at__isnull=False) | (plain & by_priority)
+    position = (
+        Ticket.objects.waiting_on(ticket.office, ticket.local_date)
+        .in_queue(now)
+        .filter(ahead, service_id=ticket.service_id)
+        .count()
+    )
+    counters = open_counters_by_service(ticket.office_id).get(ticket.service_id, 0)
+    return position, estimate(position, average_service_seconds(ticket.service_id), counters)
+
+
 def waiting_summary(office: Office) -> tuple[dict[str, int], dict[str, str]]:
     """Today's waiting tickets per active service code (zeros included), and since when
     the longest-waiting one of each service has been in its queue (ISO time)."""

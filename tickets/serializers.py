@@ -172,13 +172,20 @@ class TicketOut(serializers.ModelSerializer):
     def get_priority_label(self, ticket) -> str:
         return selectors.PRIORITY_LABEL if ticket.priority else ""
 
-    def get_position(self, ticket) -> int | None:
+    def _place(self, ticket) -> tuple[int | None, int | None]:
+        # One ticket on its own (an issue's answer): counted in SQL, not read over the whole queue.
+        if "queue" not in self.context and selectors.counted_alone(ticket):
+            if self.context.get("place_of") != ticket.pk:
+                self.context["place_of"], self.context["place"] = ticket.pk, selectors.place(ticket)
+            return self.context["place"]
         queue = self._queue(ticket)
-        return queue.position(ticket) if queue else None
+        return (queue.position(ticket), queue.estimated_wait(ticket)) if queue else (None, None)
+
+    def get_position(self, ticket) -> int | None:
+        return self._place(ticket)[0]
 
     def get_estimated_wait_seconds(self, ticket) -> int | None:
-        queue = self._queue(ticket)
-        return queue.estimated_wait(ticket) if queue else None
+        return self._place(ticket)[1]
 
 
 class TrackingOut(serializers.Serializer):
