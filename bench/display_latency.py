@@ -42,7 +42,7 @@ from pathlib import Path
 
 import aiohttp
 import websockets
-from issue_and_call import percentile, require_loopback
+from issue_and_call import percentile, require_loopback, require_up
 
 ROOT = Path(__file__).resolve().parent.parent
 OFFICE = "korocha"
@@ -300,6 +300,7 @@ def main() -> int:
     urls = [u.strip().rstrip("/") for u in args.url.split(",") if u.strip()]
     for url in urls:
         require_loopback(url)
+    require_up(urls)
     empty_the_day()
     return asyncio.run(run(args, urls))
 

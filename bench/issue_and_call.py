@@ -90,6 +90,27 @@ def require_loopback(url: str) -> None:
     sys.exit(f"refusing to send load to {host}: only loopback addresses are allowed")
 
 
+def require_up(urls: list[str]) -> None:
+    """Before touching the database: a server still starting (make run seeds first) is left alone."""
+    import urllib.error
+    import urllib.request
+
+    for url in urls:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=10, context=insecure_tls())
+        except urllib.error.HTTPError:
+            pass  # it answers
+        except OSError as error:
+            sys.exit(f"no server at {url}: {error}")
+
+
+def insecure_tls() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the bench topology's self-signed certificate
+    return context
+
+
 def prepare(counters: int) -> list[dict]:
     """The bench office with `counters` counters and operators, its day emptied; their credentials."""
     sys.path.insert(0, str(ROOT))
@@ -163,9 +184,7 @@ class Client:
     """One aiohttp session over every URL in turn; self-signed certificates of the bench topology accepted."""
 
     def __init__(self, urls: list[str], connections: int):
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
+        context = insecure_tls()
         self.urls = urls
         self.turn = 0
         self.session = aiohttp.ClientSession(
@@ -295,6 +314,7 @@ def main() -> int:
     urls = [u.strip().rstrip("/") for u in args.url.split(",") if u.strip()]
     for url in urls:
         require_loopback(url)
+    require_up(urls)
     ok = True
     for concurrency in [int(c) for c in args.concurrency.split(",")]:
         operators = prepare(concurrency)
