@@ -90,7 +90,7 @@ class Screen:
                 self.url,
                 additional_headers={"Origin": self.origin},
                 ssl=tls() if self.url.startswith("wss") else None,
-                open_timeout=60,
+                open_timeout=120,  # a browser waits as long: no timeout of its own
                 max_queue=None,
                 ping_interval=None,
             ) as socket:

@@ -31,7 +31,7 @@ ROOT = Path(settings.BASE_DIR)
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 COMPOSE_COMMAND = [
-    "daphne", "-e", "tcp:port=8000:interface=0.0.0.0:backlog=2048", "--websocket_connect_timeout", "30", "-v", "0",
+    "daphne", "-e", "tcp:port=8000:interface=0.0.0.0:backlog=2048", "--websocket_connect_timeout", "120", "-v", "0",
     "queue_system.asgi:application",
 ]  # fmt: skip
 COMPOSE_ENDPOINT = "tcp:port=8000:interface=0.0.0.0"
