@@ -26,7 +26,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_history
 	$(BIN)/python manage.py welcome --host $(HOST) --port $(PORT)
-	exec $(BIN)/daphne -b $(HOST) -p $(PORT) queue_system.asgi:application
+	exec $(BIN)/daphne -e tcp:port=$(PORT):interface=$(HOST):backlog=2048 --websocket_connect_timeout 120 queue_system.asgi:application
 
 ## make test: the whole suite (SQLite and in-memory layer unless DATABASE_URL/REDIS_URL are set)
 test: $(VENV)/.installed-dev

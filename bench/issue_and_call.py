@@ -1,30 +1,50 @@
 #!/usr/bin/env python
-"""Issue N tickets from C concurrent kiosk clients, then call them from several counters.
+"""Issue tickets at C concurrent clients, then call them from C counters, one client each.
 
-Runs against a running server (by default the demo on 127.0.0.1:8000, office
-«korocha», operator «operator-korocha»). Only loopback addresses are accepted,
-and the run is bounded by N and by --timeout.
+Runs against running servers: `make run` (one process, the default URL) or the
+production topology started by bench/topology.py (nginx in front of two
+processes: pass its URL, or both processes' URLs comma-separated, requests then
+alternate between them). Only loopback addresses are accepted, and every phase
+is bounded by N and by --timeout.
 
-    .venv/bin/python bench/issue_and_call.py --url http://127.0.0.1:8000 -n 1000 -c 20
+    .venv/bin/python bench/issue_and_call.py                      # make run, C=16 and C=50
+    .venv/bin/python bench/topology.py -- bench/issue_and_call.py  # nginx + two processes
 
-Prints throughput and p50/p99 latency for issuing and for calling.
+For each C in --concurrency, in an office of its own («bench», open around the
+clock, C counters serving one service, one operator per counter, all created
+here through the server's own database settings):
 
-Tickets are issued the way staff issue them (the operator's token), so that the
-rate limit on remote tickets does not apply. The client is aiohttp: httpx
-spends ~3 ms of CPU per request, which on two cores caps a closed loop of 20
-clients at ~300 requests/s with p99 ~300 ms against a server that does nothing.
+1. issue: N tickets from C clients in a closed loop (each sends its next
+   request as soon as the last is answered), with an operator's token so the
+   limit on remote tickets does not apply;
+2. call: C operators, one client each, call the next ticket and finish it, as
+   an operator serves one client at a time, until the queue is empty. The call
+   latency leaves the finish out; throughput counts distinct tickets called.
+3. check: no number issued twice, no ticket called twice (in the answers and in
+   the database's event log), every issued ticket called once.
+
+The client is aiohttp: httpx spends ~3 ms of CPU per request, which on two
+cores caps a closed loop of 20 clients at ~300 requests/s.
 """
 
 import argparse
 import asyncio
 import ipaddress
-import random
+import os
+import ssl
 import statistics
 import sys
 import time
+from collections import Counter as Tally
+from pathlib import Path
 from urllib.parse import urlparse
 
 import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+OFFICE = "bench"
+SERVICE = "fl"
+PASSWORD = "bench-pass-2024"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -33,12 +53,29 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[index]
 
 
-def report(name: str, latencies: list[float], elapsed: float, errors: int) -> None:
-    ms = [x * 1000 for x in latencies]
+def report(name: str, latencies: list[float], elapsed: float, errors: int, count: int | None = None) -> None:
+    ms = [x * 1000 for x in latencies] or [0.0]
+    done = len(latencies) if count is None else count
     print(
-        f"{name:<13} n={len(ms):>5}  errors={errors:<3} throughput={len(ms) / elapsed:8.1f}/s  "
-        f"p50={statistics.median(ms):7.1f} ms  p99={percentile(ms, 99):7.1f} ms  max={max(ms):7.1f} ms"
+        f"{name:<13} n={done:>5}  errors={errors:<3} throughput={done / elapsed:8.1f}/s  "
+        f"p50={statistics.median(ms):7.1f} ms  p99={percentile(ms, 99):7.1f} ms  max={max(ms):7.1f} ms",
+        flush=True,
     )
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU of the server processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(pids: list[int], since: float, requests: int) -> str:
+    if not pids or not requests:
+        return ""
+    return f"  server CPU per request={(cpu_seconds(pids) - since) * 1000 / requests:.1f} ms"
 
 
 def require_loopback(url: str) -> None:
@@ -53,130 +90,236 @@ def require_loopback(url: str) -> None:
     sys.exit(f"refusing to send load to {host}: only loopback addresses are allowed")
 
 
-def session(args, connections: int) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(
-        base_url=args.url,
-        timeout=aiohttp.ClientTimeout(total=30),
-        connector=aiohttp.TCPConnector(limit=connections),
+def require_up(urls: list[str]) -> None:
+    """Before touching the database: a server still starting (make run seeds first) is left alone."""
+    import urllib.error
+    import urllib.request
+
+    for url in urls:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=10, context=insecure_tls())
+        except urllib.error.HTTPError:
+            pass  # it answers
+        except OSError as error:
+            sys.exit(f"no server at {url}: {error}")
+
+
+def insecure_tls() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # the bench topology's self-signed certificate
+    return context
+
+
+def prepare(counters: int) -> list[dict]:
+    """The bench office with `counters` counters and operators, its day emptied; their credentials."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "queue_system.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from offices import config
+    from offices.models import Counter, Membership, Office
+    from tickets.services import close_day
+
+    config.apply(
+        {
+            "offices": [
+                {
+                    "code": OFFICE,
+                    "name": "ЦОК нагрузочного теста",
+                    "stop_issuing_minutes": 0,
+                    "hours": {d: "00:00-24:00" for d in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
+                    "services": [{"code": SERVICE, "name": "Физические лица", "prefix": "А", "channel": "individuals"}],
+                    "counters": [{"number": str(n + 1), "services": [SERVICE]} for n in range(counters)],
+                }
+            ]
+        }
     )
+    office = Office.objects.get(code=OFFICE)
+    close_day(office=office, include_today=True)
+    Counter.objects.filter(office=office).update(state=Counter.State.CLOSED, operator=None)
+    User = get_user_model()
+    operators = []
+    for counter in Counter.objects.filter(office=office, active=True).order_by("pk")[:counters]:
+        user, created = User.objects.get_or_create(username=f"bench-op{counter.number}")
+        if created:
+            user.set_password(PASSWORD)
+            user.save()
+        Membership.objects.get_or_create(user=user, office=office, role=Membership.Role.OPERATOR)
+        operators.append({"counter": counter.pk, "token": Token.objects.get_or_create(user=user)[0].key})
+    return operators
 
 
-async def post(client: aiohttp.ClientSession, path: str, body: dict | None = None, **kwargs) -> tuple[int, dict]:
-    async with client.post(path, json=body, **kwargs) as response:
-        data = await response.json() if response.status != 204 else {}
-        return response.status, data
+def database_check(numbers_issued: int) -> tuple[int, int]:
+    """Numbers held by two tickets and tickets called more than once, today, in the database."""
+    from django.db.models import Count
+
+    from offices.models import Office
+    from tickets.models import Ticket, TicketEvent
+
+    office = Office.objects.get(code=OFFICE)
+    today = office.local_date()
+    duplicates = (
+        Ticket.objects.filter(office=office, local_date=today)
+        .values("number")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    called_twice = (
+        TicketEvent.objects.filter(ticket__office=office, ticket__local_date=today, type=TicketEvent.Type.CALLED)
+        .values("ticket")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    return duplicates, called_twice
 
 
-async def run(args) -> int:
-    async with session(args, 1) as client:
-        _, token = await post(client, "/api/v1/auth/token/", {"username": args.user, "password": args.password})
-        if "token" not in token:
-            sys.exit(f"cannot sign in as {args.user}: {token}")
-        auth = {"Authorization": f"Token {token['token']}"}
-        async with client.get(f"/api/v1/offices/{args.office}/") as response:
-            office = await response.json()
-        counters = [c for c in office["counters"] if args.service in c["services"] + c["backup_services"]]
-        if not counters:
-            sys.exit(f"no counter of {args.office} serves {args.service}")
-        for counter in counters:
-            await post(client, f"/api/v1/counters/{counter['id']}/state/", {"state": "open"}, headers=auth)
+class Client:
+    """One aiohttp session over every URL in turn; self-signed certificates of the bench topology accepted."""
 
+    def __init__(self, urls: list[str], connections: int):
+        context = insecure_tls()
+        self.urls = urls
+        self.turn = 0
+        self.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=30),
+            connector=aiohttp.TCPConnector(limit=connections, ssl=context),
+        )
+
+    async def post(self, path: str, body: dict | None = None, **kwargs) -> tuple[int, dict]:
+        self.turn += 1
+        url = self.urls[self.turn % len(self.urls)] + path
+        async with self.session.post(url, json=body, **kwargs) as response:
+            data = await response.json() if response.status != 204 else {}
+            return response.status, data
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+async def round_at(args, urls: list[str], concurrency: int, operators: list[dict]) -> bool:
+    setup = Client(urls, 1)
+    for who in operators:
+        status, _ = await setup.post(
+            f"/api/v1/counters/{who['counter']}/state/",
+            {"state": "open"},
+            headers={"Authorization": f"Token {who['token']}"},
+        )
+        if status != 200:
+            sys.exit(f"cannot open counter {who['counter']}: HTTP {status}")
+    await setup.close()
     deadline = time.monotonic() + args.timeout
+    print(f"-- C={concurrency}: {args.n} tickets, {len(operators)} counters, {len(urls)} URL(s)", flush=True)
 
-    # Phase 1: issue. Closed loop by default: each client sends its next
-    # request as soon as the last one is answered (saturation). With --rate,
-    # tickets arrive as a Poisson stream at that rate, like people at kiosks,
-    # with at most C requests in flight.
     issue_lat: list[float] = []
     issue_errors = 0
+    numbers: list[str] = []
     remaining = iter(range(args.n))
+    kiosk_auth = {"Authorization": f"Token {operators[0]['token']}"}
 
-    async def issue_one(client: aiohttp.ClientSession):
+    async def kiosk(client: Client):
         nonlocal issue_errors
-        started = time.perf_counter()
-        status, _ = await post(
-            client, f"/api/v1/offices/{args.office}/tickets/", {"service": args.service}, headers=auth
-        )
-        issue_lat.append(time.perf_counter() - started)
-        if status != 201:
-            issue_errors += 1
-
-    async def kiosk(client: aiohttp.ClientSession):
         for _ in remaining:
             if time.monotonic() > deadline:
                 return
-            await issue_one(client)
+            started = time.perf_counter()
+            status, ticket = await client.post(
+                f"/api/v1/offices/{OFFICE}/tickets/", {"service": SERVICE}, headers=kiosk_auth
+            )
+            issue_lat.append(time.perf_counter() - started)
+            if status == 201:
+                numbers.append(ticket["number"])
+            else:
+                issue_errors += 1
 
-    async def paced(client: aiohttp.ClientSession):
-        rng = random.Random(1)
-        slots = asyncio.Semaphore(args.concurrency)
-        at = time.perf_counter()
+    client = Client(urls, concurrency)
+    cpu = cpu_seconds(args.pids) if args.pids else 0
+    began = time.perf_counter()
+    await asyncio.gather(*(kiosk(client) for _ in range(concurrency)))
+    report("issue", issue_lat, time.perf_counter() - began, issue_errors)
+    if args.pids:
+        print(server_cpu(args.pids, cpu, len(issue_lat)).strip(), flush=True)
+    await client.close()
 
-        async def arrive(moment):
-            await asyncio.sleep(max(0.0, moment - time.perf_counter()))
-            async with slots:
-                await issue_one(client)
-
-        moments = []
-        for _ in range(args.n):
-            at += rng.expovariate(args.rate)
-            moments.append(at)
-        await asyncio.gather(*(arrive(m) for m in moments))
-
-    async with session(args, args.concurrency) as client:
-        began = time.perf_counter()
-        if args.rate:
-            await paced(client)
-        else:
-            await asyncio.gather(*(kiosk(client) for _ in range(args.concurrency)))
-        mode = f"issue@{args.rate:g}/s" if args.rate else "issue"
-        report(mode, issue_lat, time.perf_counter() - began, issue_errors)
-
-    # Phase 2: call and finish from every counter at once until the queue is empty.
     call_lat: list[float] = []
     call_errors = 0
-    called = 0
+    called: list[int] = []
 
-    async def operator(client: aiohttp.ClientSession, counter: dict):
-        nonlocal call_errors, called
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            status, ticket = await post(client, f"/api/v1/counters/{counter['id']}/call-next/", headers=auth)
-            call_lat.append(time.perf_counter() - started)
-            if status == 204:
-                return
-            if status != 200:
-                call_errors += 1
-                continue
-            called += 1
-            await post(client, f"/api/v1/tickets/{ticket['id']}/finish/", {"counter": counter["id"]}, headers=auth)
+    async def operator(who: dict):
+        nonlocal call_errors
+        # One connection per counter: a shared pool would let one counter starve the others.
+        client = Client(urls, 1)
+        client.turn = who["counter"]
+        auth = {"Authorization": f"Token {who['token']}"}
+        try:
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                status, ticket = await client.post(f"/api/v1/counters/{who['counter']}/call-next/", headers=auth)
+                call_lat.append(time.perf_counter() - started)
+                if status == 204:
+                    return
+                if status != 200:
+                    call_errors += 1
+                    continue
+                called.append(ticket["id"])
+                status, _ = await client.post(
+                    f"/api/v1/tickets/{ticket['id']}/finish/", {"counter": who["counter"]}, headers=auth
+                )
+                if status != 200:
+                    call_errors += 1
+        finally:
+            await client.close()
 
-    # One connection per counter: a shared pool smaller than the number of
-    # counters would let one counter starve the others.
-    async with session(args, len(counters)) as client:
-        began = time.perf_counter()
-        await asyncio.gather(*(operator(client, c) for c in counters))
-        report("call", call_lat, time.perf_counter() - began, call_errors)
-    print(f"counters={len(counters)} issued={len(issue_lat) - issue_errors} called={called}")
-    return 0 if not issue_errors and not call_errors else 1
+    cpu = cpu_seconds(args.pids) if args.pids else 0
+    began = time.perf_counter()
+    await asyncio.gather(*(operator(who) for who in operators))
+    report("call", call_lat, time.perf_counter() - began, call_errors, count=len(set(called)))
+    if args.pids:  # a call and a finish per ticket
+        print(server_cpu(args.pids, cpu, 2 * len(called)).strip() + " (call or finish)", flush=True)
+
+    duplicate_numbers = sum(n - 1 for n in Tally(numbers).values() if n > 1)
+    called_twice = sum(n - 1 for n in Tally(called).values() if n > 1)
+    db_duplicates, db_called_twice = await asyncio.to_thread(database_check, len(numbers))
+    print(
+        f"issued={len(numbers)} called={len(set(called))} duplicate numbers={duplicate_numbers} (database: "
+        f"{db_duplicates}) called twice={called_twice} (database: {db_called_twice})",
+        flush=True,
+    )
+    return not (issue_errors or call_errors or duplicate_numbers or called_twice or db_duplicates or db_called_twice)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("-n", type=int, default=1000, help="tickets to issue")
-    parser.add_argument("-c", "--concurrency", type=int, default=20, help="concurrent kiosk clients")
-    parser.add_argument("--office", default="korocha")
-    parser.add_argument("--service", default="fl")
-    parser.add_argument("--user", default="operator-korocha")
-    parser.add_argument("--password", default="demo-pass-2024")
-    parser.add_argument("--timeout", type=float, default=300, help="stop after this many seconds")
     parser.add_argument(
-        "--rate", type=float, default=0, help="tickets per second as a Poisson stream (default: as fast as possible)"
+        "--url",
+        default=os.environ.get("BENCH_URL", "http://127.0.0.1:8000"),
+        help="the server, or several processes' URLs comma-separated (default: $BENCH_URL or make run's)",
+    )
+    parser.add_argument("-n", type=int, default=1500, help="tickets to issue per round")
+    parser.add_argument("-c", "--concurrency", default="16,50", help="clients and counters, one round each")
+    parser.add_argument("--timeout", type=float, default=300, help="stop a round after this many seconds")
+    parser.add_argument(
+        "--pids",
+        default=os.environ.get("BENCH_SERVER_PIDS", ""),
+        help="server process ids, comma-separated, to print their CPU per request (default: $BENCH_SERVER_PIDS)",
     )
     args = parser.parse_args()
-    require_loopback(args.url)
-    return asyncio.run(run(args))
+    args.pids = [int(p) for p in args.pids.split(",") if p.strip()]
+    urls = [u.strip().rstrip("/") for u in args.url.split(",") if u.strip()]
+    for url in urls:
+        require_loopback(url)
+    require_up(urls)
+    ok = True
+    for concurrency in [int(c) for c in args.concurrency.split(",")]:
+        operators = prepare(concurrency)
+        ok &= asyncio.run(round_at(args, urls, concurrency, operators))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

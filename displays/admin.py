@@ -8,12 +8,13 @@ counter's retirement goes through ``tickets.services.counter_retire``, which
 logs and announces it like any change of a counter.
 """
 
+from functools import partial
+
 from django.contrib import admin, messages
-from django.db import transaction
 
 from offices.admin import CounterAdmin, OfficeAdmin, ServiceAdmin
 from offices.models import Counter, Office, Service
-from tickets import services
+from tickets import dispatch, services
 from tickets.errors import CounterBusy
 
 from . import snapshots
@@ -24,9 +25,9 @@ admin.site.unregister(Counter)
 
 
 def push_after_commit(office_ids) -> None:
-    """One fresh snapshot per office, after the admin's transaction commits."""
+    """One fresh snapshot per office, after the admin's transaction commits, in order behind its other announcements."""
     for office_id in sorted(set(office_ids)):
-        transaction.on_commit(lambda office_id=office_id: snapshots.push_office(office_id))
+        dispatch.after_commit(partial(snapshots.push_office, office_id))
 
 
 @admin.register(Office)

@@ -14,6 +14,8 @@ from django.urls import Resolver404, resolve
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.log import log_response
 
+from tickets import dispatch
+
 from .errors import bad_request, page_not_found, server_error
 
 logger = logging.getLogger(__name__)
@@ -158,6 +160,29 @@ class DatabaseUnavailableMiddleware(MiddlewareMixin):
         logger.error("database unavailable: %s", exception)
         response = render(request, "503.html", status=503)
         response["Retry-After"] = "30"
+        return response
+
+
+class BroadcastAfterResponseMiddleware:
+    """Announcements committed by a request go out once its response has been sent (tickets/dispatch.py)."""
+
+    async_capable = False  # see DatabaseUnavailableMiddleware
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with dispatch.after_response() as pending:
+            try:
+                response = self.get_response(request)
+            except BaseException:
+                pending.flush()
+                raise
+        if pending.any:
+            # Every server closes a response once it has sent it (Django's ASGI
+            # handler, a WSGI server, the test client); its closers run then,
+            # in the request's own thread.
+            response._resource_closers.append(pending.flush)
         return response
 
 

@@ -132,6 +132,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: everything a request commits is announced after its response is out.
+    "queue_system.middleware.BroadcastAfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "queue_system.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -243,6 +245,12 @@ DATABASES = {"default": _db}
 REDIS_URL = env_url("REDIS_URL", "", ("redis", "rediss", "unix"))
 # Seconds a read from Redis may take; must stay above channels-redis' 5 s blocking read.
 REDIS_SOCKET_TIMEOUT = 30
+# The channel layer's connections to Redis per process, and how long a command
+# waits for one when all are busy (a mass disconnect of screens): see
+# queue_system/channel_layer.py. Two processes take twice as many of Redis'
+# 10,000 client slots.
+REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 50, minimum=2)
+REDIS_POOL_TIMEOUT = env_int("REDIS_POOL_TIMEOUT", 20, minimum=1)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -264,6 +272,10 @@ if REDIS_URL:
                         # fails over to a new one instead of erroring once.
                         "health_check_interval": 30,
                         "socket_keepalive": True,
+                        # Per process: commands beyond this many in flight wait
+                        # for a free connection (queue_system/channel_layer.py).
+                        "max_connections": REDIS_MAX_CONNECTIONS,
+                        "pool_timeout": REDIS_POOL_TIMEOUT,
                     }
                 ],
                 # A hall display stays connected for a whole working day and

@@ -28,8 +28,10 @@ def test_database_url() -> str:
 
 
 class DaphneServer:
-    def __init__(self, port: int | None = None, log_dir: Path | None = None, **env):
+    def __init__(self, port: int | None = None, log_dir: Path | None = None, command=None, **env):
+        """``command(port)`` gives the command line (default: daphne with its defaults on that port)."""
         self.port = port or free_port()
+        self.command = command
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
@@ -51,8 +53,10 @@ class DaphneServer:
         """Start the process without waiting for it: several can then start at once."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
+        daphne = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+        command = self.command(self.port) if self.command else [*daphne, "queue_system.asgi:application"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "queue_system.asgi:application"],
+            command,
             env=self.env,
             cwd=settings.BASE_DIR,
             stdout=log,

@@ -30,7 +30,11 @@ from tests.servers import DaphneServer, free_port
 ROOT = Path(settings.BASE_DIR)
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
-COMPOSE_COMMAND = ["daphne", "-b", "0.0.0.0", "-p", "8000", "queue_system.asgi:application"]
+COMPOSE_COMMAND = [
+    "daphne", "-e", "tcp:port=8000:interface=0.0.0.0:backlog=2048", "--websocket_connect_timeout", "120", "-v", "0",
+    "queue_system.asgi:application",
+]  # fmt: skip
+COMPOSE_ENDPOINT = "tcp:port=8000:interface=0.0.0.0"
 
 
 def nginx_available() -> bool:
@@ -181,6 +185,14 @@ class NginxServer:
             self.process.wait(timeout=10)
 
 
+def compose_command(port: int) -> list[str]:
+    """web1's command, listening on 127.0.0.1:port."""
+    endpoint = f"tcp:port={port}:interface=127.0.0.1"
+    arguments = [a.replace(COMPOSE_ENDPOINT, endpoint) for a in COMPOSE_COMMAND[1:]]
+    assert any(endpoint in a for a in arguments), f"docker-compose.yml: expected {COMPOSE_ENDPOINT!r} in the command"
+    return [sys.executable, "-m", "daphne", *arguments]
+
+
 class Topology:
     """nginx with TLS in front of two Daphne processes configured as docker-compose.yml configures them."""
 
@@ -194,7 +206,7 @@ class Topology:
             DJANGO_ALLOWED_HOSTS="127.0.0.1",
             **env,
         )
-        self.daphnes = [DaphneServer(log_dir=workdir, **environment) for _ in range(2)]
+        self.daphnes = [DaphneServer(log_dir=workdir, command=compose_command, **environment) for _ in range(2)]
         self.nginx: NginxServer | None = None
 
     @property

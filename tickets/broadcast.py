@@ -32,12 +32,11 @@ import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from offices.models import Counter, Service
 
-from . import outages, payloads, selectors
+from . import dispatch, outages, payloads, selectors
 from .models import Ticket, TicketEvent
 from .payloads import QueueChanged, QueueLines, QueueUpdated, TicketCalled, TicketCleared, TicketStarted, TicketStatus
 
@@ -167,7 +166,8 @@ def _send_operators(office_id: int, message: dict) -> None:
 
 
 def _after_commit(func, *args, **kwargs) -> None:
-    transaction.on_commit(partial(func, *args, **kwargs))
+    # Once committed, and after the HTTP response in a request: tickets/dispatch.py.
+    dispatch.after_commit(partial(func, *args, **kwargs))
 
 
 def _publish_queue(

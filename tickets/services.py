@@ -202,6 +202,9 @@ def ticket_call_next(*, counter: Counter, operator, now: datetime | None = None)
             break
     if ticket is None:
         return None
+    # The announcement reads the ticket's office: the counter's, already loaded,
+    # instead of a query while the counter's lock is held.
+    ticket.office = counter.office
     ticket.call(counter=counter, operator=operator, at=now)
     broadcast.announce(ticket, TicketEvent.Type.CALLED)
     return ticket

@@ -37,6 +37,8 @@ def test_saving_says_what_was_saved_with_no_gender_to_agree(admin_client, office
     data = {
         "office": office.pk, "code": service.code, "name": "Оплата счетов", "prefix": service.prefix,
         "channel": service.channel, "kiosk_order": 0, "active": "on",
+        "slot_minutes": service.slot_minutes, "per_slot": service.per_slot, "days_ahead": service.days_ahead,
+        "cutoff_minutes": service.cutoff_minutes, "booking_hours": "{}",
     }  # fmt: skip
     answer = text(admin_client.post(url, data, follow=True).content.decode())
     assert "Сохранено: услуга «Оплата счетов (А)»." in answer

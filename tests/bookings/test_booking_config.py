@@ -36,7 +36,7 @@ def test_the_issues_yaml_names_configure_booking(db):
     assert ul.booking_enabled is False  # off by default
     # Loading the file without booking switches it off again.
     without = YAML.replace(
-        '        booking: {slot_minutes: 15, per_slot: 2, days_ahead: 14, cutoff_minutes: 60,\n'
+        "        booking: {slot_minutes: 15, per_slot: 2, days_ahead: 14, cutoff_minutes: 60,\n"
         '                  hours: {mon: "09:00-12:00", wed: "13:00-16:00"}}\n',
         "",
     )

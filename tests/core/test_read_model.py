@@ -1,8 +1,12 @@
 """One read model of the queue: positions from office_queue, and reads whose cost does not grow with the queue."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from displays import snapshots
 from tests.helpers import token_client
@@ -121,3 +125,29 @@ def test_one_tickets_counted_place_agrees_with_the_office_queue(office, services
     for ticket in waiting:
         assert selectors.ahead_of(ticket, later) == queue.position(ticket), ticket.number
     assert sorted(selectors.ahead_of(t, later) for t in waiting if t.service_id == services["fl"].pk) == list(range(12))
+
+
+def test_an_issued_tickets_place_is_counted_alone_as_the_whole_queue_has_it(office, services, counters, operator):
+    for i in range(6):
+        svc.ticket_issue(office=office, service=services["fl"], priority=i == 3)
+    moved = svc.ticket_issue(office=office, service=services["ul"])
+    svc.ticket_call_next(counter=counters["2"], operator=operator)
+    svc.ticket_transfer(ticket=moved, service=services["fl"], to_front=True, operator=operator)
+    parked = svc.ticket_call_next(counter=counters["1"], operator=operator)
+    svc.ticket_postpone(ticket=parked, operator=operator, minutes=1)
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        # Back from the pool, and new tickets after it, plain and priority.
+        fresh = [svc.ticket_issue(office=office, service=services["fl"], priority=p) for p in (False, True, False)]
+        queue = selectors.office_queue(office)
+        for ticket in fresh:
+            assert selectors.place(ticket) == (queue.position(ticket), queue.estimated_wait(ticket))
+        # The issue's answer says the same.
+        answer = token_client(operator).post(
+            f"/api/v1/offices/{office.code}/tickets/", {"service": "fl"}, format="json"
+        )
+        issued = Ticket.objects.get(pk=answer.json()["id"])
+        queue = selectors.office_queue(office)
+        assert (answer.json()["position"], answer.json()["estimated_wait_seconds"]) == (
+            queue.position(issued),
+            queue.estimated_wait(issued),
+        )
