@@ -204,7 +204,19 @@ class RetireInsteadOfDelete:
 class ServiceAdmin(OfficeScopedAdmin, RetireInsteadOfDelete, admin.ModelAdmin):
     list_display = ["name", "office", "code", "prefix", "channel", "group", "active", "kiosk_order"]
     list_filter = ["office", "channel", "active"]
-    fields = ["office", "code", "name", "prefix", "channel", "group", "description", "kiosk_order", "active"]
+    fields = [
+        "office",
+        "code",
+        "name",
+        "prefix",
+        "channel",
+        "group",
+        "description",
+        "kiosk_order",
+        "active",
+        "outcomes",
+        "outcomes_required",
+    ]
     actions = ["deactivate"]
 
     @admin.action(description="Вывести из работы (скрыть с киосков)")

@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "queue_system.apps.AxesConfig",  # django-axes, with a Russian name in the admin
     "offices",
+    "events",
     "tickets",
     "displays",
     "reports",
@@ -403,3 +404,30 @@ KIOSK_PAIRING_HOURS = env_int("KIOSK_PAIRING_HOURS", 24, minimum=1)
 
 # Estimated wait: the default service time when a service has no history yet.
 DEFAULT_SERVICE_SECONDS = env_int("DEFAULT_SERVICE_SECONDS", 300, minimum=1)
+
+
+def env_float(name: str, default: float, *, minimum: float = 0) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected a number") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r}: must be at least {minimum}")
+    return value
+
+
+# Webhooks (events app, `manage.py deliver_events`). The n-th retry of a
+# delivery waits WEBHOOK_RETRY_BASE_SECONDS × 2^(n−1), at most an hour; after
+# WEBHOOK_RETRY_HOURS of failures the delivery is dead (admin: «Повторить»).
+WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 5)
+WEBHOOK_RETRY_MAX_SECONDS = env_float("WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=0.001)
+WEBHOOK_RETRY_HOURS = env_float("WEBHOOK_RETRY_HOURS", 24, minimum=0.001)
+# One attempt's connect + read timeout, in seconds.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=0.1)
+# How long an idle worker sleeps between looks at the outbox.
+WEBHOOK_POLL_SECONDS = env_float("WEBHOOK_POLL_SECONDS", 0.2, minimum=0.01)
+# Deliveries one worker claims (and holds locked) per round.
+WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 20, minimum=1)

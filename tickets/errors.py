@@ -200,3 +200,13 @@ class InvalidChannel(QueueError):
 class InvalidFormat(QueueError):
     code = "invalid_format"
     message = "Формат должен быть json, xlsx или csv."
+
+
+class InvalidOutcome(QueueError):
+    code = "invalid_outcome"
+    message = "Такой темы обращения у этой услуги нет."
+
+
+class OutcomeRequired(QueueError):
+    code = "outcome_required"
+    message = "Отметьте хотя бы одну тему обращения."

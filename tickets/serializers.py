@@ -39,6 +39,19 @@ class TransferIn(ActionIn):
     position = serializers.ChoiceField(choices=["front", "back"], default="back")
 
 
+class FinishIn(ActionIn):
+    outcomes = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        max_length=50,
+        required=False,
+        default=list,
+        help_text="Коды тем обращения из outcomes услуги талона",
+    )
+    note = serializers.CharField(
+        max_length=500, required=False, default="", allow_blank=True, help_text="Заметка о визите"
+    )
+
+
 class CallChosenIn(serializers.Serializer):
     ticket = serializers.IntegerField(help_text="Ожидающий талон, который вызвать вне очереди")
 

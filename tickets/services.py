@@ -13,18 +13,20 @@ from django.utils import timezone
 from offices import access
 from offices.models import Counter, Office, Service
 
-from . import broadcast
+from . import broadcast, webhooks
 from .errors import (
     CallChosenDisabled,
     CounterBusy,
     CounterInactive,
     CounterNotOpen,
+    InvalidOutcome,
     InvalidPostpone,
     InvalidTransfer,
     InvalidTransition,
     NotWaiting,
     NumberingExhausted,
     OfficeClosed,
+    OutcomeRequired,
     ServiceInactive,
     TicketNotForCounter,
     TicketNotWaiting,
@@ -123,6 +125,7 @@ def _issue(*, office: Office, service: Service, priority: bool, now: datetime, s
         raise _NumberTaken(day, number) from error  # leaving the atomic block rolls it back
     ticket._log(TicketEvent.Type.ISSUED, now, priority=priority)
     broadcast.announce(ticket, TicketEvent.Type.ISSUED)
+    webhooks.record_ticket(ticket, TicketEvent.Type.ISSUED)
     return ticket
 
 
@@ -178,6 +181,7 @@ def ticket_call_next(*, counter: Counter, operator, now: datetime | None = None)
         return None
     ticket.call(counter=counter, operator=operator, at=now)
     broadcast.announce(ticket, TicketEvent.Type.CALLED)
+    webhooks.record_ticket(ticket, TicketEvent.Type.CALLED)
     return ticket
 
 
@@ -201,6 +205,7 @@ def ticket_call_chosen(*, counter: Counter, ticket: Ticket, operator, now: datet
         raise TicketNotForCounter()
     ticket.call(counter=counter, operator=operator, at=now, chosen=True)
     broadcast.announce(ticket, TicketEvent.Type.CALLED)
+    webhooks.record_ticket(ticket, TicketEvent.Type.CALLED)
     return ticket
 
 
@@ -209,6 +214,7 @@ def ticket_recall(*, ticket: Ticket, operator, counter: Counter | None = None, n
     ticket = _lock_ticket(ticket)
     ticket.recall(operator=operator, counter=counter, at=now or timezone.now())
     broadcast.announce(ticket, TicketEvent.Type.RECALLED)
+    webhooks.record_ticket(ticket, TicketEvent.Type.RECALLED)
     return ticket
 
 
@@ -217,15 +223,33 @@ def ticket_start(*, ticket: Ticket, operator, counter: Counter | None = None, no
     ticket = _lock_ticket(ticket)
     ticket.start(operator=operator, counter=counter, at=now or timezone.now())
     broadcast.announce(ticket, TicketEvent.Type.STARTED)
+    webhooks.record_ticket(ticket, TicketEvent.Type.STARTED)
     return ticket
 
 
 @transaction.atomic
-def ticket_finish(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
+def ticket_finish(
+    *,
+    ticket: Ticket,
+    operator,
+    counter: Counter | None = None,
+    outcomes: list[str] = (),
+    note: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    """Served, with the visit's outcomes (codes of the ticket's service's outcomes) and a note."""
     ticket = _lock_ticket(ticket)
+    outcomes = list(dict.fromkeys(outcomes))
+    # Checked against the service the locked ticket has now: a transfer may have changed it.
+    known = ticket.service.outcome_names()
+    if any(code not in known for code in outcomes):
+        raise InvalidOutcome()
+    if ticket.service.outcomes_required and not outcomes and ticket.status in Ticket.ACTIVE:
+        raise OutcomeRequired()
     before = broadcast.Before.of(ticket)
-    ticket.finish(operator=operator, counter=counter, at=now or timezone.now())
+    ticket.finish(operator=operator, counter=counter, at=now or timezone.now(), outcomes=outcomes, note=note)
     broadcast.announce(ticket, TicketEvent.Type.FINISHED, before=before)
+    webhooks.record_ticket(ticket, TicketEvent.Type.FINISHED, outcomes=outcomes, note=note)
     return ticket
 
 
@@ -235,6 +259,7 @@ def ticket_no_show(*, ticket: Ticket, operator, counter: Counter | None = None, 
     before = broadcast.Before.of(ticket)
     ticket.no_show(operator=operator, counter=counter, at=now or timezone.now())
     broadcast.announce(ticket, TicketEvent.Type.NO_SHOW, before=before)
+    webhooks.record_ticket(ticket, TicketEvent.Type.NO_SHOW)
     return ticket
 
 
@@ -254,6 +279,7 @@ def ticket_postpone(
     before = broadcast.Before.of(ticket)
     ticket.postpone(operator=operator, minutes=minutes, counter=counter, at=now or timezone.now())
     broadcast.announce(ticket, TicketEvent.Type.POSTPONED, before=before)
+    webhooks.record_ticket(ticket, TicketEvent.Type.POSTPONED)
     return ticket
 
 
@@ -318,6 +344,7 @@ def ticket_transfer(
         at=now or timezone.now(),
     )
     broadcast.announce(ticket, TicketEvent.Type.TRANSFERRED, before=before)
+    webhooks.record_ticket(ticket, TicketEvent.Type.TRANSFERRED)
     return ticket
 
 
@@ -335,6 +362,7 @@ def ticket_cancel(*, ticket: Ticket, operator=None, now: datetime | None = None)
     before = broadcast.Before.of(ticket)
     ticket.cancel(operator=operator, at=now or timezone.now())
     broadcast.announce(ticket, TicketEvent.Type.CANCELLED, before=before)
+    webhooks.record_ticket(ticket, TicketEvent.Type.CANCELLED)
     return ticket
 
 
@@ -369,6 +397,7 @@ def counter_set_state(*, counter: Counter, state: str, user, reason: str = "", n
     if state == Counter.State.CLOSED:
         _release_targets(counter, leaving)
     broadcast.announce_counter(counter)
+    webhooks.record_counter(counter)
     return counter
 
 
@@ -442,5 +471,6 @@ def close_day(*, now: datetime | None = None, office: Office | None = None, incl
                 before = broadcast.Before.of(ticket)
                 ticket.expire(at=now)
                 broadcast.announce(ticket, TicketEvent.Type.EXPIRED, before=before)
+                webhooks.record_ticket(ticket, TicketEvent.Type.EXPIRED)
                 expired += 1
     return expired
