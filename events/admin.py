@@ -8,6 +8,7 @@ from .services import delivery_retry
 
 
 class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(label="адрес", max_length=500, assume_scheme="https")
     secret = forms.CharField(
         label="секрет",
         required=False,
