@@ -42,6 +42,7 @@ class FakeReceiver:
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
         self.delay = 0.0
+        self.in_flight = self.most_in_flight = 0
 
     def _handler(self):
         receiver = self
@@ -49,9 +50,13 @@ class FakeReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.in_flight += 1
+                    receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 with receiver.lock:
+                    receiver.in_flight -= 1
                     refuse = receiver.refuse_first > 0
                     if refuse:
                         receiver.refuse_first -= 1
