@@ -113,3 +113,19 @@ class ContactCenter(ReportView):
     def get(self, request):
         year, _ = self.scope(request)
         return self.respond(request, selectors.contact_center(year), exports.contact_center_tables)
+
+
+class Outcomes(ReportView):
+    name, sheet = "outcomes", "Обращения по тематикам"
+
+    @extend_schema(
+        parameters=[YEAR, OFFICE, FORMAT], responses=REPORT_RESPONSES, summary="Обращения по тематикам (темам визита)"
+    )
+    def get(self, request):
+        year, scope = self.scope(request)
+        data = {
+            "year": year,
+            "office": scope.office.code if scope.office else None,
+            "rows": selectors.outcomes(year, scope.offices),
+        }
+        return self.respond(request, data, exports.outcomes_tables)

@@ -241,3 +241,14 @@ def contact_center_tables(report: dict) -> list[Table]:
             ],
         )
     ]
+
+
+def outcomes_tables(report: dict) -> list[Table]:
+    return [
+        Table(
+            f"Обращения по тематикам за {report['year']} год",
+            ["Месяц", "Офис", "Услуга", "Тема обращения", "Обращений", "Доля"],
+            [TEXT, TEXT, TEXT, TEXT, COUNT, SHARE],
+            [[r["month"], r["office"], r["service_name"], r["name"], r["count"], r["share"]] for r in report["rows"]],
+        )
+    ]
