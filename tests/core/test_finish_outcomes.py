@@ -2,8 +2,8 @@
 
 import pytest
 
-from tickets.models import Ticket, TicketEvent, TicketOutcome
 from tickets import services as svc
+from tickets.models import Ticket, TicketEvent, TicketOutcome
 
 OUTCOMES = [
     {"code": "meter_reading", "name": "Передача показаний"},
