@@ -264,8 +264,14 @@ class CounterOut(serializers.ModelSerializer):
         ticket = self._ticket(counter)
         if ticket is None:
             return None
-        # The operator sees where the client has been: transfers with their notes.
-        return {**TicketOut(ticket).data, "transfers": selectors.transfer_history(ticket)}
+        # The operator sees where the client has been: transfers with their notes;
+        # and the outcomes the finish step offers for the ticket's service.
+        return {
+            **TicketOut(ticket).data,
+            "transfers": selectors.transfer_history(ticket),
+            "outcome_choices": ticket.service.outcomes,
+            "outcomes_required": ticket.service.outcomes_required,
+        }
 
     def get_held_elsewhere(self, counter) -> list[dict]:
         request = self.context.get("request")
