@@ -399,3 +399,32 @@ def outcomes(year: int, offices: QuerySet[Office] | None = None) -> list[dict]:
             )
         )
     return [row for _, row in sorted(rows, key=lambda pair: pair[0])]
+
+
+def outcome_table(year: int, offices: QuerySet[Office] | None = None) -> list[dict]:
+    """The report page's view of outcomes(): per office and service, each outcome's counts by month,
+    the year's count, and its share of the year's done tickets of that office and service."""
+    done = tickets_of(year, offices).filter(status=Ticket.Status.DONE)
+    year_done = {
+        (r["office__code"], r["service__code"]): r["n"]
+        for r in done.values("office__code", "service__code").annotate(n=Count("id")).order_by()
+    }
+    groups: dict[tuple, dict] = {}
+    for row in outcomes(year, offices):
+        key = (row["office"], row["service"])
+        group = groups.setdefault(
+            key, {"office": row["office"], "service": row["service_name"], "outcomes": {}, "done": year_done[key]}
+        )
+        line = group["outcomes"].setdefault(row["outcome"], {"name": row["name"], "months": [None] * 12, "total": 0})
+        line["months"][int(row["month"][-2:]) - 1] = row["count"]
+        line["total"] += row["count"]
+    return [
+        {
+            **{k: v for k, v in group.items() if k != "outcomes"},
+            "rows": [
+                {**line, "share": float(round_half_up(Decimal(line["total"]) / group["done"], 4))}
+                for line in group["outcomes"].values()
+            ],
+        }
+        for _, group in sorted(groups.items())
+    ]

@@ -41,3 +41,11 @@ def change(value, previous):
 def seconds(value):
     """Whole seconds as a plain number, «—» when absent (a real 0 stays 0, unlike ``default``)."""
     return "—" if value is None else str(value)
+
+
+@register.filter
+def percent(value):
+    """0.2567 → «25,7 %», as the XLSX's 0.0% format shows it."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f}".replace(".", ",") + "\u00a0%"

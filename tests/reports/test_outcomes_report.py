@@ -101,3 +101,13 @@ def test_bad_year_and_format_are_refused(manager):
     client = token_client(manager)
     assert client.get("/api/v1/reports/outcomes/?year=20x6").json()["error"]["code"] == "invalid_year"
     assert client.get("/api/v1/reports/outcomes/?year=2026&format=pdf").json()["error"]["code"] == "invalid_format"
+
+
+def test_the_reports_page_shows_the_topics_with_the_years_counts_and_shares(history, manager, client):
+    client.force_login(manager)
+    page = client.get("/reports/?year=2026").content.decode()
+    assert "Обращения по тематикам за 2026 год" in page
+    assert "main — Физические лица: обслужено 5" in page
+    # meter_reading: 2 of the 5 done tickets of the year.
+    assert "Передача показаний" in page and "40,0\u00a0%" in page
+    assert "/api/v1/reports/outcomes/?year=2026&amp;format=xlsx" in page
