@@ -219,6 +219,7 @@ def deliver_batch(*, batch: int | None = None) -> int:
     delivered = 0
     with transaction.atomic():
         unreachable: set[int] = set()
+        reached: set[int] = set()
         for delivery in _claim(batch or settings.WEBHOOK_BATCH_SIZE):
             if delivery.subscription_id in unreachable:
                 continue
@@ -227,9 +228,26 @@ def deliver_batch(*, batch: int | None = None) -> int:
             _settle(delivery, outcome, at)
             if outcome.ok:
                 delivered += 1
+                reached.add(delivery.subscription_id)
             elif outcome.unreachable:
                 unreachable.add(delivery.subscription_id)
+        if reached:
+            _retry_now_after_outage(reached - unreachable)
     return delivered
+
+
+def _retry_now_after_outage(subscriptions: set[int]) -> None:
+    """A receiver that answers again gets at once what waited only because it could not be reached.
+
+    Deliveries whose last attempt found no receiver (no HTTP status: refused,
+    reset, timed out) would otherwise sit out their backoff, up to an hour,
+    after the CRM is back. Those the receiver itself refused (an HTTP status)
+    keep their backoff. Order is unaffected: the claim still takes the oldest
+    pending delivery per key.
+    """
+    Delivery.objects.filter(
+        subscription_id__in=subscriptions, status=Delivery.Status.PENDING, next_attempt_at__gt=timezone.now()
+    ).exclude(last_error="").exclude(last_error__startswith="HTTP ").update(next_attempt_at=timezone.now())
 
 
 def deliver_forever(*, stop: Callable[[], bool] = lambda: False) -> None:

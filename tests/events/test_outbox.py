@@ -177,3 +177,25 @@ def test_a_delivery_failing_for_24_hours_is_dead_and_the_admin_can_retry_it(sett
     delivery_retry(delivery=delivery)
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.PENDING
+
+
+@pytest.mark.django_db
+def test_after_an_outage_the_backlog_goes_at_once_but_a_refusal_keeps_its_backoff(
+    receiver, subscription, settings, office, services
+):
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 300
+    settings.WEBHOOK_TIMEOUT_SECONDS = 2
+    receiver.refuse_first = 1
+    refused = ts.ticket_issue(office=office, service=services["fl"])
+    deliver_batch()  # refused with 503: backs off 300 s
+    receiver.stop()
+    for _ in range(3):
+        ts.ticket_issue(office=office, service=services["fl"])
+    deliver_batch()  # nobody there: backs off 300 s
+    assert Delivery.objects.filter(attempts=1).count() == 2
+    receiver.start()
+    ts.ticket_issue(office=office, service=services["fl"])  # a fresh event gets through ...
+    drain(lambda: Delivery.objects.filter(status=Delivery.Status.PENDING).count() == 1, timeout=5)
+    # ... and takes the backlog with it, without waiting 300 s; the 503 still waits.
+    pending = Delivery.objects.get(status=Delivery.Status.PENDING)
+    assert pending.key == f"ticket:{refused.pk}" and pending.last_error == "HTTP 503"
