@@ -182,14 +182,8 @@ def _attempt(delivery: Delivery) -> Outcome:
     return post(subscription.url, body, headers)
 
 
-def _settle(delivery: Delivery, outcome: Outcome, at: datetime) -> None:
-    Attempt.objects.create(
-        delivery=delivery,
-        at=at,
-        status_code=outcome.status_code,
-        duration_ms=outcome.duration_ms,
-        error=outcome.error,
-    )
+def _settle(delivery: Delivery, outcome: Outcome, at: datetime) -> Attempt:
+    """Set the delivery's new state after one attempt; the caller saves both in bulk."""
     delivery.attempts += 1
     if outcome.ok:
         delivery.status = Delivery.Status.DELIVERED
@@ -203,7 +197,9 @@ def _settle(delivery: Delivery, outcome: Outcome, at: datetime) -> None:
             logger.warning("webhook delivery %s is dead after %s attempts", delivery.pk, delivery.attempts)
         else:
             delivery.next_attempt_at = retry_at
-    delivery.save(update_fields=["attempts", "status", "delivered_at", "last_error", "next_attempt_at"])
+    return Attempt(
+        delivery=delivery, at=at, status_code=outcome.status_code, duration_ms=outcome.duration_ms, error=outcome.error
+    )
 
 
 def deliver_batch(*, batch: int | None = None) -> int:
@@ -220,17 +216,25 @@ def deliver_batch(*, batch: int | None = None) -> int:
     with transaction.atomic():
         unreachable: set[int] = set()
         reached: set[int] = set()
+        tried: list[Delivery] = []
+        attempts: list[Attempt] = []
         for delivery in _claim(batch or settings.WEBHOOK_BATCH_SIZE):
             if delivery.subscription_id in unreachable:
                 continue
             at = timezone.now()
             outcome = _attempt(delivery)
-            _settle(delivery, outcome, at)
+            tried.append(delivery)
+            attempts.append(_settle(delivery, outcome, at))
             if outcome.ok:
                 delivered += 1
                 reached.add(delivery.subscription_id)
             elif outcome.unreachable:
                 unreachable.add(delivery.subscription_id)
+        # Two statements for the whole batch: the worker's database time per event stays small.
+        Attempt.objects.bulk_create(attempts)
+        Delivery.objects.bulk_update(
+            tried, ["attempts", "status", "delivered_at", "last_error", "next_attempt_at"], batch_size=100
+        )
         if reached:
             _retry_now_after_outage(reached - unreachable)
     return delivered

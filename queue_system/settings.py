@@ -430,4 +430,4 @@ WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=0.1)
 # How long an idle worker sleeps between looks at the outbox.
 WEBHOOK_POLL_SECONDS = env_float("WEBHOOK_POLL_SECONDS", 0.2, minimum=0.01)
 # Deliveries one worker claims (and holds locked) per round.
-WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 20, minimum=1)
+WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 50, minimum=1)

@@ -18,6 +18,7 @@ class Received:
     signature: str
     body: bytes
     answered: int
+    wall: float = 0.0  # time.time(), to compare with an event's occurred_at
 
     @property
     def payload(self) -> dict:
@@ -68,6 +69,7 @@ class FakeReceiver:
                             self.headers.get("X-Queue-Signature", ""),
                             body,
                             status,
+                            time.time(),
                         )
                     )
                 self.send_response(status)
