@@ -12,8 +12,9 @@ from .models import Ticket, TicketEvent
 from .serializers import TicketOut
 
 # Sent only to subscriptions that allow personal data: the operators' notes
-# (they may hold a client's name or phone) and the operator's name.
-TICKET_PERSONAL = ("note", "finish_note")
+# (they may hold a client's name or phone), the operator's name, and the
+# ticket's tracking token (whoever holds it may cancel the ticket).
+TICKET_PERSONAL = ("note", "finish_note", "token")
 COUNTER_PERSONAL = ("operator",)
 
 
