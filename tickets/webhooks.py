@@ -19,7 +19,11 @@ COUNTER_PERSONAL = ("operator",)
 
 
 def ticket_data(ticket: Ticket, *, outcomes: list[str] = (), note: str = "") -> dict:
-    data = {**TicketOut(ticket).data, "office": ticket.office.code}
+    # No queue in the context: a waiting ticket's position and estimate stay
+    # null. Computing them reads the office's whole queue on every transition
+    # (the bench showed issuing slow down with the queue's length), and they
+    # change with every other ticket anyway; screens get them live.
+    data = {**TicketOut(ticket, context={"queue": None}).data, "office": ticket.office.code}
     if ticket.status == Ticket.Status.DONE:
         names = ticket.service.outcome_names()
         data["outcomes"] = [{"code": code, "name": names.get(code, code)} for code in outcomes]

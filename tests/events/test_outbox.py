@@ -101,6 +101,8 @@ def test_the_body_is_the_ticket_in_its_api_form_with_outcomes(receiver, subscrip
     assert finished["data"]["number"] == ticket.number
     assert finished["data"]["status"] == "done"
     assert finished["data"]["outcomes"] == [{"code": "meter_reading", "name": "Передача показаний"}]
+    issued = [r.payload for r in receiver.accepted() if r.payload["type"] == "ticket.issued"][0]
+    assert issued["data"]["status"] == "waiting" and issued["data"]["position"] is None
     # Personal data is off by default: no notes.
     assert "finish_note" not in finished["data"] and "note" not in finished["data"]
 
