@@ -113,7 +113,7 @@ def main() -> int:
             f"p50={statistics.median(delays):.0f} ms p99={percentile(delays, 99):.0f} ms max={max(delays):.0f} ms"
         )
 
-        services.close_day(office=office, include_today=True)
+        receiver.stop()
         backlog, achieved = issue_at_rate(issue, args.rate, args.outage_seconds)
         waiting = pending.count()
         receiver.start()
