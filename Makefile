@@ -20,13 +20,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
-## make run: install, migrate, load the demo, start Daphne on $(HOST):$(PORT)
+## make run: install, migrate, load the demo, start Daphne on $(HOST):$(PORT) and the webhook worker beside it
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_history
 	$(BIN)/python manage.py welcome --host $(HOST) --port $(PORT)
-	exec $(BIN)/daphne -e tcp:port=$(PORT):interface=$(HOST):backlog=2048 --websocket_connect_timeout 120 queue_system.asgi:application
+	# Daphne and the webhook worker (deliver_events) together; Ctrl-C stops both.
+	BIN=$(BIN) exec sh tools/serve.sh $(HOST) $(PORT)
 
 ## make test: the whole suite (SQLite and in-memory layer unless DATABASE_URL/REDIS_URL are set)
 test: $(VENV)/.installed-dev

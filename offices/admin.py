@@ -210,6 +210,7 @@ class ServiceAdmin(OfficeScopedAdmin, RetireInsteadOfDelete, admin.ModelAdmin):
     list_filter = ["office", "channel", "active"]
     fieldsets = [
         (None, {"fields": SERVICE_FIELDS}),
+        ("Темы обращений", {"fields": ["outcomes", "outcomes_required"]}),
         (
             "Предварительная запись",
             {

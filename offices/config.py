@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from django.db import transaction
 
-from .models import DEFAULT_BREAK_REASONS, WEEKDAYS, Counter, Office, OfficeHours, Service
+from .models import DEFAULT_BREAK_REASONS, WEEKDAYS, Counter, Office, OfficeHours, Service, outcome_problems
 
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
 HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -227,6 +227,11 @@ def _check_office(index: int, raw, problems: list[str]) -> None:
                 problems.append(f"{s_where}.{key}: нужна строка до {limit} символов")
         if service.get("booking") is not None:
             _check_booking(f"{s_where}.booking", service["booking"], hours, problems)
+        problems.extend(f"{s_where}.outcomes: {p}" for p in outcome_problems(service.get("outcomes", [])))
+        if "outcomes_required" in service and not isinstance(service["outcomes_required"], bool):
+            problems.append(f"{s_where}.outcomes_required: нужно true или false")
+        elif service.get("outcomes_required") and not service.get("outcomes"):
+            problems.append(f"{s_where}.outcomes_required: тема обязательна, но тем нет")
     counters = raw.get("counters", [])
     numbers = set()
     if not isinstance(counters, list):
@@ -343,6 +348,10 @@ def apply(data) -> LoadResult:
                     "group": raw_service.get("group", "").strip(),
                     "description": raw_service.get("description", "").strip(),
                     **_booking_fields(raw_service.get("booking")),
+                    "outcomes": [
+                        {"code": o["code"], "name": o["name"].strip()} for o in raw_service.get("outcomes", [])
+                    ],
+                    "outcomes_required": raw_service.get("outcomes_required", False),
                 },
             )
             services[service.code] = service

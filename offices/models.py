@@ -1,5 +1,6 @@
 """Offices, their hours, services and counters, staff memberships and paired kiosks."""
 
+import re
 import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -281,6 +282,16 @@ class Service(models.Model):
         blank=True,
         help_text='По дням недели внутри часов работы офиса, например {"mon": "09:00-12:00", "wed": "13:00-16:00"}',
     )
+    # Visit outcomes (темы обращений) the operator ticks when finishing: [{"code", "name"}].
+    outcomes = models.JSONField(
+        "темы обращений",
+        default=list,
+        blank=True,
+        help_text='список [{"code": "meter_reading", "name": "Передача показаний"}, …]',
+    )
+    outcomes_required = models.BooleanField(
+        "тема обязательна", default=False, help_text="не завершать обслуживание без отмеченной темы"
+    )
 
     class Meta:
         verbose_name = "услуга"
@@ -325,6 +336,34 @@ class Service(models.Model):
             slots.append((start, start + step))
             start += step
         return slots
+
+    def clean(self):
+        problems = outcome_problems(self.outcomes)
+        if problems:
+            raise ValidationError({"outcomes": problems})
+
+    def outcome_names(self) -> dict[str, str]:
+        return {o["code"]: o["name"] for o in self.outcomes}
+
+
+def outcome_problems(outcomes) -> list[str]:
+    """What is wrong with a service's outcome list (YAML and admin say the same)."""
+    if not isinstance(outcomes, list):
+        return ["ожидается список тем вида {code, name}"]
+    problems, seen = [], set()
+    for index, outcome in enumerate(outcomes):
+        if not isinstance(outcome, dict) or set(outcome) != {"code", "name"}:
+            problems.append(f"тема {index + 1}: ожидаются ровно поля code и name")
+            continue
+        code, name = outcome["code"], outcome["name"]
+        if not isinstance(code, str) or not re.fullmatch(r"[a-z0-9_]{1,50}", code):
+            problems.append(f"тема {index + 1}: code — латинские строчные буквы, цифры и _ (до 50)")
+        elif code in seen:
+            problems.append(f"тема {index + 1}: код {code} повторяется")
+        seen.add(code)
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            problems.append(f"тема {index + 1}: name — непустая строка до 100 символов")
+    return problems
 
 
 class CounterQuerySet(models.QuerySet):

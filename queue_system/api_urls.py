@@ -6,6 +6,7 @@ from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
 
 from bookings import api as bookings_api
+from events.api import Webhook, Webhooks
 from reports import api as reports_api
 from tickets.api import AuthToken, CounterViewSet, OfficeViewSet, TicketTrack, TicketViewSet
 from tickets.errors import UNKNOWN_API_ADDRESS
@@ -42,6 +43,9 @@ urlpatterns = [
     path("reports/personal-account/", reports_api.PersonalAccount.as_view(), name="api-report-personal-account"),
     path("reports/contact-center/", reports_api.ContactCenter.as_view(), name="api-report-contact-center"),
     path("reports/bookings/", reports_api.Bookings.as_view(), name="api-report-bookings"),
+    path("reports/outcomes/", reports_api.Outcomes.as_view(), name="api-report-outcomes"),
+    path("webhooks/", Webhooks.as_view(), name="api-webhooks"),
+    path("webhooks/<int:pk>/", Webhook.as_view(), name="api-webhook"),
 ]
 
 

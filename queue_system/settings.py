@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "queue_system.apps.AxesConfig",  # django-axes, with a Russian name in the admin
     "offices",
+    "events",
     "tickets",
     "bookings",
     "displays",
@@ -435,3 +436,30 @@ BOOKING_CHECKIN_LATE_MINUTES = env_int("BOOKING_CHECKIN_LATE_MINUTES", 10)
 BOOKINGS_PER_PHONE = env_int("BOOKINGS_PER_PHONE", 2, minimum=1)
 BOOKINGS_PER_ADDRESS = env_int("BOOKINGS_PER_ADDRESS", 5, minimum=1)
 BOOKING_DATA_DAYS = env_int("BOOKING_DATA_DAYS", 30, minimum=1)
+
+
+def env_float(name: str, default: float, *, minimum: float = 0) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected a number") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r}: must be at least {minimum}")
+    return value
+
+
+# Webhooks (events app, `manage.py deliver_events`). The n-th retry of a
+# delivery waits WEBHOOK_RETRY_BASE_SECONDS × 2^(n−1), at most an hour; after
+# WEBHOOK_RETRY_HOURS of failures the delivery is dead (admin: «Повторить»).
+WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 5)
+WEBHOOK_RETRY_MAX_SECONDS = env_float("WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=0.001)
+WEBHOOK_RETRY_HOURS = env_float("WEBHOOK_RETRY_HOURS", 24, minimum=0.001)
+# One attempt's connect + read timeout, in seconds.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=0.1)
+# How long an idle worker sleeps between looks at the outbox.
+WEBHOOK_POLL_SECONDS = env_float("WEBHOOK_POLL_SECONDS", 0.2, minimum=0.01)
+# Deliveries one worker claims (and holds locked) per round.
+WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 50, minimum=1)

@@ -131,3 +131,19 @@ class Bookings(ReportView):
             **bookings.bookings_report(year, scope.offices),
         }
         return self.respond(request, data, exports.bookings_tables)
+
+
+class Outcomes(ReportView):
+    name, sheet = "outcomes", "Обращения по тематикам"
+
+    @extend_schema(
+        parameters=[YEAR, OFFICE, FORMAT], responses=REPORT_RESPONSES, summary="Обращения по тематикам (темам визита)"
+    )
+    def get(self, request):
+        year, scope = self.scope(request)
+        data = {
+            "year": year,
+            "office": scope.office.code if scope.office else None,
+            "rows": selectors.outcomes(year, scope.offices),
+        }
+        return self.respond(request, data, exports.outcomes_tables)

@@ -260,3 +260,14 @@ def bookings_tables(report: dict) -> list[Table]:
     if report["total"]:
         rows.append(line(report["total"], "Итого", "", ""))
     return [Table(f"Предварительная запись, {report['year']}", columns, kinds, rows)]
+
+
+def outcomes_tables(report: dict) -> list[Table]:
+    return [
+        Table(
+            f"Обращения по тематикам за {report['year']} год",
+            ["Месяц", "Офис", "Услуга", "Тема обращения", "Обращений", "Доля"],
+            [TEXT, TEXT, TEXT, TEXT, COUNT, SHARE],
+            [[r["month"], r["office"], r["service_name"], r["name"], r["count"], r["share"]] for r in report["rows"]],
+        )
+    ]

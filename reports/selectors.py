@@ -39,6 +39,15 @@ Metric definitions (each pinned by tests/reports/test_definitions.py):
   answered appeal, averaged by the month received; the total is the mean over
   all answered appeals of the year; two decimals, halves up, decimal comma.
   Unanswered appeals are counted but not averaged.
+* Topics (Обращения по тематикам): per month (the ticket's ``local_date``),
+  office and service (the one the ticket was finished in), ``count`` is the
+  number of ``done`` tickets on which the operator ticked that outcome, and
+  ``share`` is count ÷ all ``done`` tickets of that month, office and service,
+  four decimals, halves up. A ticket may carry several outcomes, so a group's
+  shares may add up to more than 1. Done tickets with no outcome ticked are the
+  row with ``outcome`` None, «Без темы». Only rows with a count appear. The
+  name is the service's current name for the code (the code itself once the
+  outcome was removed from the service).
 * Contact centre: wait = answered − started, talk = ended − answered, averaged
   over answered calls in whole seconds (halves up); unanswered calls are
   abandoned.
@@ -53,11 +62,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth
 
 from offices.models import Office, Service
-from tickets.models import Ticket
+from tickets.models import Ticket, TicketOutcome
 
 from .models import REMOTE_CHANNELS, Appeal, Call, ContactCount
 
@@ -347,3 +356,86 @@ def contact_center(year: int, through: int = 12) -> dict:
             total[key] += (row[key] or 0) if row else 0
         result.append(shape(row, month=m, month_name=MONTHS[m - 1]))
     return {"year": year, "months": result, "total": shape(total if months else None, month_name="Итого")}
+
+
+NO_OUTCOME = "Без темы"
+
+
+def outcomes(year: int, offices: QuerySet[Office] | None = None) -> list[dict]:
+    """«Обращения по тематикам»: counts and shares of outcomes by month, office and service."""
+    done = tickets_of(year, offices).filter(status=Ticket.Status.DONE)
+    group = {"month": ExtractMonth("local_date"), "office_code": F("office__code"), "service_ref": F("service_id")}
+    totals = {
+        (r["month"], r["office_code"], r["service_ref"]): r["n"]
+        for r in done.values(**group).annotate(n=Count("id")).order_by()
+    }
+    marked = (
+        TicketOutcome.objects.filter(ticket__in=done)
+        .values(
+            month=ExtractMonth("ticket__local_date"),
+            office_code=F("ticket__office__code"),
+            service_ref=F("ticket__service_id"),
+            outcome=F("code"),
+        )
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    bare = (
+        done.filter(~Exists(TicketOutcome.objects.filter(ticket=OuterRef("pk"))))
+        .values(**group)
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counted = [(r, r["outcome"]) for r in marked] + [(r, None) for r in bare]
+    services = Service.objects.in_bulk({r["service_ref"] for r, _ in counted})
+    rows = []
+    for r, code in counted:
+        service = services[r["service_ref"]]
+        names = service.outcome_names()
+        position = list(names).index(code) if code in names else len(names) + (code is None)
+        total = totals[(r["month"], r["office_code"], r["service_ref"])]
+        rows.append(
+            (
+                (r["month"], r["office_code"], service.code, position, code or ""),
+                {
+                    "month": f"{year}-{r['month']:02d}",
+                    "office": r["office_code"],
+                    "service": service.code,
+                    "service_name": service.name,
+                    "outcome": code,
+                    "name": NO_OUTCOME if code is None else names.get(code, code),
+                    "count": r["n"],
+                    "share": float(round_half_up(Decimal(r["n"]) / total, 4)),
+                },
+            )
+        )
+    return [row for _, row in sorted(rows, key=lambda pair: pair[0])]
+
+
+def outcome_table(year: int, offices: QuerySet[Office] | None = None) -> list[dict]:
+    """The report page's view of outcomes(): per office and service, each outcome's counts by month,
+    the year's count, and its share of the year's done tickets of that office and service."""
+    done = tickets_of(year, offices).filter(status=Ticket.Status.DONE)
+    year_done = {
+        (r["office__code"], r["service__code"]): r["n"]
+        for r in done.values("office__code", "service__code").annotate(n=Count("id")).order_by()
+    }
+    groups: dict[tuple, dict] = {}
+    for row in outcomes(year, offices):
+        key = (row["office"], row["service"])
+        group = groups.setdefault(
+            key, {"office": row["office"], "service": row["service_name"], "outcomes": {}, "done": year_done[key]}
+        )
+        line = group["outcomes"].setdefault(row["outcome"], {"name": row["name"], "months": [None] * 12, "total": 0})
+        line["months"][int(row["month"][-2:]) - 1] = row["count"]
+        line["total"] += row["count"]
+    return [
+        {
+            **{k: v for k, v in group.items() if k != "outcomes"},
+            "rows": [
+                {**line, "share": float(round_half_up(Decimal(line["total"]) / group["done"], 4))}
+                for line in group["outcomes"].values()
+            ],
+        }
+        for _, group in sorted(groups.items())
+    ]

@@ -67,6 +67,7 @@ def reports(request):
     office, company_wide = scope.office, scope.company_wide
     warning = "Этот офис вам недоступен или не существует, показаны все ваши офисы." if code and office is None else ""
     tables = _tables(year, scope.offices, company_wide)
+    tables["topics"] = selectors.outcome_table(year, scope.offices)
     chart = {
         "months": selectors.MONTHS,
         "wait": [m["avg_wait_seconds"] for m in tables["times"]["months"]],

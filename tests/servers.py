@@ -94,6 +94,44 @@ class DaphneServer:
             self.process.wait(timeout=10)
 
 
+class EventWorker:
+    """`manage.py deliver_events`, the webhook worker, as make run and docker-compose.yml start it."""
+
+    COMMAND = ["manage.py", "deliver_events"]
+
+    def __init__(self, log_dir: Path | None = None, **env):
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": test_database_url(),
+            "DJANGO_SETTINGS_MODULE": "queue_system.settings",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.log_path = (log_dir or Path(settings.BASE_DIR) / ".pytest_cache") / "deliver-events.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "EventWorker":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, *self.COMMAND],
+            env=self.env,
+            cwd=settings.BASE_DIR,
+            stdout=open(self.log_path, "ab"),
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()  # it finishes the batch in hand, then leaves
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
 class RedisServer:
     """A private redis-server on a free loopback port, to stop and start in fault tests."""
 

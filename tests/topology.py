@@ -25,7 +25,7 @@ import yaml
 from django.conf import settings
 from websockets.sync.client import connect
 
-from tests.servers import DaphneServer, free_port
+from tests.servers import DaphneServer, EventWorker, free_port
 
 ROOT = Path(settings.BASE_DIR)
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -207,6 +207,8 @@ class Topology:
             **env,
         )
         self.daphnes = [DaphneServer(log_dir=workdir, command=compose_command, **environment) for _ in range(2)]
+        # docker-compose.yml's events service: the webhook worker beside the web processes.
+        self.worker = EventWorker(log_dir=workdir, **environment)
         self.nginx: NginxServer | None = None
 
     @property
@@ -222,6 +224,7 @@ class Topology:
         return f"wss://127.0.0.1:{self.nginx.https_port}"
 
     def start(self) -> "Topology":
+        self.worker.start()
         for daphne in self.daphnes:
             daphne.launch()
         for daphne in self.daphnes:
@@ -239,6 +242,7 @@ class Topology:
             self.nginx.stop()
         for daphne in self.daphnes:
             daphne.stop()
+        self.worker.stop()
 
     def ssl_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.certs / "fullchain.pem"))

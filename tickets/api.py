@@ -42,6 +42,7 @@ from .serializers import (
     CounterOut,
     CounterRemoteIn,
     CounterStateIn,
+    FinishIn,
     IssueIn,
     OfficeOut,
     PostponeIn,
@@ -193,11 +194,14 @@ class TicketViewSet(viewsets.ViewSet):
         ticket, counter, _ = self.at_counter(pk)
         return ticket_response(services.ticket_start(ticket=ticket, operator=request.user, counter=counter))
 
-    @extend_schema(request=ActionIn, responses=TicketOut, summary="Завершить обслуживание")
+    @extend_schema(request=FinishIn, responses=TicketOut, summary="Завершить обслуживание (с темами обращения)")
     @action(detail=True, methods=["post"])
     def finish(self, request, pk: int):
-        ticket, counter, _ = self.at_counter(pk)
-        return ticket_response(services.ticket_finish(ticket=ticket, operator=request.user, counter=counter))
+        ticket, counter, data = self.at_counter(pk, FinishIn)
+        finished = services.ticket_finish(
+            ticket=ticket, operator=request.user, counter=counter, outcomes=data["outcomes"], note=data["note"]
+        )
+        return ticket_response(finished)
 
     @extend_schema(request=ActionIn, responses=TicketOut, summary="Клиент не явился")
     @action(detail=True, methods=["post"], url_path="no-show")

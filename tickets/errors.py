@@ -219,3 +219,13 @@ class IdempotencyMismatch(QueueError):
     code = "idempotency_mismatch"
     status = 422
     message = "Этот ключ Idempotency-Key уже использован с другим запросом. Для нового запроса отправьте новый ключ."
+
+
+class InvalidOutcome(QueueError):
+    code = "invalid_outcome"
+    message = "Такой темы обращения у этой услуги нет."
+
+
+class OutcomeRequired(QueueError):
+    code = "outcome_required"
+    message = "Отметьте хотя бы одну тему обращения."

@@ -269,7 +269,11 @@ class Ticket(models.Model):
     def _remote(remote: bool) -> dict:
         return {"remote": True} if remote else {}
 
+    # When the last transition on this instance happened (its event's ``at``): the CRM event's time.
+    logged_at: datetime | None = None
+
     def _log(self, kind: str, at: datetime, *, operator=None, counter_id=None, **data) -> "TicketEvent":
+        self.logged_at = at
         return TicketEvent.objects.create(
             ticket=self,
             type=kind,
@@ -322,7 +326,17 @@ class Ticket(models.Model):
         self.save(update_fields=["status", "started_at"])
         self._log(TicketEvent.Type.STARTED, at, operator=operator, **self._remote(remote))
 
-    def finish(self, *, operator, at: datetime, counter: Counter | None = None, remote: bool = False) -> None:
+    def finish(
+        self,
+        *,
+        operator,
+        at: datetime,
+        counter: Counter | None = None,
+        remote: bool = False,
+        outcomes: list[str] = (),
+        note: str = "",
+    ) -> None:
+        """Served; ``outcomes`` are codes of the service's outcomes, already checked by the caller."""
         self._require(self.Status.CALLED, self.Status.SERVING, counter=counter, operator=operator, remote=remote)
         if self.started_at is None:
             # Finished without pressing start: service began at the last call.
@@ -331,7 +345,9 @@ class Ticket(models.Model):
         self.finished_at = at
         self.service_seconds += max((at - self.started_at).total_seconds(), 0)
         self.save(update_fields=["status", "started_at", "finished_at", "service_seconds"])
-        self._log(TicketEvent.Type.FINISHED, at, operator=operator, **self._remote(remote))
+        TicketOutcome.objects.bulk_create(TicketOutcome(ticket=self, code=code) for code in outcomes)
+        data = {"outcomes": list(outcomes), "note": note} if outcomes or note else {}
+        self._log(TicketEvent.Type.FINISHED, at, operator=operator, **data, **self._remote(remote))
 
     def no_show(self, *, operator, at: datetime, counter: Counter | None = None, remote: bool = False) -> None:
         self._require(self.Status.CALLED, counter=counter, operator=operator, remote=remote)
@@ -497,3 +513,19 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issuer}: {self.key}"
+
+
+class TicketOutcome(models.Model):
+    """One outcome (тема обращения) ticked when a ticket was finished: the topic report counts these."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="outcomes", verbose_name="талон")
+    # A code of the ticket's service's outcomes at the time; the name is read from the service.
+    code = models.CharField("тема", max_length=50)
+
+    class Meta:
+        verbose_name = "тема обращения"
+        verbose_name_plural = "темы обращений"
+        constraints = [models.UniqueConstraint(fields=["ticket", "code"], name="outcome_once_per_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.code}"

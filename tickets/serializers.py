@@ -39,6 +39,19 @@ class TransferIn(ActionIn):
     position = serializers.ChoiceField(choices=["front", "back"], default="back")
 
 
+class FinishIn(ActionIn):
+    outcomes = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        max_length=50,
+        required=False,
+        default=list,
+        help_text="Коды тем обращения из outcomes услуги талона",
+    )
+    note = serializers.CharField(
+        max_length=500, required=False, default="", allow_blank=True, help_text="Заметка о визите"
+    )
+
+
 class CallChosenIn(serializers.Serializer):
     ticket = serializers.IntegerField(help_text="Ожидающий талон, который вызвать вне очереди")
 
@@ -263,8 +276,14 @@ class CounterOut(serializers.ModelSerializer):
         ticket = self._ticket(counter)
         if ticket is None:
             return None
-        # The operator sees where the client has been: transfers with their notes.
-        return {**TicketOut(ticket).data, "transfers": selectors.transfer_history(ticket)}
+        # The operator sees where the client has been: transfers with their notes;
+        # and the outcomes the finish step offers for the ticket's service.
+        return {
+            **TicketOut(ticket).data,
+            "transfers": selectors.transfer_history(ticket),
+            "outcome_choices": ticket.service.outcomes,
+            "outcomes_required": ticket.service.outcomes_required,
+        }
 
     def get_held_elsewhere(self, counter) -> list[dict]:
         request = self.context.get("request")

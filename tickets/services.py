@@ -13,18 +13,20 @@ from django.utils import timezone
 from offices import access
 from offices.models import Counter, Office, Service
 
-from . import broadcast
+from . import broadcast, webhooks
 from .errors import (
     CallChosenDisabled,
     CounterBusy,
     CounterInactive,
     CounterNotOpen,
+    InvalidOutcome,
     InvalidPostpone,
     InvalidTransfer,
     InvalidTransition,
     NotWaiting,
     NumberingExhausted,
     OfficeClosed,
+    OutcomeRequired,
     ServiceInactive,
     TicketNotForCounter,
     TicketNotWaiting,
@@ -138,6 +140,7 @@ def _issue(
     booked = {"slot_start": slot_start.isoformat()} if slot_start is not None else {}
     ticket._log(TicketEvent.Type.ISSUED, now, priority=priority, **booked)
     broadcast.announce(ticket, TicketEvent.Type.ISSUED)
+    webhooks.record_ticket(ticket, TicketEvent.Type.ISSUED)
     return ticket
 
 
@@ -207,6 +210,7 @@ def ticket_call_next(*, counter: Counter, operator, now: datetime | None = None)
     ticket.office = counter.office
     ticket.call(counter=counter, operator=operator, at=now)
     broadcast.announce(ticket, TicketEvent.Type.CALLED)
+    webhooks.record_ticket(ticket, TicketEvent.Type.CALLED)
     return ticket
 
 
@@ -230,6 +234,7 @@ def ticket_call_chosen(*, counter: Counter, ticket: Ticket, operator, now: datet
         raise TicketNotForCounter()
     ticket.call(counter=counter, operator=operator, at=now, chosen=True)
     broadcast.announce(ticket, TicketEvent.Type.CALLED)
+    webhooks.record_ticket(ticket, TicketEvent.Type.CALLED)
     return ticket
 
 
@@ -238,6 +243,7 @@ def ticket_recall(*, ticket: Ticket, operator, counter: Counter | None = None, n
     ticket = _lock_ticket(ticket)
     ticket.recall(operator=operator, counter=counter, at=now or timezone.now(), remote=_remote(ticket, operator))
     broadcast.announce(ticket, TicketEvent.Type.RECALLED)
+    webhooks.record_ticket(ticket, TicketEvent.Type.RECALLED)
     return ticket
 
 
@@ -246,15 +252,40 @@ def ticket_start(*, ticket: Ticket, operator, counter: Counter | None = None, no
     ticket = _lock_ticket(ticket)
     ticket.start(operator=operator, counter=counter, at=now or timezone.now(), remote=_remote(ticket, operator))
     broadcast.announce(ticket, TicketEvent.Type.STARTED)
+    webhooks.record_ticket(ticket, TicketEvent.Type.STARTED)
     return ticket
 
 
 @transaction.atomic
-def ticket_finish(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
+def ticket_finish(
+    *,
+    ticket: Ticket,
+    operator,
+    counter: Counter | None = None,
+    outcomes: list[str] = (),
+    note: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    """Served, with the visit's outcomes (codes of the ticket's service's outcomes) and a note."""
     ticket = _lock_ticket(ticket)
+    outcomes = list(dict.fromkeys(outcomes))
+    # Checked against the service the locked ticket has now: a transfer may have changed it.
+    known = ticket.service.outcome_names()
+    if any(code not in known for code in outcomes):
+        raise InvalidOutcome()
+    if ticket.service.outcomes_required and not outcomes and ticket.status in Ticket.ACTIVE:
+        raise OutcomeRequired()
     before = broadcast.Before.of(ticket)
-    ticket.finish(operator=operator, counter=counter, at=now or timezone.now(), remote=_remote(ticket, operator))
+    ticket.finish(
+        operator=operator,
+        counter=counter,
+        at=now or timezone.now(),
+        remote=_remote(ticket, operator),
+        outcomes=outcomes,
+        note=note,
+    )
     broadcast.announce(ticket, TicketEvent.Type.FINISHED, before=before)
+    webhooks.record_ticket(ticket, TicketEvent.Type.FINISHED, outcomes=outcomes, note=note)
     return ticket
 
 
@@ -264,6 +295,7 @@ def ticket_no_show(*, ticket: Ticket, operator, counter: Counter | None = None, 
     before = broadcast.Before.of(ticket)
     ticket.no_show(operator=operator, counter=counter, at=now or timezone.now(), remote=_remote(ticket, operator))
     broadcast.announce(ticket, TicketEvent.Type.NO_SHOW, before=before)
+    webhooks.record_ticket(ticket, TicketEvent.Type.NO_SHOW)
     return ticket
 
 
@@ -289,6 +321,7 @@ def ticket_postpone(
         remote=_remote(ticket, operator),
     )
     broadcast.announce(ticket, TicketEvent.Type.POSTPONED, before=before)
+    webhooks.record_ticket(ticket, TicketEvent.Type.POSTPONED)
     return ticket
 
 
@@ -354,6 +387,7 @@ def ticket_transfer(
         remote=_remote(ticket, operator),
     )
     broadcast.announce(ticket, TicketEvent.Type.TRANSFERRED, before=before)
+    webhooks.record_ticket(ticket, TicketEvent.Type.TRANSFERRED)
     return ticket
 
 
@@ -371,6 +405,7 @@ def ticket_cancel(*, ticket: Ticket, operator=None, now: datetime | None = None)
     before = broadcast.Before.of(ticket)
     ticket.cancel(operator=operator, at=now or timezone.now())
     broadcast.announce(ticket, TicketEvent.Type.CANCELLED, before=before)
+    webhooks.record_ticket(ticket, TicketEvent.Type.CANCELLED)
     return ticket
 
 
@@ -405,6 +440,7 @@ def counter_set_state(*, counter: Counter, state: str, user, reason: str = "", n
     if state == Counter.State.CLOSED:
         _release_targets(counter, leaving)
     broadcast.announce_counter(counter)
+    webhooks.record_counter(counter)
     return counter
 
 
@@ -511,6 +547,10 @@ def close_day(*, now: datetime | None = None, office: Office | None = None, incl
                 )
                 for t in tickets
             )
+            for ticket in tickets:
+                # The rows changed by the update above; the copies say so for the webhook's data.
+                ticket.status, ticket.finished_at, ticket.logged_at = Ticket.Status.EXPIRED, now, now
+                webhooks.record_ticket(ticket, TicketEvent.Type.EXPIRED)
             broadcast.announce_expired(current, tickets)
             expired += len(tickets)
     return expired

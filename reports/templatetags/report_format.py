@@ -49,3 +49,11 @@ def share(value):
     if value is None:
         return "—"
     return f"{value * 100:.1f}".replace(".", ",") + "%"
+
+
+@register.filter
+def percent(value):
+    """0.2567 → «25,7 %», as the XLSX's 0.0% format shows it."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f}".replace(".", ",") + "\u00a0%"

@@ -60,3 +60,13 @@ def test_compose_tells_daphne_about_the_one_proxy_in_front():
     for name in ("web1", "web2", "migrate"):
         assert compose["services"][name]["environment"]["NUM_PROXIES"] == "1"
     assert compose["services"]["nginx"]["ports"] == ["80:80", "443:443"]
+
+
+def test_compose_runs_the_webhook_worker_as_its_own_service_as_the_topology_test_does():
+    from tests.servers import EventWorker
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    events = compose["services"]["events"]
+    assert events["command"] == ["python", *EventWorker.COMMAND]
+    assert events["environment"] == compose["services"]["web1"]["environment"]
+    assert events["depends_on"]["migrate"]["condition"] == "service_completed_successfully"

@@ -197,3 +197,28 @@ def test_with_one_daphne_killed_the_other_carries_on_and_the_displays_move_over(
         finally:
             for display in displays:
                 display.close()
+
+
+def test_a_ticket_issued_through_nginx_reaches_a_webhook_receiver_through_the_worker(start_topology, hall):
+    import time
+
+    from events.models import Subscription
+    from tests.receiver import FakeReceiver, signature_valid
+
+    receiver = FakeReceiver().start()
+    try:
+        Subscription.objects.create(url=receiver.url, secret="topology-secret", events=["ticket.issued"])
+        topology = start_topology()
+        with topology.client(1) as client:
+            issued = client.post("/api/v1/offices/hall/tickets/", json={"service": "fl"})
+            assert issued.status_code == 201, issued.text
+        deadline = time.monotonic() + 20
+        while not receiver.accepted():
+            assert time.monotonic() < deadline, "the worker sent nothing"
+            time.sleep(0.1)
+        (received,) = receiver.accepted()
+        assert received.payload["type"] == "ticket.issued"
+        assert received.payload["data"]["number"] == issued.json()["number"]
+        assert signature_valid("topology-secret", received.signature, received.body)
+    finally:
+        receiver.stop()

@@ -62,3 +62,12 @@ def test_this_years_disclosure_text_is_not_last_years(demo_history):
     last_items = set(Disclosure.lines(last.measures_done)) | set(Disclosure.lines(last.measures_planned))
     assert last_items.isdisjoint(Disclosure.lines(current.measures_done))
     assert last_items.isdisjoint(Disclosure.lines(current.measures_planned))
+
+
+def test_the_demo_history_has_topics_from_its_services_lists(demo_history):
+    rows = selectors.outcomes(2025)
+    assert rows and all(r["count"] > 0 for r in rows)
+    named = {(r["service"], r["outcome"]) for r in rows if r["outcome"]}
+    assert ("fl", "meter_reading") in named and ("cash", "payment") in named
+    # Every served visit of a service with topics has one.
+    assert not [r for r in rows if r["outcome"] is None and r["service"] in ("fl", "ul", "cash")]

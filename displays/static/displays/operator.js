@@ -110,6 +110,7 @@
     });
     if (!allowed.includes("transfer") && el("transfer-dialog").open) el("transfer-dialog").close();
     if (!allowed.includes("postpone") && el("postpone-dialog").open) el("postpone-dialog").close();
+    if (!allowed.includes("finish") && el("finish-dialog").open) el("finish-dialog").close();
     el("served").textContent = counter ? counter.today.served : 0;
     el("avg-service").textContent = counter && counter.today.avg_service_seconds !== null ? fmt.clock(counter.today.avg_service_seconds) : "—";
     renderLists();
@@ -274,6 +275,53 @@
     await act("transfer", body);
   });
 
+  // The finish step: the service's outcomes as large tick buttons, and a note. A service
+  // without outcomes finishes at once, as before. Whether one is required is the server's
+  // rule: its refusal (outcome_required) is shown here, the dialog stays open.
+  function openFinish() {
+    const ticket = counter && counter.ticket;
+    const choices = (ticket && ticket.outcome_choices) || [];
+    if (!choices.length) { act("finish"); return; }
+    const box = el("finish-outcomes");
+    box.querySelectorAll("label").forEach((l) => l.remove());
+    choices.forEach((o) => {
+      const label = document.createElement("label");
+      label.className = "outcome";
+      label.innerHTML = `<input type="checkbox" name="outcome" value="${fmt.escapeHtml(o.code)}"><span>${fmt.escapeHtml(o.name)}</span>`;
+      box.appendChild(label);
+    });
+    el("finish-legend").textContent = ticket.outcomes_required ? "Темы обращения (отметьте хотя бы одну)" : "Темы обращения";
+    el("finish-note").value = "";
+    el("finish-error").textContent = "";
+    el("finish-dialog").showModal();
+  }
+
+  el("finish-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const form = new FormData(e.target);
+    const body = { counter: config.counter, outcomes: form.getAll("outcome"), note: form.get("note").trim() };
+    const ticket = counter && counter.ticket;
+    if (!ticket || pending) return;
+    pending = true;
+    acting = true;
+    render();
+    try {
+      const result = await api("POST", `tickets/${ticket.id}/finish/`, body);
+      if (result.status === 400 && result.data && result.data.error) {
+        el("finish-error").textContent = result.data.error.message;
+      } else {
+        el("finish-dialog").close();
+        if (result.status >= 400) say(result.data && result.data.error ? result.data.error.message : "Действие не выполнено.", "error");
+        else say(MESSAGES.finish(result), "info");
+      }
+    } catch (err) {
+      el("finish-error").textContent = "Нет связи с сервером. Повторите действие через минуту.";
+    }
+    pending = false;
+    await refresh();
+    acting = false;
+  });
+
   function openPostpone() {
     el("postpone-form").reset();
     el("postpone-error").textContent = "";
@@ -332,6 +380,7 @@
   );
 
   const OPENS_DIALOG = {
+    finish: openFinish,
     transfer: openTransfer,
     postpone: openPostpone,
     break: openBreak,
