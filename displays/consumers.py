@@ -13,6 +13,7 @@ import logging
 import time
 from importlib import import_module
 
+import redis
 from asgiref.sync import sync_to_async
 from channels.auth import get_user
 from channels.db import database_sync_to_async
@@ -127,11 +128,15 @@ class ScreenConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.joined.append(group)
         except Exception as error:
-            outages.channel_layer_unreachable(logger, error)
-            await self.accept()
-            await self.close(code=CLOSE_LAYER_DOWN)
+            await self.layer_down(error)
             return False
         return True
+
+    async def layer_down(self, error: Exception) -> None:
+        """Accept and close with CLOSE_LAYER_DOWN: the screen backs off and returns (a refused handshake is a 500)."""
+        outages.channel_layer_unreachable(logger, error)
+        await self.accept()
+        await self.close(code=CLOSE_LAYER_DOWN)
 
     async def disconnect(self, code):
         if self.pending_sync is not None:
@@ -344,7 +349,11 @@ class TicketConsumer(ScreenConsumer):
     """A client's phone. Its place comes from the office's live state, read again when its queue changes."""
 
     async def connect(self):
-        state = await _ticket_state(self.scope["url_route"]["kwargs"]["token"])
+        try:
+            state = await _ticket_state(self.scope["url_route"]["kwargs"]["token"])
+        except redis.RedisError as error:
+            # The place is read from the office's live state, cached in Redis.
+            return await self.layer_down(error)
         if state is None:
             return await self.refuse(CLOSE_NOT_FOUND, "not_found", TICKET_NOT_FOUND)
         ticket, snapshot = state

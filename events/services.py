@@ -35,6 +35,11 @@ SIGNATURE_HEADER = "X-Queue-Signature"
 EVENT_ID_HEADER = "X-Queue-Event-Id"
 
 
+def event_wanted(type: str) -> bool:
+    """Whether any active subscription wants events of ``type`` (one query)."""
+    return any(s.wants(type) for s in Subscription.objects.filter(active=True))
+
+
 def event_record(
     *,
     type: str,

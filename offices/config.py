@@ -47,7 +47,18 @@ OFFICE_KEYS = (
     "booking_prefix",
 )
 BREAK_REASON_KEYS = ("code", "name")
-SERVICE_KEYS = ("code", "name", "prefix", "channel", "active", "group", "description", "booking")
+SERVICE_KEYS = (
+    "code",
+    "name",
+    "prefix",
+    "channel",
+    "active",
+    "group",
+    "description",
+    "booking",
+    "outcomes",
+    "outcomes_required",
+)
 COUNTER_KEYS = ("number", "services", "backup_services")
 
 

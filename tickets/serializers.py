@@ -177,7 +177,7 @@ class TicketOut(serializers.ModelSerializer):
 
     def _place(self, ticket) -> tuple[int, int] | None:
         """Position and estimate: from the office's queue in the context (a list), else counted for this one ticket."""
-        if ticket.status != Ticket.Status.WAITING:
+        if ticket.status != Ticket.Status.WAITING or self.context.get("without_place"):
             return None
         queue = self.context.get("queue")
         if queue is not None:

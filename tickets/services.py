@@ -550,7 +550,7 @@ def close_day(*, now: datetime | None = None, office: Office | None = None, incl
             for ticket in tickets:
                 # The rows changed by the update above; the copies say so for the webhook's data.
                 ticket.status, ticket.finished_at, ticket.logged_at = Ticket.Status.EXPIRED, now, now
-                webhooks.record_ticket(ticket, TicketEvent.Type.EXPIRED)
+            webhooks.record_tickets(tickets, TicketEvent.Type.EXPIRED)
             broadcast.announce_expired(current, tickets)
             expired += len(tickets)
     return expired

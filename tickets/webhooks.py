@@ -5,7 +5,7 @@ outbox row commits or rolls back with the change. The data is the ticket in
 its API form (TicketOut), built only when a subscription wants the event.
 """
 
-from events.services import event_record
+from events.services import event_record, event_wanted
 from offices.models import Counter
 
 from .models import Ticket, TicketEvent
@@ -19,11 +19,11 @@ COUNTER_PERSONAL = ("operator",)
 
 
 def ticket_data(ticket: Ticket, *, outcomes: list[str] = (), note: str = "") -> dict:
-    # No queue in the context: a waiting ticket's position and estimate stay
+    # Without a place: a waiting ticket's position and estimate stay
     # null. Computing them reads the office's whole queue on every transition
     # (the bench showed issuing slow down with the queue's length), and they
     # change with every other ticket anyway; screens get them live.
-    data = {**TicketOut(ticket, context={"queue": None}).data, "office": ticket.office.code}
+    data = {**TicketOut(ticket, context={"without_place": True}).data, "office": ticket.office.code}
     if ticket.status == Ticket.Status.DONE:
         names = ticket.service.outcome_names()
         data["outcomes"] = [{"code": code, "name": names.get(code, code)} for code in outcomes]
@@ -40,6 +40,13 @@ def record_ticket(ticket: Ticket, kind: str, *, outcomes: list[str] = (), note: 
         personal=TICKET_PERSONAL,
         occurred_at=ticket.logged_at,
     )
+
+
+def record_tickets(tickets: list[Ticket], kind: str) -> None:
+    """``record_ticket`` for many tickets (close_day): one look at the subscriptions, not one per ticket."""
+    if event_wanted(f"ticket.{kind}"):
+        for ticket in tickets:
+            record_ticket(ticket, kind)
 
 
 # A counter back from a break is open again: counter.opened.
