@@ -26,6 +26,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from offices.models import Counter, Office, Service
+from tickets import rollups
 from tickets.models import Ticket
 
 from .models import REMOTE_CHANNELS, Appeal, Call, ContactCount
@@ -268,8 +269,24 @@ def import_tickets(
     _finish(result.errors, len(rows), partial)
     with transaction.atomic():
         _write_tickets(list(rows.values()), progress)
+        rollups.record_many(_shares(rows.values(), lookups))
     result.imported = len(rows)
     return result
+
+
+def _shares(rows: Iterable[tuple], lookups: "_Lookups") -> Iterator[rollups.Share]:
+    norms = {office.pk: office.wait_norm_minutes for office in lookups.offices.values()}
+    for row in rows:
+        values = dict(zip(TICKET_FIELDS, row, strict=True))
+        yield rollups.Share.counted(
+            office_id=values["office_id"],
+            service_id=values["service_id"],
+            local_date=values["local_date"],
+            status=values["status"],
+            wait_seconds=values["wait_seconds"],
+            service_seconds=values["service_seconds"],
+            norm=norms[values["office_id"]],
+        )
 
 
 def _write_tickets(rows: list[tuple], progress: bool) -> None:

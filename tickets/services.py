@@ -13,7 +13,7 @@ from django.utils import timezone
 from offices import access
 from offices.models import Counter, Office, Service
 
-from . import broadcast
+from . import broadcast, rollups
 from .errors import (
     CallChosenDisabled,
     CounterBusy,
@@ -123,6 +123,7 @@ def _issue(*, office: Office, service: Service, priority: bool, now: datetime, s
         raise _NumberTaken(day, number) from error  # leaving the atomic block rolls it back
     ticket._log(TicketEvent.Type.ISSUED, now, priority=priority)
     broadcast.announce(ticket, TicketEvent.Type.ISSUED)
+    rollups.record(ticket)
     return ticket
 
 
@@ -224,8 +225,10 @@ def ticket_start(*, ticket: Ticket, operator, counter: Counter | None = None, no
 def ticket_finish(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
+    counted = rollups.Share.of(ticket)
     ticket.finish(operator=operator, counter=counter, at=now or timezone.now())
     broadcast.announce(ticket, TicketEvent.Type.FINISHED, before=before)
+    rollups.record(ticket, before=counted)
     return ticket
 
 
@@ -233,8 +236,10 @@ def ticket_finish(*, ticket: Ticket, operator, counter: Counter | None = None, n
 def ticket_no_show(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
+    counted = rollups.Share.of(ticket)
     ticket.no_show(operator=operator, counter=counter, at=now or timezone.now())
     broadcast.announce(ticket, TicketEvent.Type.NO_SHOW, before=before)
+    rollups.record(ticket, before=counted)
     return ticket
 
 
@@ -307,6 +312,7 @@ def ticket_transfer(
             raise InvalidTransfer(InvalidTransfer.OPERATOR_AWAY)
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
+    counted = rollups.Share.of(ticket)
     ticket.transfer(
         service=service,
         to_counter=to_counter,
@@ -318,6 +324,7 @@ def ticket_transfer(
         at=now or timezone.now(),
     )
     broadcast.announce(ticket, TicketEvent.Type.TRANSFERRED, before=before)
+    rollups.record(ticket, before=counted)
     return ticket
 
 
@@ -333,8 +340,10 @@ def ticket_cancel(*, ticket: Ticket, operator=None, now: datetime | None = None)
     if operator is None and ticket.status != Ticket.Status.WAITING:
         raise NotWaiting()
     before = broadcast.Before.of(ticket)
+    counted = rollups.Share.of(ticket)
     ticket.cancel(operator=operator, at=now or timezone.now())
     broadcast.announce(ticket, TicketEvent.Type.CANCELLED, before=before)
+    rollups.record(ticket, before=counted)
     return ticket
 
 
@@ -440,7 +449,9 @@ def close_day(*, now: datetime | None = None, office: Office | None = None, incl
             stale = stale.filter(local_date__lte=today) if include_today else stale.filter(local_date__lt=today)
             for ticket in stale:
                 before = broadcast.Before.of(ticket)
+                counted = rollups.Share.of(ticket)
                 ticket.expire(at=now)
                 broadcast.announce(ticket, TicketEvent.Type.EXPIRED, before=before)
+                rollups.record(ticket, before=counted)
                 expired += 1
     return expired
