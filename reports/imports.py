@@ -29,6 +29,7 @@ from offices.models import Counter, Office, Service
 from tickets import rollups
 from tickets.models import Ticket
 
+from . import ticket_copy
 from .models import REMOTE_CHANNELS, Appeal, Call, ContactCount
 
 T = TypeVar("T")
@@ -246,6 +247,17 @@ def import_tickets(
 ) -> ImportResult:
     lookups = _Lookups()
     result = ImportResult()
+    if connection.vendor == "postgresql" and getattr(stream, "seekable", lambda: False)():
+        header = stream.readline()
+        if [name.strip() for name in next(csv.reader([header]), [])] == TICKET_COLUMNS and '"' not in header:
+            try:
+                ticket_copy.copy_import(
+                    stream, header=",".join(TICKET_COLUMNS) + "\n", lookups=lookups, result=result, partial=partial
+                )
+                return result
+            except ticket_copy.NotPlain:
+                result = ImportResult()  # nothing was kept: the Python path reads the file again
+        stream.seek(0)
     rows: dict[tuple, tuple] = {}
     lines = _progress(read_rows(stream, TICKET_COLUMNS), total, progress)
     for line, values in parsed_rows(lines, lambda raw: _ticket_row(raw, lookups), result.errors):
