@@ -44,7 +44,7 @@ class NotPlain(Exception):
 
 
 def _time(field: str) -> str:
-    # CASE keeps the cast from ever seeing a value that is not a valid date (30 February).
+    # Nested CASE: the cast only ever sees a valid date (not 30 February).
     return (
         f"CASE WHEN {field} ~ '{TIME}' THEN CASE WHEN substr({field}, 9, 2)::int <= extract(day FROM "
         f"make_date(substr({field}, 1, 4)::int, substr({field}, 6, 2)::int, 1) + interval '1 month - 1 day')::int "
@@ -84,10 +84,14 @@ FROM (
            CASE WHEN l.f[8] = 'done' THEN coalesce(started, called) END AS started,
            (issued AT TIME ZONE o.timezone)::date AS local_date
     FROM (SELECT line, raw, f,
-                 {_time("f[4]")} AS issued, {_time("f[5]")} AS called,
-                 {_time("f[6]")} AS started, {_time("f[7]")} AS finished
-          FROM (SELECT line, raw, string_to_array(raw, ',') AS f FROM import_lines WHERE raw IS NOT NULL) split
-          WHERE cardinality(f) = 9 AND length(raw) <= {FIELD_LIMIT}
+                 {_time("f4")} AS issued, {_time("f5")} AS called,
+                 {_time("f6")} AS started, {_time("f7")} AS finished
+          -- OFFSET 0 keeps each step from being inlined into the next: every use of a
+          -- field would split the line again.
+          FROM (SELECT line, raw, f, f[4] AS f4, f[5] AS f5, f[6] AS f6, f[7] AS f7
+                FROM (SELECT line, raw, string_to_array(raw, ',') AS f FROM import_lines
+                      WHERE raw IS NOT NULL OFFSET 0) split
+                WHERE cardinality(f) = 9 AND length(raw) <= {FIELD_LIMIT} OFFSET 0) fields
           UNION ALL
           SELECT line, raw, ARRAY[]::text[], NULL, NULL, NULL, NULL FROM import_lines
           WHERE raw IS NOT NULL AND (cardinality(string_to_array(raw, ',')) <> 9 OR length(raw) > {FIELD_LIMIT})
