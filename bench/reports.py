@@ -2,18 +2,22 @@
 """A year of tickets at the published report's scale: import, report and export timings.
 
 Generates about 700,000 done tickets (plus no-shows and cancellations) for one
-year over six bench offices, imports them with import_tickets, then times each
-report API call for the whole company and year, and the XLSX exports.
+year over six bench offices, imports them with import_tickets (twice: the
+second adds nothing), then times each report API call for the whole company
+and year, the /reports/ page and the XLSX exports, three times each. The COPY
+floor is a plain COPY of the same file into a bare table, measured in the same
+run; the import's goal is at most 3× that. Issue 24's table (7.1 M tickets):
 
-    DATABASE_URL=postgres://... .venv/bin/python bench/reports.py [--tickets 700000] [--year 2023]
+    DATABASE_URL=postgres://... .venv/bin/python bench/reports.py --tickets 7124130
 
 It works in its own offices («bench-1» … «bench-6»), whose tickets it replaces
-on every run.
+on every run, and whatever DJANGO_ALLOWED_HOSTS says.
 """
 
 import argparse
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -27,11 +31,14 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from offices import config  # noqa: E402
+from offices.models import Office  # noqa: E402
+from tickets import rollups  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
 
 OFFICES = [f"bench-{n}" for n in range(1, 7)]
@@ -57,7 +64,12 @@ def setup_offices():
             ]
         }
     )
-    Ticket.objects.filter(office__code__in=OFFICES).delete()
+    # A bare DELETE: the ORM's delete() would load millions of tickets to collect their events
+    # (imported tickets have none).
+    ids = list(Office.objects.filter(code__in=OFFICES).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {Ticket._meta.db_table} WHERE office_id = ANY(%s)", [ids])
+    rollups.rebuild(ids)
 
 
 def generate(path: Path, year: int, done: int, rng: random.Random) -> int:
@@ -102,68 +114,124 @@ def timed(label: str, func):
     started = time.perf_counter()
     result = func()
     elapsed = time.perf_counter() - started
-    print(f"{label:<58} {elapsed:8.2f} s")
+    print(f"{label:<58} {elapsed:8.3f} s", flush=True)
     return result, elapsed
+
+
+def copy_floor(path: Path) -> float:
+    """A plain COPY of the file into a bare table of text columns: the fastest any import can read it."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_copy_floor")
+        cursor.execute(
+            "CREATE UNLOGGED TABLE bench_copy_floor (office text, service text, number text, issued_at text, "
+            "called_at text, started_at text, finished_at text, status text, counter text)"
+        )
+        started = time.perf_counter()
+        with open(path, encoding="utf-8") as source:
+            with cursor.cursor.copy("COPY bench_copy_floor FROM STDIN WITH (FORMAT csv, HEADER)") as copy:
+                while chunk := source.read(1 << 20):
+                    copy.write(chunk)
+        elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_copy_floor")
+    return elapsed
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=700_000, help="done tickets to generate")
     parser.add_argument("--year", type=int, default=2023)
+    parser.add_argument("--runs", type=int, default=3, help="timings of each report call")
+    parser.add_argument(
+        "--reports-only", action="store_true", help="time the reports over the tickets already stored; no import"
+    )
     args = parser.parse_args()
-    print(f"database: {connection.vendor}")
+    print(f"database: {connection.vendor}; load average: {os.getloadavg()[0]:.1f}")
     if connection.vendor != "postgresql":
         print("warning: the targets are for PostgreSQL; set DATABASE_URL=postgres://...")
+    if args.reports_only:
+        stored = Ticket.objects.filter(office__code__in=OFFICES, local_date__year=args.year).count()
+        print(f"tickets stored: {stored:,}")
+        report(args, [], None)
+        return
     call_command("migrate", verbosity=0)
     setup_offices()
     rng = random.Random(args.year)
+    goals = []  # (step, seconds, goal seconds, note)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"tickets-{args.year}.csv"
         rows, _ = timed(
             f"generate CSV ({args.tickets:,} done tickets)", lambda: generate(path, args.year, args.tickets, rng)
         )
         print(f"rows in file: {rows:,} ({path.stat().st_size / 1e6:.0f} MB)")
+        floor = None
+        if connection.vendor == "postgresql":
+            floor, _ = timed("COPY floor: plain COPY into a bare table", lambda: copy_floor(path))
+        rss_before = peak_rss_mb()
         _, import_seconds = timed("import_tickets", lambda: call_command("import_tickets", str(path), verbosity=0))
         _, reimport_seconds = timed(
             "import_tickets again (nothing new)", lambda: call_command("import_tickets", str(path), verbosity=0)
         )
+        rss_after = peak_rss_mb()
     stored = Ticket.objects.filter(office__code__in=OFFICES, local_date__year=args.year).count()
     print(
         f"tickets stored: {stored:,}; done: {Ticket.objects.filter(office__code__in=OFFICES, status='done').count():,}"
     )
+    print(f"peak RSS: {rss_before:.0f} MB before the imports, {rss_after:.0f} MB after them")
+    if floor is not None:
+        goals.append(("import_tickets", import_seconds, 3 * floor, f"{import_seconds / floor:.1f}× the COPY floor"))
+        goals.append(
+            ("import_tickets again", reimport_seconds, 3 * floor, f"{reimport_seconds / floor:.1f}× the COPY floor")
+        )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # fresh statistics after a bulk load, as autovacuum would do
+    report(args, goals, floor)
 
+
+def report(args, goals: list, floor: float | None) -> None:
     from django.contrib.auth import get_user_model
 
+    # The test client's host is «testserver»; whatever the environment allows, the bench allows that too.
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     admin, _ = get_user_model().objects.get_or_create(username="bench-admin", defaults={"is_superuser": True})
     client = Client()
     client.force_login(admin)
-    report_times = []
-    for name, url in [
-        ("service-times, whole company", f"/api/v1/reports/service-times/?year={args.year}"),
-        ("service-times, channel=cashier", f"/api/v1/reports/service-times/?year={args.year}&channel=cashier"),
-        ("service-times, one office", f"/api/v1/reports/service-times/?year={args.year}&office=bench-1"),
-        ("channels, whole company", f"/api/v1/reports/channels/?year={args.year}"),
-        ("personal-account", f"/api/v1/reports/personal-account/?year={args.year}"),
-        ("contact-center", f"/api/v1/reports/contact-center/?year={args.year}"),
-        ("/reports/ page (all tables)", f"/reports/?year={args.year}"),
-    ]:
-        response, seconds = timed(f"GET {name}", lambda url=url: client.get(url))
-        assert response.status_code == 200, response.content[:300]
-        report_times.append(seconds)
-    export_times = []
-    for name in ["service-times", "channels"]:
-        response, seconds = timed(
-            f"XLSX export {name}", lambda name=name: client.get(f"/api/v1/reports/{name}/?year={args.year}&format=xlsx")
-        )
-        assert response.status_code == 200
-        export_times.append(seconds)
+    secure = settings.SECURE_SSL_REDIRECT
+    # One untimed request: the first one of a process imports and compiles what every later one reuses.
+    client.get(f"/api/v1/reports/contact-center/?year={args.year - 1}", secure=secure)
+    year = args.year
+    calls = [
+        ("service times, whole company, one year", f"/api/v1/reports/service-times/?year={year}", 0.1),
+        ("service times, channel=cashier", f"/api/v1/reports/service-times/?year={year}&channel=cashier", 0.1),
+        ("service times, one office", f"/api/v1/reports/service-times/?year={year}&office=bench-1", 0.1),
+        ("channels, whole company", f"/api/v1/reports/channels/?year={year}", 0.1),
+        ("personal-account", f"/api/v1/reports/personal-account/?year={year}", 0.1),
+        ("contact-center", f"/api/v1/reports/contact-center/?year={year}", 0.1),
+        ("/reports/ page, all tables", f"/reports/?year={year}", 0.3),
+        ("XLSX export, service times", f"/api/v1/reports/service-times/?year={year}&format=xlsx", 0.3),
+        ("XLSX export, channels", f"/api/v1/reports/channels/?year={year}&format=xlsx", 0.3),
+    ]
+    for name, url, goal in calls:
+        runs = []
+        for run in range(args.runs):
+            response, seconds = timed(f"GET {name} (run {run + 1})", lambda url=url: client.get(url, secure=secure))
+            assert response.status_code == 200, (response.status_code, response.content[:300])
+            runs.append(seconds)
+        goals.append((name, max(runs), goal, "runs " + ", ".join(f"{r * 1000:.0f}" for r in runs) + " ms"))
     print()
-    print(f"import: {import_seconds:.1f} s (target < 60 s)  {'OK' if import_seconds < 60 else 'MISSED'}")
-    print(f"slowest report: {max(report_times):.2f} s (target < 1 s)  {'OK' if max(report_times) < 1 else 'MISSED'}")
-    print(f"slowest export: {max(export_times):.2f} s (target < 5 s)  {'OK' if max(export_times) < 5 else 'MISSED'}")
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; COPY floor: {floor or 0:.1f} s")
+    print(f"{'step':<42} {'measured':>10} {'goal':>10}  result  notes")
+    for name, seconds, goal, note in goals:
+        verdict = "OK" if seconds <= goal else "MISSED"
+        print(f"{name:<42} {_fmt(seconds):>10} {_fmt(goal):>10}  {verdict:<6}  {note}")
+
+
+def _fmt(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds >= 1 else f"{seconds * 1000:.0f} ms"
 
 
 if __name__ == "__main__":

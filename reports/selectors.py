@@ -66,7 +66,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth
 
 from offices.models import Office, Service
-from tickets.models import Ticket, TicketOutcome
+from tickets import rollups
+from tickets.models import ServiceMonth, Ticket, TicketOutcome
 
 from .models import REMOTE_CHANNELS, Appeal, Call, ContactCount
 
@@ -162,12 +163,10 @@ def tickets_of(
     return tickets
 
 
-def service_times(
-    year: int, offices: QuerySet[Office] | None = None, channel: str | None = None, through: int = 12
-) -> dict:
-    """Average wait and service by month, with the year's total (of the months up to ``through``)."""
+def _time_rows_from_tickets(year: int, offices, channel: str | None, through: int = 12) -> list[dict]:
+    """The reference: the same sums and counts straight from the tickets (for tests and checks)."""
     done = Q(status=Ticket.Status.DONE)
-    rows = (
+    return list(
         tickets_of(year, offices, channel, through)
         .annotate(m=ExtractMonth("local_date"))
         .values("m")
@@ -181,6 +180,66 @@ def service_times(
             over_norm=Count("id", filter=done & Q(wait_seconds__gt=F("office__wait_norm_minutes") * 60)),
         )
     )
+
+
+def rollups_of(
+    year: int, offices: QuerySet[Office] | None, channel: str | None = None, through: int = 12
+) -> QuerySet[ServiceMonth]:
+    rollups.refresh(offices)
+    start, end = year_range(year, through)
+    rows = ServiceMonth.objects.filter(month__range=(start, end))
+    if offices is not None:
+        rows = rows.filter(office__in=offices)
+    if channel:
+        rows = rows.filter(service__channel=channel)
+    return rows
+
+
+MICRO = Decimal(1_000_000)
+
+
+def _time_rows(year: int, offices, channel: str | None, through: int = 12) -> list[dict]:
+    rows = (
+        rollups_of(year, offices, channel, through)
+        .values("month")
+        .annotate(
+            present=Sum("tickets"),
+            tickets=Sum("done"),
+            no_show=Sum("no_show"),
+            cancelled=Sum("cancelled"),
+            expired=Sum("expired"),
+            wait_us=Sum("wait_us"),
+            service_us=Sum("service_us"),
+            over_norm=Sum("over_norm"),
+        )
+        .order_by()
+    )
+    return [
+        {
+            **row,
+            "m": row["month"].month,
+            # Whole microseconds summed exactly; Decimal keeps them exact up to the rounding.
+            "wait_total": Decimal(row["wait_us"]) / MICRO,
+            "service_total": Decimal(row["service_us"]) / MICRO,
+        }
+        for row in rows
+        if row["present"]
+    ]
+
+
+def service_times(
+    year: int,
+    offices: QuerySet[Office] | None = None,
+    channel: str | None = None,
+    through: int = 12,
+    *,
+    from_tickets: bool = False,
+) -> dict:
+    """Average wait and service by month, with the year's total (of the months up to ``through``).
+
+    Read from the monthly rollups; ``from_tickets`` computes the same from the tickets.
+    """
+    rows = (_time_rows_from_tickets if from_tickets else _time_rows)(year, offices, channel, through)
     months = {m: TimeRow(month=m) for m in range(1, 13)}
     total = TimeRow(month=None)
     for row in rows:
@@ -224,20 +283,34 @@ def _add(target: ChannelRow, *rows: ChannelRow) -> ChannelRow:
     return target
 
 
-def channels(year: int, offices: QuerySet[Office] | None = None, *, company_wide: bool = True) -> list[dict]:
+def _channel_counts(year: int, offices, from_tickets: bool) -> list[dict]:
+    if from_tickets:
+        return list(
+            tickets_of(year, offices)
+            .annotate(m=ExtractMonth("local_date"))
+            .values("service__channel", "m")
+            .annotate(n=Count("id", filter=Q(status=Ticket.Status.DONE)))
+        )
+    rows = (
+        rollups_of(year, offices)
+        .values("service__channel", "month")
+        .annotate(present=Sum("tickets"), n=Sum("done"))
+        .order_by()
+    )
+    return [{**row, "m": row["month"].month} for row in rows if row["present"]]
+
+
+def channels(
+    year: int, offices: QuerySet[Office] | None = None, *, company_wide: bool = True, from_tickets: bool = False
+) -> list[dict]:
     """Contacts by channel and month. Group rows are always the sums of their rows.
 
     An in-person month is present when the scope has any ticket that month (then a
     channel without done tickets is a real 0); a remote month when its count was imported.
+    Read from the monthly rollups; ``from_tickets`` computes the same from the tickets.
     """
     in_person = {key: ChannelRow(key, label) for key, label in Service.Channel.choices}
-    counts = (
-        tickets_of(year, offices)
-        .annotate(m=ExtractMonth("local_date"))
-        .values("service__channel", "m")
-        .annotate(n=Count("id", filter=Q(status=Ticket.Status.DONE)))
-    )
-    for row in counts:
+    for row in _channel_counts(year, offices, from_tickets):
         for channel in in_person.values():
             channel.months[row["m"] - 1] = channel.months[row["m"] - 1] or 0
         in_person[row["service__channel"]].months[row["m"] - 1] += row["n"]

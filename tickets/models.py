@@ -529,3 +529,48 @@ class TicketOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.code}"
+
+
+class ServiceMonth(models.Model):
+    """What the published tables need of one office, service and month, kept as tickets change.
+
+    Maintained by ``tickets.rollups`` in the transaction of each change that makes a
+    ticket count, so a report reads a few thousand rows whatever the number of
+    tickets. The month is the ticket's ``local_date`` month (its office's time zone).
+
+    Why this grain. The key is the service, not the channel: the channel is read
+    through ``Service.channel`` at report time, so editing it needs no rebuild, and
+    the analytics' figures per service (norm compliance, estimate accuracy) read
+    the same rows. A finer key (day × hour, operator) would multiply the rows by
+    ~100 and put a company-year read beyond 100 ms; load by weekday × hour and
+    operator figures get their own small tables, fed by the same ``rollups.record``
+    call, when the analytics land.
+
+    ``tickets`` counts tickets of any status (a month with tickets but none done is
+    a real zero, not absent). Times are whole microseconds, so sums are exact in any
+    order. ``over_norm`` was counted against ``norm_minutes``; a row whose norm is
+    not its office's current one (the norm was edited: NULL once both were mixed)
+    is recounted from the tickets before it is read (``rollups.refresh``).
+    """
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    tickets = models.IntegerField(default=0)
+    done = models.IntegerField(default=0)
+    no_show = models.IntegerField(default=0)
+    cancelled = models.IntegerField(default=0)
+    expired = models.IntegerField(default=0)
+    wait_us = models.BigIntegerField(default=0)
+    service_us = models.BigIntegerField(default=0)
+    over_norm = models.IntegerField(default=0)
+    norm_minutes = models.IntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "service", "month"], name="service_month_unique"),
+        ]
+        indexes = [models.Index(fields=["month"], name="service_month_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.service_id} {self.month:%Y-%m}"

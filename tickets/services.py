@@ -13,7 +13,7 @@ from django.utils import timezone
 from offices import access
 from offices.models import Counter, Office, Service
 
-from . import broadcast, webhooks
+from . import broadcast, rollups, webhooks
 from .errors import (
     CallChosenDisabled,
     CounterBusy,
@@ -141,6 +141,7 @@ def _issue(
     ticket._log(TicketEvent.Type.ISSUED, now, priority=priority, **booked)
     broadcast.announce(ticket, TicketEvent.Type.ISSUED)
     webhooks.record_ticket(ticket, TicketEvent.Type.ISSUED)
+    rollups.record(ticket)
     return ticket
 
 
@@ -276,6 +277,7 @@ def ticket_finish(
     if ticket.service.outcomes_required and not outcomes and ticket.status in Ticket.ACTIVE:
         raise OutcomeRequired()
     before = broadcast.Before.of(ticket)
+    counted = rollups.Share.of(ticket)
     ticket.finish(
         operator=operator,
         counter=counter,
@@ -286,6 +288,7 @@ def ticket_finish(
     )
     broadcast.announce(ticket, TicketEvent.Type.FINISHED, before=before)
     webhooks.record_ticket(ticket, TicketEvent.Type.FINISHED, outcomes=outcomes, note=note)
+    rollups.record(ticket, before=counted)
     return ticket
 
 
@@ -293,9 +296,11 @@ def ticket_finish(
 def ticket_no_show(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
+    counted = rollups.Share.of(ticket)
     ticket.no_show(operator=operator, counter=counter, at=now or timezone.now(), remote=_remote(ticket, operator))
     broadcast.announce(ticket, TicketEvent.Type.NO_SHOW, before=before)
     webhooks.record_ticket(ticket, TicketEvent.Type.NO_SHOW)
+    rollups.record(ticket, before=counted)
     return ticket
 
 
@@ -375,6 +380,7 @@ def ticket_transfer(
             raise InvalidTransfer(InvalidTransfer.OPERATOR_AWAY)
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)
+    counted = rollups.Share.of(ticket)
     ticket.transfer(
         service=service,
         to_counter=to_counter,
@@ -388,6 +394,7 @@ def ticket_transfer(
     )
     broadcast.announce(ticket, TicketEvent.Type.TRANSFERRED, before=before)
     webhooks.record_ticket(ticket, TicketEvent.Type.TRANSFERRED)
+    rollups.record(ticket, before=counted)
     return ticket
 
 
@@ -403,9 +410,11 @@ def ticket_cancel(*, ticket: Ticket, operator=None, now: datetime | None = None)
     if operator is None and ticket.status != Ticket.Status.WAITING:
         raise NotWaiting()
     before = broadcast.Before.of(ticket)
+    counted = rollups.Share.of(ticket)
     ticket.cancel(operator=operator, at=now or timezone.now())
     broadcast.announce(ticket, TicketEvent.Type.CANCELLED, before=before)
     webhooks.record_ticket(ticket, TicketEvent.Type.CANCELLED)
+    rollups.record(ticket, before=counted)
     return ticket
 
 
@@ -547,10 +556,12 @@ def close_day(*, now: datetime | None = None, office: Office | None = None, incl
                 )
                 for t in tickets
             )
+            counted = [rollups.Share.of(t) for t in tickets]
             for ticket in tickets:
                 # The rows changed by the update above; the copies say so for the webhook's data.
                 ticket.status, ticket.finished_at, ticket.logged_at = Ticket.Status.EXPIRED, now, now
             webhooks.record_tickets(tickets, TicketEvent.Type.EXPIRED)
+            rollups.record_changes(zip(counted, tickets, strict=True))
             broadcast.announce_expired(current, tickets)
             expired += len(tickets)
     return expired

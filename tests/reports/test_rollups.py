@@ -1,0 +1,275 @@
+"""The monthly rollups: every report read from them equals the same report computed from the tickets."""
+
+import io
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from offices.models import Office, Service
+from reports import imports, selectors
+from tests.helpers import add_counter, add_services, make_office
+from tickets import rollups
+from tickets import services as svc
+from tickets.models import ServiceMonth, Ticket
+
+START = datetime(2024, 1, 30, 6, 0, tzinfo=UTC)  # 09:00 in Moscow, two days before February
+HEADER = "office,service,number,issued_at,called_at,started_at,finished_at,status,counter\n"
+QUARTERS = st.integers(min_value=0, max_value=4 * 1800).map(lambda q: q / 4)  # up to 30 min, in 0.25 s steps
+
+
+def reports_agree(year: int, *, every_scope: bool = True) -> None:
+    scopes = [None, Office.objects.filter(code="main"), Office.objects.filter(code="other")]
+    for offices in scopes if every_scope else scopes[:2]:
+        for channel in [None, *Service.Channel.values] if every_scope else [None, "individuals"]:
+            assert selectors.service_times(year, offices, channel) == selectors.service_times(
+                year, offices, channel, from_tickets=True
+            ), (offices, channel)
+        assert selectors.channels(year, offices) == selectors.channels(year, offices, from_tickets=True), offices
+
+
+class Day:
+    """The office's day as a sequence of operations, each through the real services."""
+
+    def __init__(self, operator):
+        self.operator = operator
+        self.now = START
+        self.main = Office.objects.get(code="main")
+        self.other = Office.objects.get(code="other")
+        self.counters = list(self.main.counters.order_by("number")) + list(self.other.counters.order_by("number"))
+        self.last_import = None
+
+    def tick(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+    def issue(self, office: int, service: str, after: float):
+        office = [self.main, self.other][office]
+        svc.ticket_issue(office=office, service=office.services.get(code=service), now=self.tick(after))
+
+    def call(self, counter: int, after: float):
+        # The first free counter from this one on that has someone to call.
+        now = self.tick(after)
+        for n in range(len(self.counters)):
+            counter_ = self.counters[(counter + n) % len(self.counters)]
+            if not Ticket.objects.at_counter(counter_).exists():
+                if svc.ticket_call_next(counter=counter_, operator=self.operator, now=now) is not None:
+                    return
+
+    def active(self, nth: int):
+        """The nth called or served ticket; with none, the next one called first."""
+        tickets = list(Ticket.objects.filter(status__in=Ticket.ACTIVE).order_by("pk"))
+        if not tickets:
+            self.call(nth, 5)
+            tickets = list(Ticket.objects.filter(status__in=Ticket.ACTIVE).order_by("pk"))
+        return tickets[nth % len(tickets)] if tickets else None
+
+    def finish(self, counter: int, after: float, start: bool):
+        ticket = self.active(counter)
+        if ticket is None:
+            return
+        if start and ticket.status == Ticket.Status.CALLED:
+            svc.ticket_start(ticket=ticket, operator=self.operator, now=self.tick(after / 2))
+        svc.ticket_finish(ticket=ticket, operator=self.operator, now=self.tick(after))
+
+    def no_show(self, counter: int, after: float):
+        ticket = self.active(counter)
+        if ticket is not None and ticket.status == Ticket.Status.CALLED:
+            svc.ticket_no_show(ticket=ticket, operator=self.operator, now=self.tick(after))
+
+    def transfer(self, counter: int, service: str, after: float):
+        ticket = self.active(counter)
+        if ticket is None:
+            return
+        target = ticket.office.services.get(code=service)
+        svc.ticket_transfer(ticket=ticket, to_front=False, operator=self.operator, service=target, now=self.tick(after))
+
+    def cancel(self, nth: int):
+        waiting = list(Ticket.objects.filter(status=Ticket.Status.WAITING).order_by("pk"))
+        if waiting:
+            svc.ticket_cancel(ticket=waiting[nth % len(waiting)], operator=self.operator, now=self.tick(1))
+
+    def close_day(self):
+        # The next morning: what is left of the day expires.
+        self.now = (self.now + timedelta(days=1)).replace(hour=6, minute=0, second=0, microsecond=0)
+        svc.close_day(now=self.now)
+
+    def norm(self, minutes: int):
+        self.main.wait_norm_minutes = minutes
+        self.main.save(update_fields=["wait_norm_minutes"])
+
+    def channel(self, service: str, channel: str):
+        Service.objects.filter(office=self.main, code=service).update(channel=channel)
+
+    def import_rows(self, rows: list[tuple]):
+        lines = []
+        for day, number, service, wait, serve, status in rows:
+            issued = datetime(2024, 1, 20, 7, 0, tzinfo=UTC) + timedelta(days=day, minutes=number)
+            called = issued + timedelta(seconds=wait)
+            finished = called + timedelta(seconds=serve)
+            if status == "done":
+                times = f"{issued.isoformat()},{called.isoformat()},,{finished.isoformat()}"
+            elif status == "no_show":
+                times = f"{issued.isoformat()},{called.isoformat()},,"
+            else:
+                times = f"{issued.isoformat()},,,"
+            lines.append(f"main,{service},И{number:03d},{times},{status},\n")
+        self.last_import = HEADER + "".join(lines)
+        self.reimport()
+
+    def reimport(self):
+        if self.last_import is None:
+            return
+        try:
+            imports.import_tickets(io.StringIO(self.last_import))
+        except imports.ImportFailed:
+            pass  # a number the office already has with other data: all or nothing, nothing changed
+
+
+ISSUE = st.tuples(st.just("issue"), st.integers(0, 1), st.sampled_from(["fl", "ul", "cash"]), QUARTERS)
+CALL = st.tuples(st.just("call"), st.integers(0, 5), QUARTERS)
+FINISH = st.tuples(st.just("finish"), st.integers(0, 5), QUARTERS, st.booleans())
+# Issues, calls and finishes weigh more, so that most sequences have tickets to act on.
+OPERATIONS = st.one_of(
+    ISSUE,
+    ISSUE,
+    ISSUE,
+    CALL,
+    CALL,
+    CALL,
+    FINISH,
+    FINISH,
+    st.tuples(st.just("no_show"), st.integers(0, 5), QUARTERS),
+    st.tuples(st.just("transfer"), st.integers(0, 5), st.sampled_from(["fl", "ul", "cash"]), QUARTERS),
+    st.tuples(st.just("cancel"), st.integers(0, 20)),
+    st.tuples(st.just("close_day")),
+    st.tuples(st.just("norm"), st.sampled_from([0, 1, 5, 15])),
+    st.tuples(st.just("channel"), st.sampled_from(["fl", "ul"]), st.sampled_from(Service.Channel.values)),
+    st.tuples(
+        st.just("import_rows"),
+        st.lists(
+            st.tuples(
+                st.integers(0, 15),
+                st.integers(1, 30),
+                st.sampled_from(["fl", "ul", "cash"]),
+                QUARTERS,
+                QUARTERS,
+                st.sampled_from(["done", "done", "no_show", "cancelled"]),
+            ),
+            max_size=6,
+        ),
+    ),
+    st.tuples(st.just("reimport")),
+)
+
+
+class Rollback(Exception):
+    pass
+
+
+@pytest.fixture
+def two_offices(db, operator):
+    main = Office.objects.get(code="main")
+    services = {s.code: s for s in main.services.all()}
+    for number, served in [("1", ["fl"]), ("2", ["ul"]), ("3", ["cash", "fl"])]:
+        add_counter(main, number, [services[code] for code in served])
+    other = make_office("other")
+    add_services(other)
+    for number, served in [("1", ["fl", "ul"]), ("2", ["cash"]), ("3", ["fl", "cash"])]:
+        add_counter(other, number, [s for s in other.services.all() if s.code in served])
+    return operator
+
+
+@pytest.fixture
+def main_services(services):
+    return services
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(operations=st.lists(OPERATIONS, min_size=5, max_size=25))
+def test_reports_from_rollups_equal_reports_from_tickets(main_services, two_offices, operations):
+    operator = two_offices
+    try:
+        with transaction.atomic():
+            day = Day(operator)
+            for name, *args in operations:
+                getattr(day, name)(*args)
+                reports_agree(2024, every_scope=False)
+            reports_agree(2024)
+            assert rollups.drift() == []
+            raise Rollback
+    except Rollback:
+        pass
+
+
+def test_check_reports_drift_per_office_service_and_month_and_rebuild_repairs_it(services, counters, operator, capsys):
+    ticket = svc.ticket_issue(office=counters["1"].office, service=services["fl"], now=START)
+    svc.ticket_call_next(counter=counters["1"], operator=operator, now=START + timedelta(seconds=90))
+    svc.ticket_finish(ticket=ticket, operator=operator, now=START + timedelta(seconds=300))
+    call_command("rollups", "--check")
+    assert "совпадают" in capsys.readouterr().out
+    ServiceMonth.objects.filter(service=services["fl"]).update(done=7, wait_us=1)
+    with pytest.raises(CommandError, match="строк 1"):
+        call_command("rollups", "--check")
+    assert capsys.readouterr().out.splitlines() == ["main fl 2024-01: done 7 ≠ 1, wait_us 1 ≠ 90000000"]
+    call_command("rollups", "--rebuild")
+    call_command("rollups", "--check")
+    assert selectors.service_times(2024)["months"][0]["avg_wait_seconds"] == 90
+
+
+def test_an_edited_norm_is_read_at_once(services, counters, operator):
+    office = counters["1"].office
+    for wait in (120, 400):
+        ticket = svc.ticket_issue(office=office, service=services["fl"], now=START)
+        svc.ticket_call_next(counter=counters["1"], operator=operator, now=START + timedelta(seconds=wait))
+        svc.ticket_finish(ticket=ticket, operator=operator, now=START + timedelta(seconds=wait + 60))
+    assert selectors.service_times(2024)["months"][0]["over_norm_share"] == 0
+    office.wait_norm_minutes = 5
+    office.save()
+    assert selectors.service_times(2024)["months"][0]["over_norm_share"] == 0.5
+    assert selectors.service_times(2024) == selectors.service_times(2024, from_tickets=True)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_counters_finishing_at_once_leave_the_rollups_exact(services, operator):
+    office = Office.objects.get(code="main")
+    counters = [add_counter(office, str(n), [services["fl"]]) for n in range(1, 11)]
+    tickets = []
+    for n, counter in enumerate(counters):
+        ticket = svc.ticket_issue(office=office, service=services["fl"], now=START + timedelta(seconds=n))
+        svc.ticket_call_next(counter=counter, operator=operator, now=START + timedelta(seconds=100 + n))
+        tickets.append(ticket)
+    barrier = threading.Barrier(len(tickets))
+    errors = []
+
+    def finish(ticket, n):
+        try:
+            barrier.wait(timeout=10)
+            svc.ticket_finish(ticket=ticket, operator=operator, now=START + timedelta(seconds=700 + n))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=finish, args=(t, n)) for n, t in enumerate(tickets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    row = ServiceMonth.objects.get(service=services["fl"])
+    assert (row.tickets, row.done) == (10, 10)
+    assert row.wait_us == 100 * 10 * 1_000_000
+    assert row.service_us == 600 * 10 * 1_000_000
+    assert rollups.drift() == []
+    assert selectors.service_times(2024) == selectors.service_times(2024, from_tickets=True)

@@ -1,0 +1,266 @@
+"""Monthly rollups of tickets (``ServiceMonth``), kept exact as tickets change.
+
+A ticket adds its ``Share`` to the row of its office, service and month: one to
+``tickets`` (whatever its status), one to the count of its final status, and
+its wait and service (and whether the wait was over the norm) when done. Every
+service whose change alters a share calls ``record`` once, as its last
+statement, with the share from before the change: issue (no share before),
+transfer (the service may change), finish, no-show, cancel and expire, and any
+reversal of these. Imports add their shares in bulk (``reports.imports``).
+
+The write is one ``INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x`` at
+the end of the transaction, so the row lock is held only from there to the
+commit: counters finishing at once queue on the row for microseconds, not for
+their whole transaction.
+
+On PostgreSQL every such write also takes a shared advisory lock on the office
+(no wait between writers); ``rebuild`` takes it exclusively, so a rebuild never
+reads the tickets between a writer's ticket change and its rollup delta.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, Count, F, Max, Q, Sum
+from django.db.models.functions import Cast, Round, TruncMonth
+
+from offices.models import Office, Service
+
+from .models import ServiceMonth, Ticket
+
+COUNTS = ["tickets", "done", "no_show", "cancelled", "expired", "wait_us", "service_us", "over_norm"]
+FINAL = {
+    Ticket.Status.DONE: "done",
+    Ticket.Status.NO_SHOW: "no_show",
+    Ticket.Status.CANCELLED: "cancelled",
+    Ticket.Status.EXPIRED: "expired",
+}
+# pg_advisory_xact_lock(ADVISORY_SPACE, office_id): rollup writers share it, rebuild holds it alone.
+ADVISORY_SPACE = 24_001
+
+
+def micro(seconds: float) -> int:
+    return round(seconds * 1_000_000)
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one ticket adds to its office, service and month."""
+
+    key: tuple[int, int, date]
+    counts: tuple[int, ...]  # in COUNTS order
+    norm: int | None  # the norm over_norm was judged by; None when the ticket is not done
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> "Share":
+        done = ticket.status == Ticket.Status.DONE
+        # The wait of the definitions is the ticket's wait_seconds, however a
+        # transition computed it: the rollup never recomputes it.
+        return cls.counted(
+            office_id=ticket.office_id,
+            service_id=ticket.service_id,
+            local_date=ticket.local_date,
+            status=ticket.status,
+            wait_seconds=ticket.wait_seconds,
+            service_seconds=ticket.service_seconds,
+            norm=ticket.office.wait_norm_minutes if done else None,
+        )
+
+    @classmethod
+    def counted(
+        cls, *, office_id, service_id, local_date, status, wait_seconds, service_seconds, norm: int | None
+    ) -> "Share":
+        final = FINAL.get(status)
+        done = final == "done"
+        counts = {
+            "tickets": 1,
+            "wait_us": micro(wait_seconds) if done else 0,
+            "service_us": micro(service_seconds) if done else 0,
+            "over_norm": int(done and wait_seconds > norm * 60),
+        }
+        if final:
+            counts[final] = 1
+        return cls(
+            key=(office_id, service_id, month_of(local_date)),
+            counts=tuple(counts.get(name, 0) for name in COUNTS),
+            norm=norm if done else None,
+        )
+
+
+def _deltas(before: Share | None, after: Share | None) -> dict[tuple, tuple[tuple[int, ...], int | None]]:
+    deltas: dict[tuple, list] = {}
+    for share, sign in ((before, -1), (after, 1)):
+        if share is None:
+            continue
+        counts, norm = deltas.get(share.key, ([0] * len(COUNTS), None))
+        deltas[share.key] = ([c + sign * s for c, s in zip(counts, share.counts, strict=True)], norm or share.norm)
+    return {key: (tuple(counts), norm) for key, (counts, norm) in deltas.items() if any(counts)}
+
+
+_TABLE = ServiceMonth._meta.db_table
+_OFFICE_TABLE = Office._meta.db_table
+_COLUMNS = ", ".join(["office_id", "service_id", "month", *COUNTS, "norm_minutes"])
+_ADD = ", ".join(f"{name} = {_TABLE}.{name} + excluded.{name}" for name in COUNTS)
+# A row keeps the norm its over_norm was counted by; a done delta judged by
+# another norm (the office's norm was edited meanwhile) leaves it NULL: stale,
+# recounted by refresh() before the next read.
+UPSERT_TAIL = (
+    f"ON CONFLICT (office_id, service_id, month) DO UPDATE SET {_ADD}, "
+    f"norm_minutes = CASE WHEN excluded.done = 0 OR {_TABLE}.norm_minutes = excluded.norm_minutes "
+    f"THEN {_TABLE}.norm_minutes END"
+)
+
+
+def share_writers(cursor, office_ids) -> None:
+    """Take the office locks every rollup writer shares (PostgreSQL; SQLite serialises writers anyway)."""
+    if connection.vendor == "postgresql":
+        for office_id in sorted(set(office_ids)):
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [ADVISORY_SPACE, office_id])
+
+
+def record(ticket: Ticket, *, before: Share | None = None) -> None:
+    """Move the ticket's share in the rollups from ``before`` to what it is now.
+
+    Call it last in the service's transaction (the row lock lasts until commit).
+    """
+    _write(_deltas(before, Share.of(ticket)))
+
+
+def record_changes(changes) -> None:
+    """``record`` for many tickets at once (close_day): (before, ticket) pairs, summed per row."""
+    total: dict[tuple, tuple[list[int], int | None]] = {}
+    for before, ticket in changes:
+        for key, (counts, norm) in _deltas(before, Share.of(ticket)).items():
+            summed, summed_norm = total.get(key, ([0] * len(COUNTS), None))
+            total[key] = ([a + c for a, c in zip(summed, counts, strict=True)], summed_norm or norm)
+    deltas = {key: (tuple(counts), norm) for key, (counts, norm) in total.items() if any(counts)}
+    keys = sorted(deltas)
+    for start in range(0, len(keys), 500):
+        _write({key: deltas[key] for key in keys[start : start + 500]})
+
+
+def record_many(shares) -> None:
+    """Add the shares of new tickets (an import), summed per row: one statement per 500 rows."""
+    deltas: dict[tuple, tuple[list[int], int | None]] = {}
+    for share in shares:
+        counts, norm = deltas.setdefault(share.key, ([0] * len(COUNTS), None))
+        for i, value in enumerate(share.counts):
+            counts[i] += value
+        deltas[share.key] = (counts, norm or share.norm)
+    keys = sorted(deltas)
+    for start in range(0, len(keys), 500):
+        _write({key: (tuple(deltas[key][0]), deltas[key][1]) for key in keys[start : start + 500]})
+
+
+def _write(deltas: dict[tuple, tuple[tuple[int, ...], int | None]]) -> None:
+    if not deltas:
+        return
+    rows, params = [], []
+    # Keys in order, so two transfers in opposite directions lock rows alike.
+    for key in sorted(deltas):
+        counts, norm = deltas[key]
+        rows.append(
+            f"(%s, %s, %s, {', '.join(['%s'] * len(COUNTS))}, "
+            f"COALESCE(%s, (SELECT wait_norm_minutes FROM {_OFFICE_TABLE} WHERE id = %s)))"
+        )
+        params += [*key, *counts, norm, key[0]]
+    with connection.cursor() as cursor:
+        share_writers(cursor, [key[0] for key in deltas])
+        cursor.execute(f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES {', '.join(rows)} {UPSERT_TAIL}", params)
+
+
+# Recounting from the tickets
+
+
+def expected(office_ids=None) -> dict[tuple, dict]:
+    """The rows the tickets make now, keyed (office, service, month), counted in SQL."""
+    done = Q(status=Ticket.Status.DONE)
+    tickets = Ticket.objects.all()
+    if office_ids is not None:
+        tickets = tickets.filter(office_id__in=list(office_ids))
+    micro_of = lambda name: Cast(Round(F(name) * 1_000_000), BigIntegerField())  # noqa: E731
+    rows = (
+        tickets.annotate(m=TruncMonth("local_date"))
+        .values("office_id", "service_id", "m")
+        .annotate(
+            tickets=Count("id"),
+            done=Count("id", filter=done),
+            no_show=Count("id", filter=Q(status=Ticket.Status.NO_SHOW)),
+            cancelled=Count("id", filter=Q(status=Ticket.Status.CANCELLED)),
+            expired=Count("id", filter=Q(status=Ticket.Status.EXPIRED)),
+            wait_us=Sum(micro_of("wait_seconds"), filter=done),
+            service_us=Sum(micro_of("service_seconds"), filter=done),
+            over_norm=Count("id", filter=done & Q(wait_seconds__gt=F("office__wait_norm_minutes") * 60)),
+            norm_minutes=Max("office__wait_norm_minutes"),
+        )
+        .order_by()
+    )
+    result = {}
+    for row in rows:
+        month = row.pop("m")
+        key = (row.pop("office_id"), row.pop("service_id"), month if isinstance(month, date) else month.date())
+        result[key] = {name: int(row[name] or 0) for name in COUNTS} | {"norm_minutes": row["norm_minutes"]}
+    return result
+
+
+def rebuild(office_ids=None) -> int:
+    """Replace the rollups of these offices (all by default) with a recount; returns the rows written."""
+    with transaction.atomic():
+        ids = sorted(office_ids if office_ids is not None else Office.objects.values_list("pk", flat=True))
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for office_id in ids:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_SPACE, office_id])
+        ServiceMonth.objects.filter(office_id__in=ids).delete()
+        rows = [
+            ServiceMonth(office_id=key[0], service_id=key[1], month=key[2], **values)
+            for key, values in expected(ids).items()
+        ]
+        ServiceMonth.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def refresh(offices=None) -> None:
+    """Recount the offices whose norm changed since their rows were counted.
+
+    Readers call it first: the norm is edited in the office's admin, which
+    cannot reach the rollups (offices is below tickets); a stale row costs one
+    office's recount, once.
+    """
+    rows = ServiceMonth.objects.exclude(norm_minutes=F("office__wait_norm_minutes"))
+    if offices is not None:
+        rows = rows.filter(office__in=offices)
+    stale = set(rows.values_list("office_id", flat=True).distinct().order_by())
+    if stale:
+        rebuild(stale)
+
+
+def drift(office_ids=None) -> list[str]:
+    """One line per office, service and month whose stored row differs from a recount."""
+    stored = {
+        (r.office_id, r.service_id, r.month): r
+        for r in ServiceMonth.objects.filter(**({"office_id__in": list(office_ids)} if office_ids else {}))
+    }
+    fresh = expected(office_ids)
+    norms = dict(Office.objects.values_list("pk", "wait_norm_minutes"))
+    codes = dict(Office.objects.values_list("pk", "code"))
+    services = dict(Service.objects.values_list("pk", "code"))
+    zero = dict.fromkeys(COUNTS, 0)
+    lines = []
+    for key in sorted(set(stored) | set(fresh)):
+        want = fresh.get(key, zero)
+        row = stored.get(key)
+        have = {name: getattr(row, name) for name in COUNTS} if row else zero
+        if row is not None and row.norm_minutes != norms.get(key[0]):
+            # Counted by an older norm: refresh() recounts it before any read; not drift.
+            have = have | {"over_norm": want["over_norm"]}
+        differs = [f"{name} {have[name]} ≠ {want[name]}" for name in COUNTS if have[name] != want[name]]
+        if differs:
+            where = f"{codes.get(key[0], key[0])} {services.get(key[1], key[1])} {key[2]:%Y-%m}"
+            lines.append(f"{where}: " + ", ".join(differs))
+    return lines
