@@ -36,7 +36,7 @@ from django.db import transaction
 
 from offices.models import Counter, Service
 
-from . import selectors
+from . import redis_connection, selectors
 from .models import Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ def _seq_key(group: str) -> str:
 
 @cache
 def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return redis_connection.client(settings.REDIS, socket_timeout=2, socket_connect_timeout=2)
 
 
 # The in-memory layer lives in one process, so its numbers can too.
@@ -157,7 +157,7 @@ _local_lock = threading.Lock()
 
 
 def _next_seq(group: str) -> int:
-    if settings.REDIS_URL:
+    if settings.REDIS:
         return int(_redis().incr(_seq_key(group)))
     with _local_lock:
         _local_seq[group] = _local_seq.get(group, 0) + 1
@@ -166,7 +166,7 @@ def _next_seq(group: str) -> int:
 
 def current_seq(group: str) -> int:
     """The ``seq`` of the group's latest message: a snapshot built after reading it covers that message."""
-    if settings.REDIS_URL:
+    if settings.REDIS:
         return int(_redis().get(_seq_key(group)) or 0)
     with _local_lock:
         return _local_seq.get(group, 0)

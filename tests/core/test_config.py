@@ -175,6 +175,41 @@ def test_a_bad_environment_value_fails_at_start_with_a_clear_message(variable, v
     assert message in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"REDIS_SENTINELS": "sentinel1"}, "REDIS_SENTINELS: 'sentinel1' is not host:port"),
+        ({"REDIS_SENTINELS": "10.0.0.5:263790", "REDIS_SENTINEL_MASTER": "q"}, "'10.0.0.5:263790' is not host:port"),
+        ({"REDIS_SENTINELS": "10.0.0.5:26379"}, "REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together"),
+        ({"REDIS_SENTINEL_MASTER": "queue"}, "REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together"),
+        (
+            {
+                "REDIS_URL": "redis://127.0.0.1:6379/0",
+                "REDIS_SENTINELS": "10.0.0.5:26379",
+                "REDIS_SENTINEL_MASTER": "q",
+            },
+            "set REDIS_URL (one Redis) or REDIS_SENTINELS (Redis Sentinel), not both",
+        ),
+        (
+            {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_DB": "2"},
+            "REDIS_DB and REDIS_PASSWORD are for REDIS_SENTINELS",
+        ),
+        ({"REDIS_SENTINELS": "10.0.0.5:26379", "REDIS_SENTINEL_MASTER": "q", "REDIS_DB": "x"}, "REDIS_DB='x'"),
+    ],
+)
+def test_a_bad_redis_sentinel_setting_fails_at_start_with_a_clear_message(env, message):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**base, **env, "DJANGO_SETTINGS_MODULE": "queue_system.settings"},
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 def test_production_needs_a_secret_key():
     env = {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": ""}
     result = subprocess.run(
