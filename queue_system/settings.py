@@ -211,10 +211,37 @@ _pool_max = env_int("DB_POOL_MAX", 20, minimum=1)
 _pool_timeout = env_int("DB_POOL_TIMEOUT", 10, minimum=1)
 if _pool_min > _pool_max:
     raise ImproperlyConfigured(f"DB_POOL_MIN={_pool_min} is above DB_POOL_MAX={_pool_max}")
+
+
+def parse_database_url(url: str) -> dict:
+    """dj-database-url's parse, plus libpq's multi-host form ``postgres://u:p@h1:5432,h2:5432/db?...``.
+
+    dj-database-url refuses several hosts in the address; libpq and psycopg take
+    them as comma-separated ``host`` and ``port`` and, with
+    ``?target_session_attrs=read-write``, connect to whichever is the primary.
+    """
+    match = re.fullmatch(r"(postgres(?:ql)?|pgsql)://((?:[^@/]*@)?)([^/?#]*,[^/?#]*)(.*)", url)
+    if not match:
+        return dj_database_url.parse(url)
+    scheme, userinfo, hostlist, rest = match.groups()
+    hosts, ports = [], []
+    for item in hostlist.split(","):
+        host, _, port = item.rpartition(":") if not item.endswith("]") else (item, "", "")
+        if not host:
+            host, port = item, ""
+        if not host or (port and not port.isdigit()):
+            raise ValueError(f"{item!r} is not host or host:port")
+        hosts.append(host.strip("[]"))
+        ports.append(port or "5432")
+    config = dj_database_url.parse(f"{scheme}://{userinfo}{hosts[0]}{rest}")
+    config["HOST"], config["PORT"] = ",".join(hosts), ",".join(ports)
+    return config
+
+
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     try:
-        _db = dj_database_url.parse(DATABASE_URL)
+        _db = parse_database_url(DATABASE_URL)
     except Exception as exc:  # dj-database-url raises several types for bad URLs
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
     if not _db.get("ENGINE"):
@@ -242,8 +269,9 @@ else:
             # How long a request waits for a connection before answering 503.
             "timeout": _pool_timeout,
         }
-        # After a database restart the pooled connections are dead: Django then
-        # checks each one before handing it out, so service resumes by itself.
+        # After a database restart or a switchover the pooled connections are dead:
+        # with this Django gives the pool a check (a ping as each connection leaves
+        # it), so they are dropped there instead of failing a request each.
         _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 

@@ -148,6 +148,7 @@ def test_seed_demo_is_idempotent_and_creates_the_roles(db):
         ("DJANGO_DEBUG", "perhaps", "DJANGO_DEBUG='perhaps'"),
         ("TIME_ZONE", "Moon/Base", "TIME_ZONE='Moon/Base': unknown time zone"),
         ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL"),
+        ("DATABASE_URL", "postgres://u@h1:x,h2/db", "DATABASE_URL is not a valid database URL: 'h1:x'"),
         ("DB_POOL_MAX", "0", "DB_POOL_MAX='0': must be at least 1"),
         ("REMOTE_TICKETS_PER_CLIENT", "five per hour", "REMOTE_TICKETS_PER_CLIENT='five per hour'"),
         ("REMOTE_TICKETS_PER_OFFICE", "300/fortnight", "REMOTE_TICKETS_PER_OFFICE='300/fortnight'"),
@@ -315,3 +316,22 @@ offices:
     call_command("load_config", write(tmp_path, every_key), stdout=open(os.devnull, "w"))
     office = Office.objects.get(code="full")
     assert (office.wait_norm_minutes, office.break_limit_minutes, office.kiosk_open) == (10, 25, True)
+
+
+def test_a_database_url_may_name_several_hosts_in_libpqs_form():
+    script = (
+        "import django, json; django.setup(); from django.conf import settings;"
+        "db = settings.DATABASES['default']; print(json.dumps([db['HOST'], db['PORT'], db['NAME'], db['OPTIONS']]))"
+    )
+    url = "postgres://queue:pw@10.0.0.5:5432,10.0.0.6,[fd00::7]:5433/queue?target_session_attrs=read-write"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "queue_system.settings"},
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+    assert result.returncode == 0, result.stderr
+    host, port, name, options = json.loads(result.stdout)
+    assert (host, port, name) == ("10.0.0.5,10.0.0.6,fd00::7", "5432,5432,5433", "queue")
+    assert options["target_session_attrs"] == "read-write"
