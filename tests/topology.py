@@ -71,7 +71,7 @@ def collect_static(directory: Path) -> Path:
 
 
 def compose_web_environment(**overrides: str) -> dict[str, str]:
-    """web1's environment in docker-compose.yml, with ${VAR:-default} and ${VAR:?} resolved.
+    """web1's environment in docker-compose.yml, with ${VAR:-default}, ${VAR-default} and ${VAR:?} resolved.
 
     The command must be the one this module runs, so a change to either shows up here.
     """
@@ -81,7 +81,7 @@ def compose_web_environment(**overrides: str) -> dict[str, str]:
     env = {}
     for key, value in compose["services"]["web1"]["environment"].items():
         value = str(value)
-        match = re.fullmatch(r"\$\{(\w+)(?::-(.*)|:\?.*)\}", value)
+        match = re.fullmatch(r"\$\{(\w+)(?::?-(.*)|:\?.*)\}", value)
         if match:
             value = overrides.get(match[1], os.environ.get(match[1], match[2] or ""))
         env[key] = value
