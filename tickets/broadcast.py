@@ -154,11 +154,32 @@ def _redis() -> redis.Redis:
 # The in-memory layer lives in one process, so its numbers can too.
 _local_seq: dict[str, int] = {}
 _local_lock = threading.Lock()
+# Groups whose message this process could not number (Redis away, or failing over).
+# Their counter is bumped once Redis answers again: a screen that kept its socket
+# through the outage then sees a gap (at the next message, or in the pong of its
+# next heartbeat) and asks for a snapshot, instead of never learning of the call.
+_lost_groups: set[str] = set()
+
+
+def _bump_lost(client: redis.Redis) -> None:
+    with _local_lock:
+        groups = list(_lost_groups)
+        _lost_groups.clear()
+    for n, group in enumerate(groups):
+        try:
+            client.incr(_seq_key(group))
+        except redis.RedisError:
+            with _local_lock:
+                _lost_groups.update(groups[n:])
+            raise
 
 
 def _next_seq(group: str) -> int:
     if settings.REDIS:
-        return int(_redis().incr(_seq_key(group)))
+        client = _redis()
+        if _lost_groups:
+            _bump_lost(client)
+        return int(client.incr(_seq_key(group)))
     with _local_lock:
         _local_seq[group] = _local_seq.get(group, 0) + 1
         return _local_seq[group]
@@ -167,7 +188,10 @@ def _next_seq(group: str) -> int:
 def current_seq(group: str) -> int:
     """The ``seq`` of the group's latest message: a snapshot built after reading it covers that message."""
     if settings.REDIS:
-        return int(_redis().get(_seq_key(group)) or 0)
+        client = _redis()
+        if _lost_groups:
+            _bump_lost(client)
+        return int(client.get(_seq_key(group)) or 0)
     with _local_lock:
         return _local_seq.get(group, 0)
 
@@ -177,6 +201,8 @@ def _send_numbered(group: str, message: dict) -> None:
         seq = _next_seq(group)
     except redis.RedisError:
         logger.warning("broadcast lost: %s to %s", message.get("type"), group, exc_info=True)
+        with _local_lock:
+            _lost_groups.add(group)
         return
     _send(group, {**message, "seq": seq})
 
