@@ -27,6 +27,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import ssl
@@ -418,9 +419,9 @@ def run(args, workdir: Path, started: list) -> int:
     (workdir / "static").mkdir()
     nginx = NginxServer(prefix=workdir / "nginx", upstreams=[port, port], certs=certs, static=workdir / "static")
     conf = nginx.config.read_text()
-    upstream = f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;"
+    upstream = f"server 127.0.0.1:{port} max_fails=3 fail_timeout=5s;"
     assert conf.count(upstream) == 2
-    conf = conf.replace(upstream, "\n".join(f"server {a}:{port} max_fails=1 fail_timeout=5s;" for a in NODES), 1)
+    conf = conf.replace(upstream, "\n".join(f"server {a}:{port} max_fails=3 fail_timeout=5s;" for a in NODES), 1)
     conf = conf.replace(upstream, "", 1)
     nginx.config.write_text(conf)
     started.append(nginx.stop)
@@ -493,8 +494,15 @@ def run(args, workdir: Path, started: list) -> int:
         await asyncio.gather(*sockets_tasks)
 
     asyncio.run(scenario())
-    end = time.monotonic()
+    # The last fault's window ends with the load; the sockets closing after it are not its doing.
+    end = dict(stats.phases)["load stopped"]
     stats.phases = [p for p in stats.phases if p[0] != "load stopped"]
+    errors = Tally(
+        re.sub(r".*\] \d+#\d+: \*\d+ ([^,(]*).*", r"\1", line).strip()
+        for line in (nginx.prefix / "error.log").read_text().splitlines()
+        if "upstream" in line
+    )
+    print("nginx upstream errors:", dict(errors.most_common(6)))
     print(f"\nload: {len(stats.issued)} tickets issued, {len(stats.calls)} calls, "
           f"{sum(stats.status.values())} answers {dict(sorted(stats.status.items()))}, "
           f"{stats.transport_errors} connections cut; uptime: {os.getloadavg()[0]:.1f} load")  # fmt: skip
