@@ -307,7 +307,8 @@ def fault_report(stats: Stats, displays: list[Display], end: float) -> None:
                 resync.append(later[0] - cut)
         timing = (f"resynchronised in median {statistics.median(resync):.1f} s, max {max(resync):.1f} s"
                   if resync else "none needed")  # fmt: skip
-        print(f"  {name:<28} sockets reconnected {len(dropped):>3}/{len(displays)} ({timing}); "
+        errors = sum(f"({name})" in e for e in stats.server_errors)
+        print(f"  {name:<28} 5xx {errors:>4}; sockets reconnected {len(dropped):>3}/{len(displays)} ({timing}); "
               f"calls {len(calls):>3}, announced on every display of their office {announced:>3}")  # fmt: skip
 
 
@@ -331,6 +332,13 @@ def main() -> int:
     try:
         return run(args, workdir, started)
     finally:
+        # The logs outlive the run, for a look at what went wrong.
+        keep = Path(tempfile.gettempdir()) / "failover-last"
+        shutil.rmtree(keep, ignore_errors=True)
+        keep.mkdir()
+        for log in [*workdir.glob("daphne-*.log"), workdir / "nginx" / "error.log"]:
+            if log.exists():
+                shutil.copy(log, keep / log.name)
         for stop in reversed(started):
             try:
                 stop()
@@ -419,10 +427,11 @@ def run(args, workdir: Path, started: list) -> int:
     (workdir / "static").mkdir()
     nginx = NginxServer(prefix=workdir / "nginx", upstreams=[port, port], certs=certs, static=workdir / "static")
     conf = nginx.config.read_text()
-    upstream = f"server 127.0.0.1:{port} max_fails=3 fail_timeout=5s;"
-    assert conf.count(upstream) == 2
-    conf = conf.replace(upstream, "\n".join(f"server {a}:{port} max_fails=3 fail_timeout=5s;" for a in NODES), 1)
-    conf = conf.replace(upstream, "", 1)
+    for options in ("max_fails=3 fail_timeout=5s;", "max_fails=0;"):  # the page and the WebSocket groups
+        upstream = f"server 127.0.0.1:{port} {options}"
+        assert conf.count(upstream) == 2
+        conf = conf.replace(upstream, "\n".join(f"server {a}:{port} {options}" for a in NODES), 1)
+        conf = conf.replace(upstream, "", 1)
     nginx.config.write_text(conf)
     started.append(nginx.stop)
     nginx.start()
@@ -511,7 +520,14 @@ def run(args, workdir: Path, started: list) -> int:
 
     from django.db import connection
 
-    connection.close()
+    # This process's pool may still be backing off from the outage: wait for the new primary.
+    for _ in range(30):
+        try:
+            connection.close()
+            connection.ensure_connection()
+            break
+        except Exception:
+            time.sleep(1)
     tickets = Ticket.objects.filter(office__code__in=OFFICES, imported=False)
     results = ticket_invariants(tickets, stats.issued)
     results.append(("no 5xx apart from 503 database_unavailable", not stats.server_errors,
