@@ -40,9 +40,10 @@ RETRY_SECONDS = 2
 class RedisChannelLayer(core.RedisChannelLayer):
     def create_pool(self, index):
         host = dict(self.hosts[index])
-        if "address" not in host:
-            return super().create_pool(index)  # Sentinel: channels-redis' own pool
         timeout = host.pop("pool_timeout", 20)
+        if "address" not in host:
+            # Sentinel: channels-redis' own pool (not a blocking one), still capped at max_connections.
+            return core.create_pool(host)
         return redis.asyncio.BlockingConnectionPool.from_url(host.pop("address"), timeout=timeout, **host)
 
     async def receive(self, channel):

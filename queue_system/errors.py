@@ -1,6 +1,8 @@
 """One exception handler: every API error becomes {"error": {"code", "message"}}."""
 
 import logging
+import threading
+import time
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -15,9 +17,55 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tickets.errors import MESSAGES, PAYLOAD_TOO_LARGE, SERVICE_UNAVAILABLE, QueueError
+from tickets.errors import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    DATABASE_UNAVAILABLE,
+    MESSAGES,
+    PAYLOAD_TOO_LARGE,
+    QueueError,
+)
 
 logger = logging.getLogger(__name__)
+
+# An outage fails every request of every node: one line a minute says so without flooding the log.
+DATABASE_LOG_INTERVAL_SECONDS = 60
+_database_log = {"next": 0.0, "suppressed": 0}
+_database_log_lock = threading.Lock()
+
+
+def log_database_unavailable(exc: Exception) -> None:
+    now = time.monotonic()
+    with _database_log_lock:
+        if now < _database_log["next"]:
+            _database_log["suppressed"] += 1
+            return
+        suppressed, _database_log["suppressed"] = _database_log["suppressed"], 0
+        _database_log["next"] = now + DATABASE_LOG_INTERVAL_SECONDS
+    more = f" ({suppressed} more since the last line)" if suppressed else ""
+    logger.error("database unavailable: %s%s", str(exc).strip().replace("\n", " "), more)
+
+
+def _logged_already(response):
+    # Django's request logger writes a line per 5xx unless a response says it has been
+    # logged (django.utils.log.log_response): the line above stands for all of them.
+    response._has_been_logged = True
+    return response
+
+
+def database_unavailable_api() -> Response:
+    return _logged_already(
+        Response(
+            error_body("database_unavailable", DATABASE_UNAVAILABLE),
+            status=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+    )
+
+
+def database_unavailable_page(request):
+    response = render(request, "503.html", status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return _logged_already(response)
 
 
 def error_body(code: str, message: str, **extra) -> dict:
@@ -38,12 +86,8 @@ def exception_handler(exc, context):
     if isinstance(exc, QueueError):
         return Response(error_body(exc.code, exc.message, **getattr(exc, "extra", {})), status=exc.status)
     if isinstance(exc, (OperationalError, InterfaceError)):
-        logger.error("database unavailable: %s", exc)
-        return Response(
-            error_body("service_unavailable", SERVICE_UNAVAILABLE),
-            status=503,
-            headers={"Retry-After": "30"},
-        )
+        log_database_unavailable(exc)
+        return database_unavailable_api()
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body("payload_too_large", PAYLOAD_TOO_LARGE), status=413)
     if isinstance(exc, Http404):

@@ -8,6 +8,8 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import JsonResponse
 
+from .errors import log_database_unavailable
+
 logger = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 2
 
@@ -17,8 +19,9 @@ def _database_ok() -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             return cursor.fetchone()[0] == 1
-    except Exception:
-        logger.warning("health: database unavailable", exc_info=True)
+    except Exception as exc:
+        # Probed every few seconds by each balancer: the rate-limited line, not a traceback per probe.
+        log_database_unavailable(exc)
         return False
 
 

@@ -9,14 +9,13 @@ from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooB
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
-from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.log import log_response
 
 from tickets import dispatch
 
-from .errors import bad_request, page_not_found, server_error
+from .errors import bad_request, database_unavailable_page, log_database_unavailable, page_not_found, server_error
 
 logger = logging.getLogger(__name__)
 
@@ -157,10 +156,8 @@ class DatabaseUnavailableMiddleware(MiddlewareMixin):
     def process_exception(self, request, exception):
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        logger.error("database unavailable: %s", exception)
-        response = render(request, "503.html", status=503)
-        response["Retry-After"] = "30"
-        return response
+        log_database_unavailable(exception)
+        return database_unavailable_page(request)
 
 
 class BroadcastAfterResponseMiddleware:

@@ -54,6 +54,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_hostports(name: str) -> list[tuple[str, int]]:
+    """host:port,host:port (REDIS_SENTINELS); an empty list when unset."""
+    hosts = []
+    for item in env_list(name, []):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not host:port (for example 10.0.0.5:26379)")
+        hosts.append((host.strip("[]"), int(port)))
+    return hosts
+
+
 def env_choice(name: str, default: str, choices: list[str]) -> str:
     value = env_str(name, default)
     if value not in choices:
@@ -206,10 +217,37 @@ _pool_max = env_int("DB_POOL_MAX", 20, minimum=1)
 _pool_timeout = env_int("DB_POOL_TIMEOUT", 10, minimum=1)
 if _pool_min > _pool_max:
     raise ImproperlyConfigured(f"DB_POOL_MIN={_pool_min} is above DB_POOL_MAX={_pool_max}")
+
+
+def parse_database_url(url: str) -> dict:
+    """dj-database-url's parse, plus libpq's multi-host form ``postgres://u:p@h1:5432,h2:5432/db?...``.
+
+    dj-database-url refuses several hosts in the address; libpq and psycopg take
+    them as comma-separated ``host`` and ``port`` and, with
+    ``?target_session_attrs=read-write``, connect to whichever is the primary.
+    """
+    match = re.fullmatch(r"(postgres(?:ql)?|pgsql)://((?:[^@/]*@)?)([^/?#]*,[^/?#]*)(.*)", url)
+    if not match:
+        return dj_database_url.parse(url)
+    scheme, userinfo, hostlist, rest = match.groups()
+    hosts, ports = [], []
+    for item in hostlist.split(","):
+        host, _, port = item.rpartition(":") if not item.endswith("]") else (item, "", "")
+        if not host:
+            host, port = item, ""
+        if not host or (port and not port.isdigit()):
+            raise ValueError(f"{item!r} is not host or host:port")
+        hosts.append(host.strip("[]"))
+        ports.append(port or "5432")
+    config = dj_database_url.parse(f"{scheme}://{userinfo}{hosts[0]}{rest}")
+    config["HOST"], config["PORT"] = ",".join(hosts), ",".join(ports)
+    return config
+
+
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     try:
-        _db = dj_database_url.parse(DATABASE_URL)
+        _db = parse_database_url(DATABASE_URL)
     except Exception as exc:  # dj-database-url raises several types for bad URLs
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
     if not _db.get("ENGINE"):
@@ -237,13 +275,47 @@ else:
             # How long a request waits for a connection before answering 503.
             "timeout": _pool_timeout,
         }
-        # After a database restart the pooled connections are dead: Django then
-        # checks each one before handing it out, so service resumes by itself.
+        # After a database restart or a switchover the pooled connections are dead:
+        # with this Django gives the pool a check (a ping as each connection leaves
+        # it), so they are dropped there instead of failing a request each.
         _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 
-# Channel layer: in-memory by default, Redis through REDIS_URL.
-REDIS_URL = env_url("REDIS_URL", "", ("redis", "rediss", "unix"))
+
+def redis_connection() -> dict | None:
+    """How every Redis user connects, as a channels-redis host entry; None without Redis.
+
+    One Redis: ``{"address": REDIS_URL}``. Redis Sentinel: ``{"sentinels": [(host, port), ...],
+    "master_name": ..., "db": ...}``, the form channels-redis hands to redis-py's own
+    Sentinel support; tickets/redis_connection.py reads the same entry for the sync
+    clients (seq counters, cache), so a failover moves them all to the new master.
+    """
+    url = env_url("REDIS_URL", "", ("redis", "rediss", "unix"))
+    sentinels = env_hostports("REDIS_SENTINELS")
+    master = env_str("REDIS_SENTINEL_MASTER", "")
+    db = env_int("REDIS_DB", 0)
+    password = env_str("REDIS_PASSWORD", "")
+    if sentinels and url:
+        raise ImproperlyConfigured("set REDIS_URL (one Redis) or REDIS_SENTINELS (Redis Sentinel), not both")
+    if bool(sentinels) != bool(master):
+        raise ImproperlyConfigured("REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together: set both or neither")
+    if not sentinels:
+        if os.environ.get("REDIS_DB") or password:
+            raise ImproperlyConfigured("REDIS_DB and REDIS_PASSWORD are for REDIS_SENTINELS; put them in REDIS_URL")
+        return {"address": url} if url else None
+    # Without timeouts of its own, a sentinel that stops answering would hang every master lookup.
+    sentinel_kwargs = {"socket_timeout": 2, "socket_connect_timeout": 2}
+    host = {"sentinels": sentinels, "master_name": master, "db": db, "sentinel_kwargs": sentinel_kwargs}
+    if password:
+        # One password for the master, its replicas and the sentinels (requirepass, sentinel's requirepass).
+        host["password"] = password
+        sentinel_kwargs["password"] = password
+    return host
+
+
+# Channel layer and cache: in-memory by default, Redis through REDIS_URL or REDIS_SENTINELS.
+REDIS = redis_connection()
+REDIS_URL = REDIS.get("address", "") if REDIS else ""
 # Seconds a read from Redis may take; must stay above channels-redis' 5 s blocking read.
 REDIS_SOCKET_TIMEOUT = 30
 # The channel layer's connections to Redis per process, and how long a command
@@ -252,14 +324,14 @@ REDIS_SOCKET_TIMEOUT = 30
 # 10,000 client slots.
 REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 50, minimum=2)
 REDIS_POOL_TIMEOUT = env_int("REDIS_POOL_TIMEOUT", 20, minimum=1)
-if REDIS_URL:
+if REDIS:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "queue_system.channel_layer.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
-                        "address": REDIS_URL,
+                        **REDIS,
                         # An idle consumer blocks in BZPOPMIN for 5 s (channels-redis'
                         # brpop_timeout) on this socket. A read timeout at or below
                         # that kills every idle screen with 1011 every few seconds:
@@ -296,7 +368,9 @@ if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_URL or f"redis://{REDIS['master_name']}/{REDIS['db']}",
+            # With Sentinel the pool asks the sentinels for the master (LOCATION only names it).
+            "OPTIONS": {} if REDIS_URL else {"pool_class": "tickets.redis_connection.CachePool", **REDIS},
         }
     }
 else:

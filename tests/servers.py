@@ -1,9 +1,11 @@
 """Real Daphne processes for end-to-end tests, bound to 127.0.0.1 only."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -140,9 +142,28 @@ class RedisServer:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 10) -> "RedisServer":
+    def start(self, timeout: float = 10, replica_of: int | None = None) -> "RedisServer":
+        # A replica's first sync waits 5 s by default (repl-diskless-sync-delay): none here.
+        replica = ["--repl-diskless-sync-delay", "0"]
+        # A replica writes what it syncs to dump.rdb, which a later server started in the same
+        # folder would load: each server gets a folder of its own.
+        self.dir = tempfile.mkdtemp(prefix=f"redis-{self.port}-")
+        replica += ["--dir", self.dir]
+        if replica_of:
+            replica += ["--replicaof", "127.0.0.1", str(replica_of)]
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                *replica,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -159,6 +180,115 @@ class RedisServer:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+        self._forget()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self._forget()
+
+    def _forget(self) -> None:
+        if getattr(self, "dir", None):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class RedisSentinelSet:
+    """A Redis primary, a replica and three sentinels on loopback (Debian's redis-server alone).
+
+    ``ready()`` waits until every sentinel sees the replica and the other
+    sentinels: one that has not yet seen the replica never fails over.
+    """
+
+    def __init__(self, workdir: Path, master_name: str = "queue", down_after_ms: int = 1000):
+        self.workdir = workdir
+        self.master_name = master_name
+        self.down_after_ms = down_after_ms
+        self.primary = RedisServer()
+        self.replica = RedisServer()
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.sentinels: list[subprocess.Popen] = []
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The product's settings for this set."""
+        return {
+            "REDIS_URL": "",
+            "REDIS_SENTINELS": ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports),
+            "REDIS_SENTINEL_MASTER": self.master_name,
+        }
+
+    def start(self) -> "RedisSentinelSet":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.primary.start()
+        self.replica.start(replica_of=self.primary.port)
+        # Sentinels learn of replicas from the primary's INFO, read every 10 s after the first:
+        # a replica in sync before they start is seen at once.
+        deadline = time.monotonic() + 10
+        while "master_link_status:up" not in self._cli(self.replica.port, "info", "replication"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the replica did not attach to the primary")
+            time.sleep(0.05)
+        for port in self.sentinel_ports:
+            conf = self.workdir / f"sentinel-{port}.conf"
+            # A sentinel rewrites its file (it records what it learns): one file each.
+            conf.write_text(
+                f"port {port}\nbind 127.0.0.1\n"
+                f"sentinel monitor {self.master_name} 127.0.0.1 {self.primary.port} 2\n"
+                f"sentinel down-after-milliseconds {self.master_name} {self.down_after_ms}\n"
+                f"sentinel failover-timeout {self.master_name} 5000\n"
+            )
+            self.sentinels.append(
+                subprocess.Popen(
+                    ["redis-server", str(conf), "--sentinel"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+            )
+        return self
+
+    @staticmethod
+    def _cli(port: int, *command: str) -> str:
+        return subprocess.run(
+            ["redis-cli", "-p", str(port), *command], capture_output=True, text=True, timeout=5
+        ).stdout
+
+    def _sentinel(self, port: int, *command: str) -> str:
+        return self._cli(port, "sentinel", *command)
+
+    def master_port(self) -> int | None:
+        """The master's port as the first sentinel sees it."""
+        lines = self._sentinel(self.sentinel_ports[0], "get-master-addr-by-name", self.master_name).split()
+        return int(lines[1]) if len(lines) == 2 else None
+
+    def ready(self, timeout: float = 30) -> "RedisSentinelSet":
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            states = []
+            for port in self.sentinel_ports:
+                fields = self._sentinel(port, "master", self.master_name).split()
+                states.append(dict(zip(fields[::2], fields[1::2], strict=False)))
+            if all(s.get("num-slaves") == "1" and s.get("num-other-sentinels") == "2" for s in states):
+                return self
+            time.sleep(0.2)
+        raise RuntimeError(f"the sentinels did not see the replica and each other in {timeout} s")
+
+    def wait_failover(self, old_port: int, timeout: float = 30) -> int:
+        """Wait until the sentinels name a new master; return its port."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            port = self.master_port()
+            if port is not None and port != old_port:
+                return port
+            time.sleep(0.1)
+        raise RuntimeError(f"no failover within {timeout} s")
+
+    def stop(self) -> None:
+        for process in self.sentinels:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=10)
+        self.sentinels = []
+        self.replica.stop()
+        self.primary.stop()
 
 
 class TcpProxy:

@@ -75,7 +75,7 @@ def collect_static(directory: Path) -> Path:
 
 
 def compose_web_environment(**overrides: str) -> dict[str, str]:
-    """web1's environment in docker-compose.yml, with ${VAR:-default} and ${VAR:?} resolved.
+    """web1's environment in docker-compose.yml, with ${VAR:-default}, ${VAR-default} and ${VAR:?} resolved.
 
     The command must be the one this module runs, so a change to either shows up here.
     """
@@ -85,7 +85,7 @@ def compose_web_environment(**overrides: str) -> dict[str, str]:
     env = {}
     for key, value in compose["services"]["web1"]["environment"].items():
         value = str(value)
-        match = re.fullmatch(r"\$\{(\w+)(?::-(.*)|:\?.*)\}", value)
+        match = re.fullmatch(r"\$\{(\w+)(?::?-(.*)|:\?.*)\}", value)
         if match:
             value = overrides.get(match[1], os.environ.get(match[1], match[2] or ""))
         env[key] = value
@@ -94,7 +94,7 @@ def compose_web_environment(**overrides: str) -> dict[str, str]:
 
 
 def nginx_config(*, prefix: Path, http_port: int, https_port: int, upstreams: list[int], certs: Path, static: Path):
-    """deploy/nginx.conf inside a test http {} block; every replacement must match exactly once."""
+    """deploy/nginx.conf inside a test http {} block; every replacement must match (the upstreams twice)."""
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     replacements = [
         ("server web1:8000", f"server 127.0.0.1:{upstreams[0]}"),
@@ -106,7 +106,8 @@ def nginx_config(*, prefix: Path, http_port: int, https_port: int, upstreams: li
         ("alias /app/staticfiles/;", f"alias {static}/;"),
     ]
     for old, new in replacements:
-        assert conf.count(old) == 1, f"deploy/nginx.conf: expected {old!r} once"
+        expected = 2 if old.startswith("server web") else 1  # the page and the WebSocket groups
+        assert conf.count(old) == expected, f"deploy/nginx.conf: expected {old!r} {expected} times"
         conf = conf.replace(old, new)
     temp = "\n".join(
         f"    {kind}_temp_path {prefix / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from offices.models import Counter, Service
 
-from . import dispatch, outages, payloads, selectors
+from . import dispatch, outages, payloads, redis_connection, selectors
 from .models import Ticket, TicketEvent
 from .payloads import QueueChanged, QueueLines, QueueUpdated, TicketCalled, TicketCleared, TicketStarted, TicketStatus
 
@@ -86,17 +86,38 @@ def _seq_key(group: str) -> str:
 
 @cache
 def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return redis_connection.client(settings.REDIS, socket_timeout=2, socket_connect_timeout=2)
 
 
 # The in-memory layer lives in one process, so its numbers can too.
 _local_seq: dict[str, int] = {}
 _local_lock = threading.Lock()
+# Groups whose message this process could not number (Redis away, or failing over).
+# Their counter is bumped once Redis answers again: a screen that kept its socket
+# through the outage then sees a gap (at the next message, or in the pong of its
+# next heartbeat) and asks for a snapshot, instead of never learning of the call.
+_lost_groups: set[str] = set()
+
+
+def _bump_lost(client: redis.Redis) -> None:
+    with _local_lock:
+        groups = list(_lost_groups)
+        _lost_groups.clear()
+    for n, group in enumerate(groups):
+        try:
+            client.incr(_seq_key(group))
+        except redis.RedisError:
+            with _local_lock:
+                _lost_groups.update(groups[n:])
+            raise
 
 
 def _next_seq(group: str) -> int:
-    if settings.REDIS_URL:
-        return int(_redis().incr(_seq_key(group)))
+    if settings.REDIS:
+        client = _redis()
+        if _lost_groups:
+            _bump_lost(client)
+        return int(client.incr(_seq_key(group)))
     with _local_lock:
         _local_seq[group] = _local_seq.get(group, 0) + 1
         return _local_seq[group]
@@ -104,8 +125,11 @@ def _next_seq(group: str) -> int:
 
 def current_seq(group: str) -> int:
     """The ``seq`` of the group's latest message: a snapshot built after reading it covers that message."""
-    if settings.REDIS_URL:
-        return int(_redis().get(_seq_key(group)) or 0)
+    if settings.REDIS:
+        client = _redis()
+        if _lost_groups:
+            _bump_lost(client)
+        return int(client.get(_seq_key(group)) or 0)
     with _local_lock:
         return _local_seq.get(group, 0)
 
@@ -113,7 +137,7 @@ def current_seq(group: str) -> int:
 def current_seqs(office_id: int) -> tuple[int, int]:
     """The latest ``seq`` of the office's display and operators groups, in one read."""
     groups = (display_group(office_id), operators_group(office_id))
-    if settings.REDIS_URL:
+    if settings.REDIS:
         display, operators = _redis().mget([_seq_key(g) for g in groups])
         return int(display or 0), int(operators or 0)
     with _local_lock:
@@ -128,7 +152,7 @@ _local_epoch = uuid.uuid4().hex
 
 def current_version(office_id: int) -> tuple[str, int, int]:
     """The numbers' epoch and the office's two ``seq``s, in one read: what a live state is built at."""
-    if not settings.REDIS_URL:
+    if not settings.REDIS:
         return (_local_epoch, *current_seqs(office_id))
     keys = [_EPOCH_KEY, _seq_key(display_group(office_id)), _seq_key(operators_group(office_id))]
     epoch, display, operators = _redis().mget(keys)
@@ -152,6 +176,8 @@ def _send_numbered(group: str, message: dict) -> int:
         seq = _next_seq(group)
     except redis.RedisError as error:
         outages.warn(logger, "broadcast", "broadcast lost: %s to %s (%r)", message.get("type"), group, error)
+        with _local_lock:
+            _lost_groups.add(group)
         return 0
     _send(group, {**message, "seq": seq})
     return seq

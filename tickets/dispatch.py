@@ -27,7 +27,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
+
+from . import outages
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,10 @@ def flush() -> None:
                 job = _jobs.popleft()
                 try:
                     job()
+                except DatabaseError as error:
+                    # The database went away after the commit: screens resynchronise from
+                    # their snapshot later; one line a minute, not a traceback per message.
+                    outages.warn(logger, "announcement", "announcement lost, the database went away: %r", error)
                 except Exception:
                     # A lost message must not take the jobs queued behind it with it.
                     logger.exception("announcement failed")

@@ -23,6 +23,9 @@ MESSAGES = {
     "csrf_failed": "Страница устарела: откройте её заново и повторите действие.",
 }
 SERVICE_UNAVAILABLE = "Сервис временно недоступен. Повторите попытку через минуту."
+# The database is unreachable (restart, switchover to a standby): it takes seconds.
+DATABASE_UNAVAILABLE = "Сервис временно недоступен: нет связи с базой данных. Повторите попытку через несколько секунд."
+DATABASE_RETRY_AFTER_SECONDS = 5
 PAYLOAD_TOO_LARGE = "Слишком большой запрос."
 UNKNOWN_API_ADDRESS = "Такого адреса API нет."
 OFFICE_NOT_FOUND = "Офис не найден."

@@ -1,6 +1,6 @@
 """Rate limits for tickets taken from outside the office and for clients giving
 up tickets from their phones. The counters live in the cache, which is Redis
-when REDIS_URL is set, so they hold across processes."""
+when REDIS_URL or REDIS_SENTINELS is set, so they hold across processes."""
 
 import logging
 

@@ -148,6 +148,7 @@ def test_seed_demo_is_idempotent_and_creates_the_roles(db):
         ("DJANGO_DEBUG", "perhaps", "DJANGO_DEBUG='perhaps'"),
         ("TIME_ZONE", "Moon/Base", "TIME_ZONE='Moon/Base': unknown time zone"),
         ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL"),
+        ("DATABASE_URL", "postgres://u@h1:x,h2/db", "DATABASE_URL is not a valid database URL: 'h1:x'"),
         ("DB_POOL_MAX", "0", "DB_POOL_MAX='0': must be at least 1"),
         ("REMOTE_TICKETS_PER_CLIENT", "five per hour", "REMOTE_TICKETS_PER_CLIENT='five per hour'"),
         ("REMOTE_TICKETS_PER_OFFICE", "300/fortnight", "REMOTE_TICKETS_PER_OFFICE='300/fortnight'"),
@@ -167,6 +168,41 @@ def test_a_bad_environment_value_fails_at_start_with_a_clear_message(variable, v
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env=env,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"REDIS_SENTINELS": "sentinel1"}, "REDIS_SENTINELS: 'sentinel1' is not host:port"),
+        ({"REDIS_SENTINELS": "10.0.0.5:263790", "REDIS_SENTINEL_MASTER": "q"}, "'10.0.0.5:263790' is not host:port"),
+        ({"REDIS_SENTINELS": "10.0.0.5:26379"}, "REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together"),
+        ({"REDIS_SENTINEL_MASTER": "queue"}, "REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together"),
+        (
+            {
+                "REDIS_URL": "redis://127.0.0.1:6379/0",
+                "REDIS_SENTINELS": "10.0.0.5:26379",
+                "REDIS_SENTINEL_MASTER": "q",
+            },
+            "set REDIS_URL (one Redis) or REDIS_SENTINELS (Redis Sentinel), not both",
+        ),
+        (
+            {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_DB": "2"},
+            "REDIS_DB and REDIS_PASSWORD are for REDIS_SENTINELS",
+        ),
+        ({"REDIS_SENTINELS": "10.0.0.5:26379", "REDIS_SENTINEL_MASTER": "q", "REDIS_DB": "x"}, "REDIS_DB='x'"),
+    ],
+)
+def test_a_bad_redis_sentinel_setting_fails_at_start_with_a_clear_message(env, message):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**base, **env, "DJANGO_SETTINGS_MODULE": "queue_system.settings"},
         capture_output=True,
         text=True,
         cwd=settings.BASE_DIR,
@@ -280,3 +316,22 @@ offices:
     call_command("load_config", write(tmp_path, every_key), stdout=open(os.devnull, "w"))
     office = Office.objects.get(code="full")
     assert (office.wait_norm_minutes, office.break_limit_minutes, office.kiosk_open) == (10, 25, True)
+
+
+def test_a_database_url_may_name_several_hosts_in_libpqs_form():
+    script = (
+        "import django, json; django.setup(); from django.conf import settings;"
+        "db = settings.DATABASES['default']; print(json.dumps([db['HOST'], db['PORT'], db['NAME'], db['OPTIONS']]))"
+    )
+    url = "postgres://queue:pw@10.0.0.5:5432,10.0.0.6,[fd00::7]:5433/queue?target_session_attrs=read-write"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "queue_system.settings"},
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
+    assert result.returncode == 0, result.stderr
+    host, port, name, options = json.loads(result.stdout)
+    assert (host, port, name) == ("10.0.0.5,10.0.0.6,fd00::7", "5432,5432,5433", "queue")
+    assert options["target_session_attrs"] == "read-write"

@@ -70,3 +70,17 @@ def test_compose_runs_the_webhook_worker_as_its_own_service_as_the_topology_test
     assert events["command"] == ["python", *EventWorker.COMMAND]
     assert events["environment"] == compose["services"]["web1"]["environment"]
     assert events["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_the_ha_profile_runs_redis_with_sentinel_one_primary_one_replica_three_sentinels():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    ha = {name: service for name, service in compose["services"].items() if "ha" in service.get("profiles", [])}
+    assert sorted(ha) == ["redis-primary", "redis-replica", "sentinel1", "sentinel2", "sentinel3"]
+    assert ha["redis-replica"]["command"][-3:] == ["--replicaof", "redis-primary", "6379"]
+    for name in ("sentinel1", "sentinel2", "sentinel3"):
+        script = ha[name]["command"][-1]
+        assert "sentinel monitor queue redis-primary 6379 2" in script and "--sentinel" in script
+    # Without the profile nothing changes; with it, .env points the nodes at the sentinels.
+    web = compose["services"]["web1"]["environment"]
+    assert {"REDIS_SENTINELS", "REDIS_SENTINEL_MASTER"} <= set(web)
+    assert not any("ha" in s.get("profiles", []) for n, s in compose["services"].items() if n.startswith("web"))
