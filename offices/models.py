@@ -287,7 +287,7 @@ class Service(models.Model):
         "темы обращений",
         default=list,
         blank=True,
-        help_text='список [{"code": "meter_reading", "name": "Передача показаний"}, …]',
+        help_text="список тем в JSON: у каждой темы код латиницей и название, как в config/demo.yaml",
     )
     outcomes_required = models.BooleanField(
         "тема обязательна", default=False, help_text="не завершать обслуживание без отмеченной темы"

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='service',
             name='outcomes',
-            field=models.JSONField(blank=True, default=list, help_text='список [{"code": "meter_reading", "name": "Передача показаний"}, …]', verbose_name='темы обращений'),
+            field=models.JSONField(blank=True, default=list, help_text="список тем в JSON: у каждой темы код латиницей и название, как в config/demo.yaml", verbose_name='темы обращений'),
         ),
         migrations.AddField(
             model_name='service',

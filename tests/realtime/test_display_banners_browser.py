@@ -95,6 +95,8 @@ def test_back_online_the_display_shows_the_current_calls_again(daphne, page, hal
     api = httpx.Client(base_url=server.url, headers=auth, timeout=10)
     number = api.post("/api/v1/offices/tv/tickets/", json={"service": "fl"}).json()["number"]
     api.post(f"/api/v1/counters/{counter.pk}/call-next/")
+    # The call is announced just after its answer (tickets/dispatch.py): on screen before the server goes.
+    expect(page.locator(f'#calls li[data-ticket="{number}"]')).to_have_count(1)
     server.stop()
     expect(page.locator("#offline")).to_be_visible(timeout=5000)
     page.clock.fast_forward("06:00")

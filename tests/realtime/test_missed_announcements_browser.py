@@ -76,10 +76,13 @@ def test_a_gap_in_the_numbers_resynchronises_without_announcing_a_call_twice(dap
 
     expect(page.locator("#calls li").first).to_have_attribute("data-ticket", second["number"], timeout=5000)
     wait_for(page, "window.liveSocket.resyncs.includes('gap')", timeout=5000)
-    # The snapshot answering the gap holds both calls; each was announced once, live.
+    # The snapshot answering the gap holds both calls; each was announced once. The second
+    # one's live message goes out just after the call's answer (tickets/dispatch.py), so the
+    # snapshot may bring it first: then it is announced from the snapshot, and not again live.
     wait_for(page, "window.liveSocket.syncAskedAt === 0", timeout=15000)
     log = page.evaluate("window.announcer.log")
-    assert [(item["text"], item["missed"]) for item in log] == [
-        ("Талон А один, пройдите к окну два", False),
-        ("Талон А два, пройдите к окну два", False),
+    assert [item["text"] for item in log] == [
+        "Талон А один, пройдите к окну два",
+        "Талон А два, пройдите к окну два",
     ]
+    assert log[0]["missed"] is False
