@@ -175,9 +175,9 @@ def test_a_second_tab_and_a_managers_change_stay_consistent(daphne, context, sit
         expect(tab.locator("#operator")).to_have_attribute("data-connected", "1")
     httpx.post(f"{server.url}/api/v1/offices/site/tickets/", json={"service": "fl"})
     one.get_by_role("button", name="Вызвать следующего").click()
-    expect(two.locator("#cur-number")).to_have_text("А001", timeout=2000)
+    expect(two.locator("#cur-number")).to_have_text("А001", timeout=5000)
     two.get_by_role("button", name="Завершить").click()
-    expect(one.locator("#cur-number")).to_have_text("—", timeout=2000)
+    expect(one.locator("#cur-number")).to_have_text("—", timeout=5000)
     # A manager closes the counter elsewhere: the operator's next call is refused clearly.
     closed = httpx.post(
         f"{server.url}/api/v1/counters/{counter.pk}/state/",
@@ -185,7 +185,7 @@ def test_a_second_tab_and_a_managers_change_stay_consistent(daphne, context, sit
         headers={"Authorization": token_client(manager)._credentials["HTTP_AUTHORIZATION"]},
     )
     assert closed.status_code == 200
-    expect(one.locator("#state-badge")).to_have_text("Окно закрыто", timeout=2000)
+    expect(one.locator("#state-badge")).to_have_text("Окно закрыто", timeout=5000)
     expect(one.get_by_role("button", name="Открыть окно")).to_be_enabled()
 
 
