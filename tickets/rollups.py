@@ -133,28 +133,27 @@ def record(ticket: Ticket, *, before: Share | None = None) -> None:
 
 def record_changes(changes) -> None:
     """``record`` for many tickets at once (close_day): (before, ticket) pairs, summed per row."""
-    total: dict[tuple, tuple[list[int], int | None]] = {}
-    for before, ticket in changes:
-        for key, (counts, norm) in _deltas(before, Share.of(ticket)).items():
-            summed, summed_norm = total.get(key, ([0] * len(COUNTS), None))
-            total[key] = ([a + c for a, c in zip(summed, counts, strict=True)], summed_norm or norm)
-    deltas = {key: (tuple(counts), norm) for key, (counts, norm) in total.items() if any(counts)}
-    keys = sorted(deltas)
-    for start in range(0, len(keys), 500):
-        _write({key: deltas[key] for key in keys[start : start + 500]})
+    _write_summed(
+        (key, counts, norm)
+        for before, ticket in changes
+        for key, (counts, norm) in _deltas(before, Share.of(ticket)).items()
+    )
 
 
 def record_many(shares) -> None:
     """Add the shares of new tickets (an import), summed per row: one statement per 500 rows."""
-    deltas: dict[tuple, tuple[list[int], int | None]] = {}
-    for share in shares:
-        counts, norm = deltas.setdefault(share.key, ([0] * len(COUNTS), None))
-        for i, value in enumerate(share.counts):
-            counts[i] += value
-        deltas[share.key] = (counts, norm or share.norm)
-    keys = sorted(deltas)
+    _write_summed((share.key, share.counts, share.norm) for share in shares)
+
+
+def _write_summed(deltas) -> None:
+    """Sum (key, counts, norm) deltas per row and write them, 500 rows per statement."""
+    total: dict[tuple, tuple[list[int], int | None]] = {}
+    for key, counts, norm in deltas:
+        summed, summed_norm = total.get(key, ([0] * len(COUNTS), None))
+        total[key] = ([a + c for a, c in zip(summed, counts, strict=True)], summed_norm or norm)
+    keys = sorted(key for key, (counts, _) in total.items() if any(counts))
     for start in range(0, len(keys), 500):
-        _write({key: (tuple(deltas[key][0]), deltas[key][1]) for key in keys[start : start + 500]})
+        _write({key: (tuple(total[key][0]), total[key][1]) for key in keys[start : start + 500]})
 
 
 def _write(deltas: dict[tuple, tuple[tuple[int, ...], int | None]]) -> None:
