@@ -197,7 +197,7 @@ def _after_commit(func, *args, **kwargs) -> None:
 
 
 def _publish_queue(
-    office, services, *, added: Ticket | None = None, removed: Ticket | None = None, reload: bool = False
+    office, services, *, added: list[Ticket] = (), removed: list[int] = (), reload: bool = False
 ) -> None:
     """Counts and estimates to the screens; to these services' phones, that their queue changed.
 
@@ -209,13 +209,15 @@ def _publish_queue(
     waiting, oldest, estimates = selectors.queue_counts(office)
     counts = QueueUpdated(type="queue.updated", waiting=waiting, oldest=oldest, estimates=estimates)
     # The operators' pages keep their lists from the lines that joined or left: no page reads its list again.
-    line = (
-        payloads.queue_line(added, now=timezone.now(), counter=None, operator=None, may_call=False, section="")
-        if added is not None
-        else None
-    )
+    now = timezone.now()
     lines = QueueLines(
-        **counts, added=[line] if line else [], removed=[removed.pk] if removed is not None else [], reload=reload
+        **counts,
+        added=[
+            payloads.queue_line(ticket, now=now, counter=None, operator=None, may_call=False, section="")
+            for ticket in added
+        ],
+        removed=list(removed),
+        reload=reload,
     )
     seqs = _send_numbered(display_group(office.pk), counts), _send_numbered(operators_group(office.pk), lines)
     if not services:
@@ -227,6 +229,51 @@ def _publish_queue(
     for service in services:
         message = QueueChanged(type="queue.changed", service=service.pk)
         _send(service_group(service.pk), message, version=[epoch, *seqs])
+
+
+@dataclass
+class QueuePublish:
+    """One office's queue changed: a job for dispatch that absorbs the same office's next ones.
+
+    Under load the queue of jobs grows while one is sent; counting the queue once
+    for a run of consecutive changes, not once per ticket, is what keeps the sender
+    ahead of the kiosks. Only consecutive jobs merge, so messages to other groups
+    keep their order relative to these.
+    """
+
+    office: object
+    services: list
+    added: list[Ticket]
+    removed: list[int]
+    reload: bool = False
+
+    @property
+    def merge_key(self) -> tuple[str, int]:
+        return ("queue", self.office.pk)
+
+    def merge(self, later: "QueuePublish") -> "QueuePublish":
+        # Pages drop ``removed`` before they add ``added``: a ticket that joined and
+        # left within one run is left out of both lists' effect by dropping its line.
+        gone = set(later.removed)
+        added = [t for t in self.added if t.pk not in gone] + later.added
+        known = {s.pk for s in self.services}
+        services = self.services + [s for s in later.services if s.pk not in known]
+        return QueuePublish(self.office, services, added, self.removed + later.removed, self.reload or later.reload)
+
+    def __call__(self) -> None:
+        _publish_queue(self.office, self.services, added=self.added, removed=self.removed, reload=self.reload)
+
+
+def _queue_changed(office, services, *, added: Ticket | None = None, removed: Ticket | None = None, reload=False):
+    dispatch.after_commit(
+        QueuePublish(
+            office,
+            list(services),
+            [added] if added is not None else [],
+            [removed.pk] if removed is not None else [],
+            reload,
+        )
+    )
 
 
 def _publish_ticket(ticket: Ticket) -> None:
@@ -271,7 +318,7 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
     if event == TicketEvent.Type.ISSUED:
         # A ticket joining at the back moves nobody: only a priority ticket
         # changes the positions of those already waiting.
-        _after_commit(_publish_queue, ticket.office, [ticket.service] if ticket.priority else [], added=ticket)
+        _queue_changed(ticket.office, [ticket.service] if ticket.priority else [], added=ticket)
         return
     if event in (TicketEvent.Type.CALLED, TicketEvent.Type.RECALLED):
         recall = event == TicketEvent.Type.RECALLED
@@ -285,7 +332,7 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
         _after_commit(_send_office, ticket.office_id, message)
         _after_commit(_publish_ticket, ticket)
         if not recall:
-            _after_commit(_publish_queue, ticket.office, [ticket.service], removed=ticket)
+            _queue_changed(ticket.office, [ticket.service], removed=ticket)
         return
     if event == TicketEvent.Type.STARTED:
         message = TicketStarted(
@@ -298,7 +345,7 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
     if before.status == Ticket.Status.WAITING:
         # Left a queue (cancelled or expired while waiting): only the queue changed.
         _after_commit(_publish_ticket, ticket)
-        _after_commit(_publish_queue, ticket.office, [ticket.service], removed=ticket)
+        _queue_changed(ticket.office, [ticket.service], removed=ticket)
         return
     message = TicketCleared(
         type="ticket.cleared", ticket=ticket.number, counter=before.counter_number, status=CLEARED_STATUS[event]
@@ -311,9 +358,9 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
         services = [ticket.service] if left.pk == ticket.service_id else [left, ticket.service]
         # A postponed ticket joins again where its own fields say; a transfer's targets only the server can place.
         if event == TicketEvent.Type.POSTPONED and not (ticket.target_counter_id or ticket.target_operator_id):
-            _after_commit(_publish_queue, ticket.office, services, added=ticket)
+            _queue_changed(ticket.office, services, added=ticket)
         else:
-            _after_commit(_publish_queue, ticket.office, services, reload=True)
+            _queue_changed(ticket.office, services, reload=True)
 
 
 def announce_expired(office, tickets: list[Ticket]) -> None:
@@ -323,7 +370,7 @@ def announce_expired(office, tickets: list[Ticket]) -> None:
     that was at a counter (at most one per counter), and each phone its status.
     """
     services = {t.service_id: t.service for t in tickets if t.status == Ticket.Status.WAITING}
-    _after_commit(_publish_queue, office, list(services.values()), reload=True)
+    _queue_changed(office, list(services.values()), reload=True)
     for ticket in tickets:
         if ticket.status != Ticket.Status.WAITING and ticket.counter_id:
             message = TicketCleared(
@@ -356,4 +403,4 @@ def announce_counter(counter: Counter) -> None:
     """The counter's new state to the operators and the monitor (and its queue's estimates to every screen)."""
     _after_commit(_send_operators, counter.office_id, payloads.counter_updated(counter))
     # An open counter more or less changes the estimates the kiosk and the phones show.
-    _after_commit(_publish_queue, counter.office, [])
+    _queue_changed(counter.office, [])

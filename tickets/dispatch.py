@@ -79,6 +79,10 @@ def flush() -> None:
         try:
             while _jobs:
                 job = _jobs.popleft()
+                # A job that can take over the next ones (broadcast.QueuePublish) does.
+                key = getattr(job, "merge_key", None)
+                while key is not None and _jobs and getattr(_jobs[0], "merge_key", None) == key:
+                    job = job.merge(_jobs.popleft())
                 try:
                     job()
                 except DatabaseError as error:

@@ -57,3 +57,36 @@ def test_the_middleware_announces_once_the_server_closes_the_sent_response():
     assert ran == []
     response.close()
     assert ran == ["sent"]
+
+
+def test_consecutive_queue_changes_of_an_office_go_out_as_one_message_with_every_line(office, monkeypatch):
+    from tests.helpers import add_counter, add_services
+    from tickets import broadcast
+    from tickets.services import ticket_call_next, ticket_issue
+
+    services = add_services(office)
+    counter = add_counter(office, "1", [services["fl"]])
+    sent = []
+    send = broadcast._send_numbered
+    monkeypatch.setattr(
+        broadcast, "_send_numbered", lambda group, message: sent.append((group, message)) or send(group, message)
+    )
+    operators = broadcast.operators_group(office.pk)
+
+    first = ticket_issue(office=office, service=services["fl"])
+    sent.clear()
+    with dispatch.after_response() as pending:
+        second = ticket_issue(office=office, service=services["fl"])
+        third = ticket_issue(office=office, service=services["ul"])
+        called = ticket_call_next(counter=counter, operator=None)
+        fourth = ticket_issue(office=office, service=services["fl"])
+    pending.flush()
+
+    queue = [m for group, m in sent if group == operators and m["type"] == "queue.updated"]
+    # Two runs: the issues before the call, then the call's own change with the issue after it.
+    assert [[line["id"] for line in m["added"]] for m in queue] == [[second.pk, third.pk], [fourth.pk]]
+    assert [m["removed"] for m in queue] == [[], [called.pk]]
+    assert called.pk == first.pk
+    assert queue[-1]["waiting"]["fl"] == 2 and queue[-1]["waiting"]["ul"] == 1
+    types = [m["type"] for group, m in sent if group == operators]
+    assert types == ["queue.updated", "ticket.called", "queue.updated"]
