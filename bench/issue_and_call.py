@@ -23,16 +23,24 @@ here through the server's own database settings):
 3. check: no number issued twice, no ticket called twice (in the answers and in
    the database's event log), every issued ticket called once.
 
+With --webhook, a subscription to every event type points at a fake receiver
+in this process and a `manage.py deliver_events` worker runs beside the
+servers, so the outbox's whole cost (its rows in each transition, the worker's
+CPU) shows in the figures; alternate runs with and without it to compare.
+
 The client is aiohttp: httpx spends ~3 ms of CPU per request, which on two
 cores caps a closed loop of 20 clients at ~300 requests/s.
 """
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import os
+import signal
 import ssl
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter as Tally
@@ -309,6 +317,9 @@ def main() -> int:
         default=os.environ.get("BENCH_SERVER_PIDS", ""),
         help="server process ids, comma-separated, to print their CPU per request (default: $BENCH_SERVER_PIDS)",
     )
+    parser.add_argument(
+        "--webhook", action="store_true", help="subscribe to every event and run a delivery worker beside the servers"
+    )
     args = parser.parse_args()
     args.pids = [int(p) for p in args.pids.split(",") if p.strip()]
     urls = [u.strip().rstrip("/") for u in args.url.split(",") if u.strip()]
@@ -316,10 +327,41 @@ def main() -> int:
         require_loopback(url)
     require_up(urls)
     ok = True
-    for concurrency in [int(c) for c in args.concurrency.split(",")]:
-        operators = prepare(concurrency)
-        ok &= asyncio.run(round_at(args, urls, concurrency, operators))
+    with webhook(args.webhook):
+        for concurrency in [int(c) for c in args.concurrency.split(",")]:
+            operators = prepare(concurrency)
+            ok &= asyncio.run(round_at(args, urls, concurrency, operators))
     return 0 if ok else 1
+
+
+@contextlib.contextmanager
+def webhook(enabled: bool):
+    """With ``enabled``: a subscription to every event at a fake receiver here, and one delivery worker."""
+    if not enabled:
+        yield
+        return
+    prepare(1)  # sets Django up
+    from events.models import EVENT_TYPES, Delivery, Subscription
+    from tests.receiver import FakeReceiver
+
+    receiver = FakeReceiver().start()
+    subscription = Subscription.objects.create(url=receiver.url, secret="bench-secret-0123", events=sorted(EVENT_TYPES))
+    worker = subprocess.Popen([sys.executable, "manage.py", "deliver_events"], cwd=ROOT)
+    try:
+        yield
+        deadline = time.monotonic() + 120
+        pending = Delivery.objects.filter(subscription=subscription, status=Delivery.Status.PENDING)
+        while pending.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        print(f"webhook: {len(receiver.accepted())} deliveries received, {pending.count()} still pending", flush=True)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        receiver.stop()
+        subscription.delete()
 
 
 if __name__ == "__main__":

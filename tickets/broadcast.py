@@ -363,21 +363,22 @@ def announce(ticket: Ticket, event: TicketEvent.Type, *, before: Before | None =
             _queue_changed(ticket.office, services, reload=True)
 
 
-def announce_expired(office, tickets: list[Ticket]) -> None:
-    """The end of a day (services.close_day): ``tickets`` (loaded with service and counter, statuses as before) expired.
+def announce_expired(office, expired: list[tuple[Ticket, str]]) -> None:
+    """The end of a day (services.close_day): these tickets (loaded with service and counter) expired,
+    each given with its status before.
 
     One queue announcement for the office, a ``ticket.cleared`` for each ticket
     that was at a counter (at most one per counter), and each phone its status.
     """
-    services = {t.service_id: t.service for t in tickets if t.status == Ticket.Status.WAITING}
+    services = {t.service_id: t.service for t, status in expired if status == Ticket.Status.WAITING}
     _queue_changed(office, list(services.values()), reload=True)
-    for ticket in tickets:
-        if ticket.status != Ticket.Status.WAITING and ticket.counter_id:
+    for ticket, status in expired:
+        if status in Ticket.ACTIVE and ticket.counter_id:
             message = TicketCleared(
                 type="ticket.cleared", ticket=ticket.number, counter=ticket.counter.number, status="expired"
             )
             _after_commit(_send_office, office.pk, message)
-    _after_commit(_publish_expired, [(t.token, t.number, t.service.name, t.service_id) for t in tickets])
+    _after_commit(_publish_expired, [(t.token, t.number, t.service.name, t.service_id) for t, _ in expired])
 
 
 def _publish_expired(tickets: list[tuple]) -> None:

@@ -539,12 +539,16 @@ def close_day(*, now: datetime | None = None, office: Office | None = None, incl
     for current in offices:
         today = current.local_date(now)
         with transaction.atomic():
-            stale = Ticket.objects.select_for_update().filter(office=current, status__in=Ticket.UNFINISHED)
+            stale = Ticket.objects.filter(office=current, status__in=Ticket.UNFINISHED)
             stale = stale.filter(local_date__lte=today) if include_today else stale.filter(local_date__lt=today)
-            # of=self: the counter is on the nullable side of an outer join, which PostgreSQL refuses to lock.
-            tickets = list(stale.select_related("service", "counter").select_for_update(of=("self",)))
-            if not tickets:
+            # Lock the bare rows, then read them with their related rows in a second
+            # statement (see _lock_ticket): a row locked after waiting for a concurrent
+            # call is re-checked alone, its joined counter coming from the old snapshot.
+            locked = list(stale.select_for_update().values_list("pk", flat=True))
+            if not locked:
                 continue
+            tickets = list(Ticket.objects.filter(pk__in=locked).select_related("service", "counter").order_by("pk"))
+            previous = [t.status for t in tickets]
             Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(status=Ticket.Status.EXPIRED, finished_at=now)
             TicketEvent.objects.bulk_create(
                 TicketEvent(
@@ -562,6 +566,6 @@ def close_day(*, now: datetime | None = None, office: Office | None = None, incl
                 ticket.status, ticket.finished_at, ticket.logged_at = Ticket.Status.EXPIRED, now, now
             webhooks.record_tickets(tickets, TicketEvent.Type.EXPIRED)
             rollups.record_changes(zip(counted, tickets, strict=True))
-            broadcast.announce_expired(current, tickets)
+            broadcast.announce_expired(current, list(zip(tickets, previous, strict=True)))
             expired += len(tickets)
     return expired

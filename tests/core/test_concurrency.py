@@ -118,3 +118,60 @@ def test_the_database_refuses_an_active_ticket_without_a_counter(office, service
     ticket = svc.ticket_issue(office=office, service=services["fl"], now=T0)
     with pytest.raises(IntegrityError), transaction.atomic():
         Ticket.objects.filter(pk=ticket.pk).update(status="serving")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_closing_the_day_while_a_call_commits_expires_the_called_ticket_and_clears_its_counter(monkeypatch):
+    from django.db import connection, connections
+
+    from tickets import broadcast
+
+    office = make_office("late")
+    services = add_services(office)
+    counter = add_counter(office, "1", [services["fl"]])
+    ticket = svc.ticket_issue(office=office, service=services["fl"])
+    sent = []
+    send = broadcast._send_numbered
+    monkeypatch.setattr(broadcast, "_send_numbered", lambda group, m: sent.append(m) or send(group, m))
+    called, release, outcome = threading.Event(), threading.Event(), {}
+
+    def call_and_hold():
+        try:
+            with transaction.atomic():
+                svc.ticket_call_next(counter=counter, operator=None)
+                called.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def close_day():
+        try:
+            outcome["expired"] = svc.close_day(office=office, include_today=True)
+        except Exception as error:  # noqa: BLE001 - the failure this test is about
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    caller = threading.Thread(target=call_and_hold)
+    caller.start()
+    assert called.wait(10)
+    closer = threading.Thread(target=close_day)
+    closer.start()
+    # close_day waits for the call's row lock; the call commits only then.
+    with connection.cursor() as cursor:
+        for _ in range(100):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                break
+            threading.Event().wait(0.05)
+    release.set()
+    caller.join(10)
+    closer.join(10)
+
+    assert outcome == {"expired": 1}
+    ticket.refresh_from_db()
+    assert ticket.status == "expired"
+    assert TicketEvent.objects.get(ticket=ticket, type="expired").data == {"previous": "called"}
+    cleared = [m for m in sent if m["type"] == "ticket.cleared"]
+    assert cleared and {m["counter"] for m in cleared} == {"1"}
