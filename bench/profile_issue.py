@@ -1,14 +1,20 @@
 #!/usr/bin/env python
-"""Where an issue's CPU goes: the issue request in-process (Django's test client, no Daphne), profiled by CPU time.
+"""Where an issue's CPU goes: the issue request in-process (Django's test client, no Daphne), then profiled.
 
 Runs against the database of DATABASE_URL (PostgreSQL for meaningful figures)
 in the bench office of bench/issue_and_call.py, with its day emptied first.
 Each request is followed by its announcements, as a request's flush runs them
 after the response. Prints the queries of one issue, the CPU per request, and
-that CPU split into the request's parts; CPU time (not wall time) keeps the
-split meaningful on a loaded machine.
+the request's time split into its parts (wall time under the profiler, so
+database waits count where they happen).
 
-    DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/profile_issue.py [-n 300]
+Then it measures the call path the same way: call-next and finish from 4
+counters until the queue is empty, CPU per ticket (this process and its
+PostgreSQL backend, read from /proc). With --webhook a subscription to every
+event type exists (no worker runs: only what the transitions pay), so runs
+with and without it show what the outbox adds to the call path.
+
+    DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/profile_issue.py [-n 300] [--webhook]
 """
 
 import argparse
@@ -41,6 +47,8 @@ PARTS = [
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=300, help="issues to profile")
+    parser.add_argument("--webhook", action="store_true", help="with a subscription to every event type")
+    parser.add_argument("--no-profile", action="store_true", help="only the CPU figures, no profile")
     args = parser.parse_args()
     spec = importlib.util.spec_from_file_location("issue_and_call", ROOT / "bench" / "issue_and_call.py")
     bench = importlib.util.module_from_spec(spec)
@@ -72,29 +80,92 @@ def main() -> int:
         )
         assert response.status_code == 201, response.content
 
+    subscription = None
+    if args.webhook:
+        from events.models import EVENT_TYPES, Subscription
+
+        subscription = Subscription.objects.create(
+            url="http://127.0.0.1:9/", secret="bench-secret-0123", events=sorted(EVENT_TYPES)
+        )
+    try:
+        measure(args, bench, client, issue, operators, connection, CaptureQueriesContext)
+    finally:
+        if subscription is not None:
+            subscription.delete()  # its deliveries and their events' rows go with it
+    return 0
+
+
+def backend_cpu(connection) -> float:
+    """CPU seconds of this connection's PostgreSQL backend so far (same machine, /proc)."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(args, bench, client, issue, operators, connection, CaptureQueriesContext) -> None:
     for _ in range(20):
         issue()
     with CaptureQueriesContext(connection) as queries:
         issue()
     print(f"queries per issue (the announcements included): {len(queries)}")
-    started = time.process_time()
+    started, database = time.process_time(), backend_cpu(connection)
     for _ in range(args.n):
         issue()
     per_request = (time.process_time() - started) / args.n * 1000
-    print(f"CPU per issue, in-process: {per_request:.1f} ms")
+    in_database = (backend_cpu(connection) - database) / args.n * 1000
+    print(f"CPU per issue: {per_request:.1f} ms in-process + {in_database:.1f} ms in PostgreSQL")
+    calls = call_all(client, operators)
+    started, database = time.process_time(), backend_cpu(connection)
+    for _ in range(args.n):
+        issue()
+    calls = call_all(client, operators)
+    per_call = (time.process_time() - started) / calls * 1000 - per_request
+    in_database = (backend_cpu(connection) - database) / calls * 1000 - in_database
+    print(
+        f"CPU per call-next + finish: {per_call:.1f} ms in-process + {in_database:.1f} ms in PostgreSQL ({calls} calls)"
+    )
+    if args.no_profile:
+        return
 
-    profile = cProfile.Profile(time.process_time)
+    profile = cProfile.Profile()
     profile.enable()
     for _ in range(args.n):
         issue()
     profile.disable()
     stats = pstats.Stats(profile).stats
-    total = sum(tt for (_, _, _, tt, _) in stats.values()) / args.n * 1000
-    print(f"profiled CPU per issue: {total:.1f} ms (the profiler's own cost included)")
+    total = sum(tt for (_, _, tt, _, _) in stats.values()) / args.n * 1000
+    print(f"profiled time per issue: {total:.1f} ms (wall time in this process, the profiler's own cost included)")
     for label, path, name in PARTS:
         cumulative = sum(v[3] for (file, _, func), v in stats.items() if file.endswith(path) and func == name)
         print(f"  {label:<62} {cumulative / args.n * 1000:5.1f} ms  {cumulative / args.n * 1000 / total:4.0%}")
-    return 0
+
+
+def call_all(client, operators) -> int:
+    """Call and finish from each counter in turn until the queue is empty; how many were called."""
+    calls, idle = 0, 0
+    while idle < len(operators):
+        idle = 0
+        for who in operators:
+            auth = {"HTTP_AUTHORIZATION": f"Token {who['token']}"}
+            response = client.post(f"/api/v1/counters/{who['counter']}/call-next/", **auth)
+            if response.status_code == 204:
+                idle += 1
+                continue
+            assert response.status_code == 200, response.content
+            ticket = response.json()
+            finished = client.post(
+                f"/api/v1/tickets/{ticket['id']}/finish/",
+                {"counter": who["counter"]},
+                content_type="application/json",
+                **auth,
+            )
+            assert finished.status_code == 200, finished.content
+            calls += 1
+    return calls
 
 
 if __name__ == "__main__":
