@@ -127,8 +127,8 @@ def open_counters_by_hour(office: Office, start: date, days: int, now: datetime 
     opened = {
         counter_id: begin
         for counter_id, state in Counter.objects.filter(office=office)
-        .annotate(state=Subquery(before[:1]))
-        .values_list("id", "state")
+        .annotate(last_event=Subquery(before[:1]))
+        .values_list("id", "last_event")
         if state in OPENING
     }
     intervals = []
