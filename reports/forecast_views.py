@@ -2,6 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
 from drf_spectacular.types import OpenApiTypes
@@ -23,7 +24,8 @@ FORECAST_FOR_STAFF = "Прогноз загрузки доступен толь�
 
 def staff_offices(user):
     """The offices whose forecast the user may read: where they operate or manage."""
-    return (access.operator_offices(user) | access.manager_offices(user)).distinct().order_by("name")
+    mine = Q(pk__in=access.operator_offices(user).values("pk")) | Q(pk__in=access.manager_offices(user).values("pk"))
+    return Office.objects.filter(mine).order_by("name")
 
 
 @login_required

@@ -35,7 +35,9 @@ FULL_WEEKDAYS = ["понедельник", "вторник", "среда", "че
 
 
 # The usual-load chart: an inline SVG (no inline style under the CSP, no script needed), in viewBox units.
-BAR_SLOT, BAR_HEIGHT, BAR_TOP = 30, 100, 8
+BAR_SLOT, BAR_HEIGHT, BAR_TOP, CHART_HEIGHT = 30, 200, 8, 240
+# Above this many hours, only every other hour is labelled.
+LABEL_EVERY_HOUR = 14
 
 
 def chart_bars(usual: list[dict], best: list[int]) -> list[dict]:
@@ -43,7 +45,8 @@ def chart_bars(usual: list[dict], best: list[int]) -> list[dict]:
     peak = max((row["tickets"] for row in usual), default=0)
     bars = []
     for index, row in enumerate(usual):
-        height = round(row["tickets"] / peak * BAR_HEIGHT, 1) if peak else 0
+        # A quiet hour keeps a sliver of a bar: the quietest (highlighted) hours are often the empty ones.
+        height = max(round(row["tickets"] / peak * BAR_HEIGHT, 1) if peak else 0, 2)
         bars.append(
             {
                 "x": index * BAR_SLOT + 3,
@@ -52,7 +55,7 @@ def chart_bars(usual: list[dict], best: list[int]) -> list[dict]:
                 "width": BAR_SLOT - 6,
                 "height": height,
                 "best": row["hour"] in best,
-                "label": f"{row['hour']:02d}" if len(usual) <= 14 or index % 2 == 0 else "",
+                "label": f"{row['hour']:02d}" if len(usual) <= LABEL_EVERY_HOUR or index % 2 == 0 else "",
                 "title": f"{hour_span(row['hour'])}: обычно {row['tickets']:.1f} талона в час".replace(".", ","),
             }
         )
@@ -102,7 +105,12 @@ def office_load_page(request, code: str):
             "weekday": FULL_WEEKDAYS[today.weekday()],
             "today_label": WEEKDAY_NAMES[today.weekday()],
             "bars": bars,
-            "chart_width": len(bars) * BAR_SLOT,
+            "chart": {
+                "width": len(bars) * BAR_SLOT,
+                "height": CHART_HEIGHT,
+                "label_y": CHART_HEIGHT - 8,
+                "dense": len(bars) > LABEL_EVERY_HOUR,
+            },
             "best": [hour_span(hour) for hour in best],
             "config": config,
         },

@@ -85,6 +85,9 @@ def test_no_operator_name_note_or_phone_anywhere(office, services, counters, dja
         django_user_model, "op-login", office=office, role=Membership.Role.OPERATOR, first_name="Мария",
         last_name="Иванова",
     )  # fmt: skip
+    # Opened by the named operator: the staff screens show her name, the public ones must not.
+    svc.counter_set_state(counter=counters["1"], state="closed", user=operator)
+    svc.counter_set_state(counter=counters["1"], state="open", user=operator)
     svc.counter_set_state(counter=counters["1"], state="break", user=operator, reason="lunch")
     svc.counter_set_state(counter=counters["1"], state="open", user=operator)
     moved = svc.ticket_issue(office=office, service=services["fl"])
