@@ -134,4 +134,6 @@ class OfficeLoad(APIView):
     def get(self, request, code: str):
         response = Response(office_load(office_or_404(code)))
         patch_cache_control(response, public=True, max_age=LOAD_MAX_AGE)
+        # Public counts without credentials: the company's site may read them from its own pages' scripts.
+        response["Access-Control-Allow-Origin"] = "*"
         return response

@@ -1,6 +1,7 @@
 """The forecast page at 1366×768 and the public load page on a phone at 390×844, in Debian's Chromium."""
 
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from tests.helpers import ConsoleErrors, make_user, sign_in
 from tickets import services as svc
 from tickets.models import Ticket
 
+AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe.min.js"
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("allow_orm_in_browser_tests")]
 
 
@@ -107,8 +109,9 @@ def test_the_public_load_page_on_a_phone_follows_a_call_within_10_seconds(
     called = staff.post(f"/api/v1/counters/{counters['1'].pk}/call-next/", json={})
     assert called.status_code == 200, called.text
     expect(fl.locator(".waiting")).to_have_text("1", timeout=10_000)
+    answer = page.request.get(f"{server.url}/api/v1/offices/main/load/").text()
     for secret in ("Мария", "Иванова", "op-login", "Заметка коллеге"):
-        assert secret not in page.content()
+        assert secret not in page.content() and secret not in answer
 
     # The company's site frames the page with ?embed=1: no header, the same live counts.
     page.set_content(f'<iframe src="{server.url}/load/main/?embed=1" width="380" height="700"></iframe>')
@@ -117,4 +120,21 @@ def test_the_public_load_page_on_a_phone_follows_a_call_within_10_seconds(
     expect(frame.locator('#load-services tr[data-service="fl"] .waiting')).to_have_text("1")
     expect(frame.locator(".topbar")).to_have_count(0)
     assert console.errors == []
+    context.close()
+
+
+def test_the_public_load_page_passes_axe_wcag_aa_on_a_phone(daphne, browser, office, services, counters):
+    history(office, services["fl"], per_hour=4)
+    server = daphne()
+    # bypass_csp only so that the test can inject axe-core.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{server.url}/load/main/")
+    expect(page.locator("#best-time")).to_be_visible()
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        "axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })"
+        ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"
+    )
+    assert violations == []
     context.close()

@@ -60,6 +60,7 @@ def test_the_load_json_counts_who_waits_and_the_open_counters(hall, anon):
     ]
     assert [row["hour"] for row in data["usual_by_hour"]] == list(range(24))
     assert response["Cache-Control"] == "public, max-age=3"
+    assert response["Access-Control-Allow-Origin"] == "*"
 
 
 def test_a_call_shows_in_the_next_answer(hall, counters, operator, anon):
