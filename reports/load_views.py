@@ -63,8 +63,7 @@ def chart_bars(usual: list[dict], best: list[int]) -> list[dict]:
 
 
 def load_list(request):
-    offices = Office.objects.prefetch_related("hours")
-    return render(request, "reports/load_list.html", {"offices": offices})
+    return render(request, "reports/load_list.html", {"offices": Office.objects.all()})
 
 
 def wait_text(minutes: int) -> str:
