@@ -163,6 +163,7 @@ class OfficeAdmin(OfficeScopedAdmin, admin.ModelAdmin):
             "Выдача талонов",
             {"fields": ["kiosk_open", "remote_tickets", "stop_issuing_minutes", "wait_norm_minutes"]},
         ),
+        ("Прогноз загрузки и штат", {"fields": ["forecast_target_percent"]}),
         ("Табло в зале", {"fields": ["ticker_text", "display_chime", "display_voice"]}),
         ("Предварительная запись", {"fields": ["booking_prefix", "closed_dates"]}),
         (

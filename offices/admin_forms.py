@@ -158,7 +158,7 @@ class OfficeForm(forms.ModelForm):
         fields = [
             "name", "code", "address", "timezone", "kiosk_open", "remote_tickets", "stop_issuing_minutes",
             "wait_norm_minutes", "ticker_text", "display_chime", "display_voice", "call_chosen", "break_reasons",
-            "break_limit_minutes", "service_limit_minutes", "booking_prefix", "closed_dates",
+            "break_limit_minutes", "service_limit_minutes", "booking_prefix", "closed_dates", "forecast_target_percent",
         ]  # fmt: skip
 
 

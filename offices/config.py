@@ -45,6 +45,7 @@ OFFICE_KEYS = (
     "counters",
     "closed_dates",
     "booking_prefix",
+    "forecast_target_percent",
 )
 BREAK_REASON_KEYS = ("code", "name")
 SERVICE_KEYS = (
@@ -160,6 +161,9 @@ def _check_office(index: int, raw, problems: list[str]) -> None:
         value = raw.get(key, 15)
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 24 * 60:
             problems.append(f"{where}.{key}: нужно целое число минут от 0 до 1440")
+    target = raw.get("forecast_target_percent", 80)
+    if not isinstance(target, int) or isinstance(target, bool) or not 1 <= target <= 99:
+        problems.append(f"{where}.forecast_target_percent: нужно целое число процентов от 1 до 99")
     if not isinstance(raw.get("remote_tickets", False), bool):
         problems.append(f"{where}.remote_tickets: нужно true или false")
     if raw.get("kiosk", "paired") not in KIOSK_MODES:
@@ -336,6 +340,7 @@ def apply(data) -> LoadResult:
                 # YAML reads an unquoted 2026-12-31 as a date: stored as text either way.
                 "closed_dates": sorted(str(d) for d in raw.get("closed_dates", [])),
                 "booking_prefix": raw.get("booking_prefix", "З"),
+                "forecast_target_percent": raw.get("forecast_target_percent", 80),
             },
         )
         result.offices += 1

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -87,11 +88,26 @@ class Office(models.Model):
         help_text='Даты без предварительной записи, например ["2026-12-31", "2027-01-01"]',
     )
     booking_prefix = models.CharField("буква талонов по записи", max_length=1, default="З")
+    # The staffing forecast (reports/forecast.py) plans counters so that this share of
+    # clients is called within wait_norm_minutes (Erlang C). 100 % is never reached.
+    forecast_target_percent = models.PositiveSmallIntegerField(
+        "целевая доля клиентов, вызванных в пределах норматива, %",
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text="Для прогноза штата: сколько процентов клиентов должны быть вызваны не позже норматива ожидания "
+        "(от 1 до 99).",
+    )
 
     class Meta:
         verbose_name = "офис (ЦОК)"
         verbose_name_plural = "офисы (ЦОК)"
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(forecast_target_percent__gte=1, forecast_target_percent__lte=99),
+                name="office_forecast_target_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -503,6 +519,8 @@ class CounterEvent(AppendOnly):
         verbose_name = "событие окна"
         verbose_name_plural = "события окон"
         ordering = ["at", "id"]
+        # The staffing forecast reads one office's counters over one week, and each one's state before it.
+        indexes = [models.Index(fields=["counter", "at"], name="counter_event_counter_at_idx")]
 
     def __str__(self) -> str:
         return f"{self.counter_id}: {self.type}"

@@ -8,6 +8,8 @@ from rest_framework.exceptions import NotFound
 from bookings import api as bookings_api
 from events.api import Webhook, Webhooks
 from reports import api as reports_api
+from reports.forecast_views import OfficeForecast
+from reports.load_views import OfficeLoad
 from tickets.api import AuthToken, CounterViewSet, OfficeViewSet, TicketTrack, TicketViewSet
 from tickets.errors import UNKNOWN_API_ADDRESS
 
@@ -19,6 +21,8 @@ urlpatterns = [
     path("offices/<slug:code>/queue/", OfficeViewSet.as_view({"get": "queue"}), name="api-office-queue"),
     path("offices/<slug:code>/tickets/", OfficeViewSet.as_view({"post": "issue"}), name="api-ticket-issue"),
     path("offices/<slug:code>/tickets/today/", TicketViewSet.as_view({"get": "today"}), name="api-office-tickets"),
+    path("offices/<slug:code>/load/", OfficeLoad.as_view(), name="api-office-load"),
+    path("offices/<slug:code>/forecast/", OfficeForecast.as_view(), name="api-office-forecast"),
     path("offices/<slug:code>/slots/", bookings_api.Slots.as_view(), name="api-booking-slots"),
     path("offices/<slug:code>/bookings/", bookings_api.Bookings.as_view(), name="api-bookings"),
     path("offices/<slug:code>/check-in/", bookings_api.CheckIn.as_view(), name="api-booking-check-in"),

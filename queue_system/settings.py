@@ -500,6 +500,19 @@ KIOSK_PAIRING_HOURS = env_int("KIOSK_PAIRING_HOURS", 24, minimum=1)
 # Estimated wait: the default service time when a service has no history yet.
 DEFAULT_SERVICE_SECONDS = env_int("DEFAULT_SERVICE_SECONDS", 300, minimum=1)
 
+# Staffing forecast (reports/forecast.py): arrivals are the mean of the same
+# weekday and hour over this many past weeks; the public load page's usual load too.
+FORECAST_WEEKS = env_int("FORECAST_WEEKS", 8, minimum=1)
+# The public load page (/load/<office>/) may be framed by these origins (CSP
+# frame-ancestors, e.g. "https://www.example.ru"); every other page refuses framing.
+# The page is read-only and public, so "*" (any site) is the default.
+LOAD_FRAME_ANCESTORS = env_list("LOAD_FRAME_ANCESTORS", ["*"])
+for _ancestor in LOAD_FRAME_ANCESTORS:
+    if not re.fullmatch(r"\*|'self'|https?://[A-Za-z0-9.*-]+(:[0-9]+)?", _ancestor):
+        raise ImproperlyConfigured(
+            f"LOAD_FRAME_ANCESTORS: {_ancestor!r} is not an origin like https://www.example.ru, 'self' or *"
+        )
+
 # Pre-booking (bookings app). A booked client may check in at the kiosk from
 # EARLY minutes before the slot to LATE minutes after its start; after that the
 # booking reads as a no-show. Active bookings (booked, not yet a no-show) are

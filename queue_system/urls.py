@@ -22,6 +22,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("reports/", include("reports.urls")),
+    path("load/", include("reports.load_urls")),
     path("", include("bookings.urls")),
     path("", include("displays.urls")),
 ]

@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from . import views
+from . import forecast_views, views
 
 urlpatterns = [
     path("", views.reports, name="reports"),
     path("disclosure/<int:year>/", views.disclosure, name="disclosure"),
+    path("forecast/", forecast_views.forecast, name="forecast"),
 ]
