@@ -54,13 +54,24 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["id", "event_type", "key", "subscription", "status", "attempts", "next_attempt_at", "last_error"]
-    list_filter = ["status", "subscription"]
+    list_display = [
+        "id",
+        "event_type",
+        "key",
+        "subscription",
+        "channel",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    ]
+    list_filter = ["status", "subscription", "channel"]
     list_select_related = ["event", "subscription"]
     search_fields = ["key", "event__uid"]
     readonly_fields = [
         "event",
         "subscription",
+        "channel",
         "key",
         "status",
         "attempts",

@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("reports/", include("reports.urls")),
     path("", include("bookings.urls")),
+    path("", include("notify.urls")),
     path("", include("displays.urls")),
 ]
 
