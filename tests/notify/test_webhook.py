@@ -1,0 +1,58 @@
+"""The bot's webhook mode: Telegram's secret header is checked before anything is read."""
+
+import pytest
+
+from notify.models import Subscriber
+from notify.services import subscriber_start
+from tickets import services as ts
+
+pytestmark = pytest.mark.django_db
+SECRET = "webhook-secret-0123456789"
+
+
+@pytest.fixture
+def webhook_mode(telegram, settings):
+    settings.TELEGRAM_MODE = "webhook"
+    settings.TELEGRAM_WEBHOOK_SECRET = SECRET
+
+
+def start_update(code: str) -> dict:
+    return {"update_id": 1, "message": {"message_id": 1, "chat": {"id": 777}, "text": f"/start {code}"}}
+
+
+@pytest.mark.parametrize("header", [{}, {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": "wrong"}])
+def test_a_wrong_secret_is_refused_with_a_code_and_links_nothing(webhook_mode, anon, office, services, header):
+    code = subscriber_start(ticket=ts.ticket_issue(office=office, service=services["fl"])).rsplit("=", 1)[1]
+    response = anon.post("/notify/telegram/", start_update(code), format="json", **header)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Неверный секретный токен Telegram.", "code": "telegram_secret_invalid"}
+    assert not Subscriber.objects.exclude(chat_id="").exists()
+
+
+def test_the_right_secret_links_the_chat_and_answers_in_the_response(webhook_mode, anon, office, services):
+    ticket = ts.ticket_issue(office=office, service=services["fl"])
+    code = subscriber_start(ticket=ticket).rsplit("=", 1)[1]
+    response = anon.post(
+        "/notify/telegram/", start_update(code), format="json", HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=SECRET
+    )
+    assert response.status_code == 200
+    assert response.json()["method"] == "sendMessage" and response.json()["chat_id"] == "777"
+    assert "А001" in response.json()["text"]
+    assert Subscriber.objects.get(ticket=ticket).chat_id == "777"
+
+
+def test_a_body_that_is_not_an_update_is_a_400(webhook_mode, anon):
+    response = anon.generic(
+        "POST",
+        "/notify/telegram/",
+        b"[1,",
+        content_type="application/json",
+        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=SECRET,
+    )
+    assert response.status_code == 400 and response.json()["code"] == "telegram_update_invalid"
+
+
+def test_in_polling_mode_or_without_a_bot_there_is_no_webhook(telegram, anon, settings):
+    assert anon.post("/notify/telegram/", {}, format="json").status_code == 404
+    settings.TELEGRAM_BOT_TOKEN = ""
+    assert anon.post("/t/whatever/telegram/").status_code == 404
