@@ -85,7 +85,7 @@ def test_the_phone_subscribes_in_telegram_and_the_call_arrives_once_by_telegram_
 
         # A booked client with a phone checks in: the SMS gateway hears of their ticket.
         now = timezone.now()
-        booking = Booking.objects.create(
+        Booking.objects.create(
             office=office,
             service=services["fl"],
             start=now + timedelta(minutes=5),
