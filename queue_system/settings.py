@@ -559,7 +559,7 @@ SMS_GATEWAY_URL = env_url("SMS_GATEWAY_URL", "", ("http", "https"))
 SMS_GATEWAY_AUTH = env_str("SMS_GATEWAY_AUTH", "")
 # The request body; $phone and $text are replaced (JSON-escaped when the body is
 # JSON, that is, starts with "{"; URL-encoded otherwise, sent as a form).
-SMS_TEMPLATE = env_str("SMS_TEMPLATE", '{"phone": "$phone", "text": "$text"}')
+SMS_TEMPLATE = env_str("SMS_TEMPLATE", "") or '{"phone": "$phone", "text": "$text"}'
 # «Перед вами N человек» goes out when this many or fewer are ahead.
 NOTIFY_AHEAD = env_int("NOTIFY_AHEAD", 3, minimum=1)
 # How often `manage.py notify` looks for something to tell clients.
