@@ -10,6 +10,7 @@ costs exactly what it did before.
 """
 
 import logging
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 # A deep link's code works this long after «Уведомить в Telegram».
 CODE_TTL = timedelta(hours=1)
+CODE_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,32}")
 ENDED = (Ticket.Status.DONE, Ticket.Status.NO_SHOW, Ticket.Status.CANCELLED, Ticket.Status.EXPIRED)
 TOLD = (
     TicketEvent.Type.CALLED,
@@ -99,10 +101,17 @@ def bot_answer(update: dict, now: datetime | None = None) -> tuple[str, str] | N
     text = message.get("text")
     if not isinstance(chat, dict) or not isinstance(chat.get("id"), int) or not isinstance(text, str):
         return None
+    if not -(2**63) < chat["id"] < 2**63:  # Telegram's ids fit in 52 bits; the column holds 32 characters
+        return None
     chat_id = str(chat["id"])
     command, _, argument = text.strip().partition(" ")
     if command == "/start" and argument.strip():
-        answer, _ = subscriber_link(code=argument.strip()[:32], chat_id=chat_id, now=now)
+        code = argument.strip()
+        # Only what subscriber_start makes reaches the database (no NUL, no overlong text).
+        if CODE_FORMAT.fullmatch(code):
+            answer, _ = subscriber_link(code=code, chat_id=chat_id, now=now)
+        else:
+            answer = texts.LINK_INVALID
     elif command == "/stop":
         answer = subscriber_stop(chat_id=chat_id)
     else:

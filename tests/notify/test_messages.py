@@ -210,3 +210,14 @@ def test_a_holiday_added_later_cancels_the_booking_and_says_so(sms, booking_offi
     assert [r.payload["text"] for r in sms.accepted()] == [
         "ЦОК bk не работает 10.12.2026: ваша запись на 09:00 отменена. Пожалуйста, запишитесь на другой день."
     ]
+
+
+def test_close_day_expiring_a_followed_ticket_deletes_its_chat_id(telegram, office, services):
+    ticket = ts.ticket_issue(office=office, service=services["fl"])
+    subscribe(ticket)
+    unused = subscriber_start(ticket=ts.ticket_issue(office=office, service=services["fl"]))
+    assert unused and Subscriber.objects.count() == 2
+    ts.close_day(office=office, include_today=True)
+    notify_due()
+    assert not Subscriber.objects.exists()
+    assert not Event.objects.exists()  # an expiry tells nobody anything

@@ -56,3 +56,26 @@ def test_in_polling_mode_or_without_a_bot_there_is_no_webhook(telegram, anon, se
     assert anon.post("/notify/telegram/", {}, format="json").status_code == 404
     settings.TELEGRAM_BOT_TOKEN = ""
     assert anon.post("/t/whatever/telegram/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"chat": {"id": 1}, "text": "/start a\u0000b"},
+        {"chat": {"id": 1}, "text": "/start " + "x" * 5000},
+        {"chat": {"id": 2**70}, "text": "/start abc"},
+        {"chat": {"id": "1"}, "text": "/start abc"},
+        {"chat": {"id": 1}},
+        "not a message",
+    ],
+)
+def test_hostile_updates_are_answered_or_ignored_never_a_500(webhook_mode, anon, db, message):
+    response = anon.post(
+        "/notify/telegram/",
+        {"update_id": 1, "message": message},
+        format="json",
+        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=SECRET,
+    )
+    assert response.status_code == 200
+    assert response.json() in ({}, {"method": "sendMessage", "chat_id": "1", "text": response.json().get("text")})
+    assert not Subscriber.objects.exists()
