@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from .models import EVENT_TYPES, Attempt, Delivery, Subscription
-from .services import delivery_retry
+from .services import channel_label, delivery_retry
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -58,14 +58,13 @@ class DeliveryAdmin(admin.ModelAdmin):
         "id",
         "event_type",
         "key",
-        "subscription",
-        "channel",
+        "receiver",
         "status",
         "attempts",
         "next_attempt_at",
         "last_error",
     ]
-    list_filter = ["status", "subscription", "channel"]
+    list_filter = ["status", "subscription"]
     list_select_related = ["event", "subscription"]
     search_fields = ["key", "event__uid"]
     readonly_fields = [
@@ -86,6 +85,12 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.display(description="событие")
     def event_type(self, delivery):
         return delivery.event.type
+
+    @admin.display(description="получатель")
+    def receiver(self, delivery):
+        if delivery.subscription is not None:
+            return delivery.subscription
+        return f"Клиенту: {channel_label(delivery.channel)}"
 
     @admin.action(description="Повторить")
     def retry(self, request, queryset):

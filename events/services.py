@@ -172,6 +172,7 @@ class Channel:
     """
 
     name = ""
+    label = ""  # what the admin shows for its deliveries, in Russian
 
     def send(self, event: Event) -> Outcome:
         raise NotImplementedError
@@ -182,6 +183,11 @@ _channels: dict[str, Channel] = {}
 
 def channel_register(channel: Channel) -> None:
     _channels[channel.name] = channel
+
+
+def channel_label(name: str) -> str:
+    channel = _channels.get(name)
+    return channel.label if channel else name
 
 
 def _claim(batch: int) -> list[Delivery]:

@@ -14,8 +14,9 @@ from tickets.models import Ticket
 from .services import ENDED, bot_answer, subscriber_start, telegram_enabled
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-SECRET_INVALID = {"detail": "Неверный секретный токен Telegram.", "code": "telegram_secret_invalid"}
-UPDATE_INVALID = {"detail": "Тело запроса — не обновление Telegram.", "code": "telegram_update_invalid"}
+# The API's error shape (queue_system/errors.py: error_body), which this layer may not import.
+SECRET_INVALID = {"error": {"code": "telegram_secret_invalid", "message": "Неверный секретный токен Telegram."}}
+UPDATE_INVALID = {"error": {"code": "telegram_update_invalid", "message": "Тело запроса — не обновление Telegram."}}
 
 
 @require_POST

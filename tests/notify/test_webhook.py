@@ -25,7 +25,9 @@ def test_a_wrong_secret_is_refused_with_a_code_and_links_nothing(webhook_mode, a
     code = subscriber_start(ticket=ts.ticket_issue(office=office, service=services["fl"])).rsplit("=", 1)[1]
     response = anon.post("/notify/telegram/", start_update(code), format="json", **header)
     assert response.status_code == 403
-    assert response.json() == {"detail": "Неверный секретный токен Telegram.", "code": "telegram_secret_invalid"}
+    assert response.json() == {
+        "error": {"code": "telegram_secret_invalid", "message": "Неверный секретный токен Telegram."}
+    }
     assert not Subscriber.objects.exclude(chat_id="").exists()
 
 
@@ -49,7 +51,7 @@ def test_a_body_that_is_not_an_update_is_a_400(webhook_mode, anon):
         content_type="application/json",
         HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=SECRET,
     )
-    assert response.status_code == 400 and response.json()["code"] == "telegram_update_invalid"
+    assert response.status_code == 400 and response.json()["error"]["code"] == "telegram_update_invalid"
 
 
 def test_in_polling_mode_or_without_a_bot_there_is_no_webhook(telegram, anon, settings):
