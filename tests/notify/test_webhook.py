@@ -81,3 +81,23 @@ def test_hostile_updates_are_answered_or_ignored_never_a_500(webhook_mode, anon,
     assert response.status_code == 200
     assert response.json() in ({}, {"method": "sendMessage", "chat_id": "1", "text": response.json().get("text")})
     assert not Subscriber.objects.exists()
+
+
+def test_the_phone_page_offers_telegram_only_when_a_bot_is_configured(anon, settings, office, services):
+    ticket = ts.ticket_issue(office=office, service=services["fl"])
+    assert "Уведомить в Telegram" not in anon.get(f"/t/{ticket.token}/").content.decode()
+    settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_BOT_USERNAME = "1:x", "queue_test_bot"
+    page = anon.get(f"/t/{ticket.token}/").content.decode()
+    assert "Уведомить в Telegram" in page and f'action="/t/{ticket.token}/telegram/"' in page
+
+
+def test_the_button_leads_to_the_bot_with_one_code_per_hour(anon, settings, office, services):
+    settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_BOT_USERNAME = "1:x", "queue_test_bot"
+    ticket = ts.ticket_issue(office=office, service=services["fl"])
+    first = anon.post(f"/t/{ticket.token}/telegram/")
+    again = anon.post(f"/t/{ticket.token}/telegram/")
+    assert first.status_code == 303 and first["Location"].startswith("https://t.me/queue_test_bot?start=")
+    assert again["Location"] == first["Location"]
+    assert Subscriber.objects.count() == 1
+    ts.ticket_cancel(ticket=ticket)
+    assert anon.post(f"/t/{ticket.token}/telegram/")["Location"] == f"/t/{ticket.token}/"

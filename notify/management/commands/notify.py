@@ -38,6 +38,8 @@ class Command(BaseCommand):
                 time.sleep(1)
             return
         polling = telegram_enabled() and settings.TELEGRAM_MODE == "polling"
+        names = ", ".join(channel.label for channel in configured())
+        self.stdout.write(f"Уведомления клиентам: {names}" + (" (Telegram: polling)" if polling else ""))
         # Telegram's long poll is the loop's pause when it is a second or more.
         long_poll = int(settings.NOTIFY_POLL_SECONDS)
         offset = 0
