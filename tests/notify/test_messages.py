@@ -221,3 +221,19 @@ def test_close_day_expiring_a_followed_ticket_deletes_its_chat_id(telegram, offi
     notify_due()
     assert not Subscriber.objects.exists()
     assert not Event.objects.exists()  # an expiry tells nobody anything
+
+
+def test_a_later_message_waits_behind_a_refused_one_of_the_same_chat(telegram, office, services, counters, operator):
+    telegram.refuse_first = 1
+    ticket = ts.ticket_issue(office=office, service=services["fl"])
+    subscribe(ticket)
+    call(counters["1"], operator)
+    ts.ticket_postpone(ticket=Ticket.objects.get(pk=ticket.pk), operator=operator)
+    notify_due()
+    deliver_all()
+    assert [m["text"] for m in telegram.sent] == [
+        "Ваш талон А001 вызван к окну 1.",  # refused
+        "Ваш талон А001 вызван к окну 1.",
+        "Ваш талон А001 перенесён в конец очереди. Ожидайте вызова.",
+        "Вы следующий: скоро вызовут ваш талон А001.",  # alone in the queue again
+    ]
