@@ -191,7 +191,7 @@ def channel_label(name: str) -> str:
 
 
 def _claim(batch: int) -> list[Delivery]:
-    """The due deliveries that are the oldest pending one of their (subscription, key).
+    """The due deliveries that are the oldest pending one of their (subscription or channel, key).
 
     The NOT EXISTS looks at every pending delivery, locked or not, due or
     not: a ticket's second event waits while its first is being sent by
@@ -227,7 +227,14 @@ def _attempt(delivery: Delivery) -> Outcome:
         channel = _channels.get(delivery.channel)
         if channel is None:
             return Outcome(None, f"канал «{delivery.channel}» не подключён", 0)
-        return channel.send(event)
+        try:
+            # A savepoint: a failed query of the channel's leaves the batch's transaction usable.
+            with transaction.atomic():
+                return channel.send(event)
+        except Exception as failure:
+            # One message's bug must not roll back the batch, and with it every other delivery, round after round.
+            logger.exception("channel %s failed on delivery %s", delivery.channel, delivery.pk)
+            return Outcome(None, f"{type(failure).__name__}: {failure}"[:500], 0)
     body = body_for(event, subscription)
     headers = {
         "Content-Type": "application/json; charset=utf-8",

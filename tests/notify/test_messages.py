@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from bookings.services import booking_check_in, booking_create, bookings_close_day
 from events.models import Attempt, Delivery, Event
-from events.services import deliver_batch
+from events.services import deliver_batch, event_record_for_channel
+from notify.channels import Telegram
 from notify.models import Message, Subscriber
 from notify.services import notify_due, subscriber_link, subscriber_start, subscriptions_end
 from tickets import services as ts
@@ -237,3 +238,21 @@ def test_a_later_message_waits_behind_a_refused_one_of_the_same_chat(telegram, o
         "Ваш талон А001 перенесён в конец очереди. Ожидайте вызова.",
         "Вы следующий: скоро вызовут ваш талон А001.",  # alone in the queue again
     ]
+
+
+def test_a_channel_that_fails_does_not_hold_up_the_other_deliveries(
+    telegram, sms, monkeypatch, office, services, counters, operator
+):
+    def broken(self, event):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(Telegram, "send", broken)
+    ticket = ts.ticket_issue(office=office, service=services["fl"])
+    subscribe(ticket)
+    call(counters["1"], operator)
+    notify_due()
+    event_record_for_channel(channel="sms", type="notify.test", key="sms:x", data={"text": "т", "to": {}})
+    deliver_batch()
+    assert Delivery.objects.get(channel="sms").attempts == 1  # tried, in the same batch
+    failed = Delivery.objects.get(channel="telegram")
+    assert failed.status == Delivery.Status.PENDING and failed.last_error == "RuntimeError: bug"
