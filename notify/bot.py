@@ -5,6 +5,8 @@ import logging
 import urllib.error
 import urllib.request
 
+from tickets import outages
+
 from .channels import bot_call, bot_url
 from .services import bot_answer
 
@@ -36,8 +38,8 @@ def poll_once(offset: int, timeout: int) -> tuple[int, int]:
     try:
         updates = get_updates(offset, timeout)
     except (OSError, ValueError) as failure:
-        # The bot's token or Telegram may be wrong or down: said once per round, the loop goes on.
-        logger.warning("telegram getUpdates failed: %s", type(failure).__name__)
+        # The bot's token or Telegram may be wrong or down: said once a minute, the loop goes on.
+        outages.warn(logger, "telegram", "telegram getUpdates failed: %s", type(failure).__name__)
         return offset, 0
     for update in updates:
         if isinstance(update.get("update_id"), int):

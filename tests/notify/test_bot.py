@@ -1,7 +1,8 @@
-"""The bot's webhook mode: Telegram's secret header is checked before anything is read."""
+"""The bot: webhook mode (Telegram's secret header checked before anything is read), polling, the phone page's button."""
 
 import pytest
 
+from notify.bot import poll_once
 from notify.models import Subscriber
 from notify.services import subscriber_start
 from tickets import services as ts
@@ -101,3 +102,21 @@ def test_the_button_leads_to_the_bot_with_one_code_per_hour(anon, settings, offi
     assert Subscriber.objects.count() == 1
     ts.ticket_cancel(ticket=ticket)
     assert anon.post(f"/t/{ticket.token}/telegram/")["Location"] == f"/t/{ticket.token}/"
+
+
+def test_polling_links_the_chat_answers_and_moves_past_the_update(telegram, office, services):
+    ticket = ts.ticket_issue(office=office, service=services["fl"])
+    code = subscriber_start(ticket=ticket).rsplit("=", 1)[1]
+    telegram.send_start(31, f"/start {code}")
+    telegram.send_start(32, "привет")
+    offset, handled = poll_once(0, 0)
+    assert (offset, handled) == (3, 2)
+    assert telegram.texts(31) == ["Готово: сообщим сюда, когда подойдёт очередь талона А001 (ЦОК main)."]
+    assert telegram.texts(32)[0].startswith("Здравствуйте!")
+    assert poll_once(offset, 0) == (3, 0)  # confirmed: not handled again
+    assert Subscriber.objects.get(ticket=ticket).chat_id == "31"
+
+
+def test_polling_survives_telegram_being_down(telegram):
+    telegram.stop()
+    assert poll_once(7, 0) == (7, 0)
