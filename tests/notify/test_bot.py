@@ -1,4 +1,4 @@
-"""The bot: webhook mode (Telegram's secret header checked before anything is read), polling, the phone page's button."""
+"""The bot: webhook mode (its secret header checked before anything is read), polling, the phone page's button."""
 
 import pytest
 
