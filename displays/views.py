@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from notify.services import telegram_enabled
 from offices import access, kiosks
 from offices.models import Counter, Office, Service
 from tickets import selectors
@@ -118,7 +119,8 @@ def tracking(request, token: str):
     }
     # The page opens in the state the socket's snapshot will confirm: no flash of a wrong state.
     state = selectors.tracking_status(ticket)
-    return render(request, "displays/tracking.html", {"ticket": ticket, "state": state, "config": config})
+    context = {"ticket": ticket, "state": state, "config": config, "telegram": telegram_enabled()}
+    return render(request, "displays/tracking.html", context)
 
 
 @login_required

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from .models import EVENT_TYPES, Attempt, Delivery, Subscription
-from .services import delivery_retry
+from .services import channel_label, delivery_retry
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -54,13 +54,23 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["id", "event_type", "key", "subscription", "status", "attempts", "next_attempt_at", "last_error"]
+    list_display = [
+        "id",
+        "event_type",
+        "key",
+        "receiver",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    ]
     list_filter = ["status", "subscription"]
     list_select_related = ["event", "subscription"]
     search_fields = ["key", "event__uid"]
     readonly_fields = [
         "event",
         "subscription",
+        "channel",
         "key",
         "status",
         "attempts",
@@ -75,6 +85,12 @@ class DeliveryAdmin(admin.ModelAdmin):
     @admin.display(description="событие")
     def event_type(self, delivery):
         return delivery.event.type
+
+    @admin.display(description="получатель")
+    def receiver(self, delivery):
+        if delivery.subscription is not None:
+            return delivery.subscription
+        return f"Клиенту: {channel_label(delivery.channel)}"
 
     @admin.action(description="Повторить")
     def retry(self, request, queryset):

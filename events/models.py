@@ -80,9 +80,16 @@ class Delivery(models.Model):
         DEAD = "dead", "Не доставлено"
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries", verbose_name="событие")
+    # A webhook delivery names its subscription; a client's message (notify) names its channel instead.
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.CASCADE, related_name="deliveries", verbose_name="подписка"
+        Subscription,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name="подписка",
     )
+    channel = models.CharField("канал", max_length=20, blank=True)
     # The event's key, copied here so that the claim's "oldest pending per
     # (subscription, key)" check is one index lookup.
     key = models.CharField("объект", max_length=60)
@@ -101,16 +108,25 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["event", "subscription"], name="one_delivery_per_subscription"),
             models.CheckConstraint(condition=Q(status__in=["pending", "delivered", "dead"]), name="delivery_status"),
+            models.CheckConstraint(
+                condition=Q(subscription__isnull=False, channel="") | Q(subscription__isnull=True) & ~Q(channel=""),
+                name="delivery_subscription_or_channel",
+            ),
         ]
         indexes = [
             models.Index(fields=["next_attempt_at", "id"], condition=Q(status="pending"), name="delivery_due_idx"),
             models.Index(
                 fields=["subscription", "key", "id"], condition=Q(status="pending"), name="delivery_order_idx"
             ),
+            models.Index(
+                fields=["channel", "key", "id"],
+                condition=Q(status="pending", subscription__isnull=True),
+                name="delivery_channel_order_idx",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.event} → {self.subscription}"
+        return f"{self.event} → {self.subscription or self.channel}"
 
 
 class Attempt(models.Model):

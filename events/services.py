@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from .models import EVENT_TYPES, Attempt, Delivery, Event, Subscription
@@ -77,6 +77,20 @@ def event_record(
     return event
 
 
+def event_record_for_channel(*, channel: str, type: str, key: str, data: dict) -> Event:
+    """Put one client message into the outbox: an Event and its one Delivery through ``channel``.
+
+    The channel (registered with ``channel_register`` by the app above that
+    owns it) sends it; retries, order per ``key`` and the attempt log are the
+    webhooks'. The caller keeps the message unique; ``data`` should name the
+    recipient rather than hold their address, so erasing the address ends it.
+    """
+    now = timezone.now()
+    event = Event.objects.create(type=type, key=key, occurred_at=now, data=data)
+    Delivery.objects.create(event=event, channel=channel, key=key, next_attempt_at=now, retry_from=now)
+    return event
+
+
 def delivery_retry(*, delivery: Delivery) -> None:
     """«Повторить» for a dead delivery: pending again, with a fresh 24 hours of retries."""
     now = timezone.now()
@@ -122,6 +136,8 @@ class Outcome:
     status_code: int | None
     error: str
     duration_ms: int
+    # No retry can succeed (the recipient's address was erased): dead at once.
+    final: bool = False
 
     @property
     def ok(self) -> bool:
@@ -147,8 +163,35 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
     return Outcome(status_code, error[:500], int((time.monotonic() - started) * 1000))
 
 
+class Channel:
+    """A way to a client other than a webhook (notify: Telegram, SMS): sends one event's message.
+
+    The outbox sits below the apps that own channels and imports none of them:
+    such an app registers an instance when it is ready (AppConfig.ready), and
+    the worker finds it by the name stored on the delivery.
+    """
+
+    name = ""
+    label = ""  # what the admin shows for its deliveries, in Russian
+
+    def send(self, event: Event) -> Outcome:
+        raise NotImplementedError
+
+
+_channels: dict[str, Channel] = {}
+
+
+def channel_register(channel: Channel) -> None:
+    _channels[channel.name] = channel
+
+
+def channel_label(name: str) -> str:
+    channel = _channels.get(name)
+    return channel.label if channel else name
+
+
 def _claim(batch: int) -> list[Delivery]:
-    """The due deliveries that are the oldest pending one of their (subscription, key).
+    """The due deliveries that are the oldest pending one of their (subscription or channel, key).
 
     The NOT EXISTS looks at every pending delivery, locked or not, due or
     not: a ticket's second event waits while its first is being sent by
@@ -158,8 +201,11 @@ def _claim(batch: int) -> list[Delivery]:
     still pending by our snapshot: we then skip its successor for one round,
     which is safe. of=self: the joined event and subscription are not locked.
     """
+    same_receiver = Q(subscription_id=OuterRef("subscription_id")) | Q(
+        subscription__isnull=True, channel=OuterRef("channel")
+    )
     older = Delivery.objects.filter(
-        subscription_id=OuterRef("subscription_id"),
+        same_receiver,
         key=OuterRef("key"),
         status=Delivery.Status.PENDING,
         id__lt=OuterRef("id"),
@@ -177,6 +223,18 @@ def _claim(batch: int) -> list[Delivery]:
 
 def _attempt(delivery: Delivery) -> Outcome:
     event, subscription = delivery.event, delivery.subscription
+    if subscription is None:
+        channel = _channels.get(delivery.channel)
+        if channel is None:
+            return Outcome(None, f"канал «{delivery.channel}» не подключён", 0)
+        try:
+            # A savepoint: a failed query of the channel's leaves the batch's transaction usable.
+            with transaction.atomic():
+                return channel.send(event)
+        except Exception as failure:
+            # One message's bug must not roll back the batch, and with it every other delivery, round after round.
+            logger.exception("channel %s failed on delivery %s", delivery.channel, delivery.pk)
+            return Outcome(None, f"{type(failure).__name__}: {failure}"[:500], 0)
     body = body_for(event, subscription)
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -197,7 +255,7 @@ def _settle(delivery: Delivery, outcome: Outcome, at: datetime) -> Attempt:
     else:
         delivery.last_error = outcome.error
         retry_at = timezone.now() + timedelta(seconds=retry_delay(delivery.attempts))
-        if retry_at > delivery.retry_from + timedelta(hours=settings.WEBHOOK_RETRY_HOURS):
+        if outcome.final or retry_at > delivery.retry_from + timedelta(hours=settings.WEBHOOK_RETRY_HOURS):
             delivery.status = Delivery.Status.DEAD
             logger.warning("webhook delivery %s is dead after %s attempts", delivery.pk, delivery.attempts)
         else:
@@ -219,12 +277,14 @@ def deliver_batch(*, batch: int | None = None) -> int:
     """
     delivered = 0
     with transaction.atomic():
-        unreachable: set[int] = set()
-        reached: set[int] = set()
+        # Receivers: a subscription's id, or a channel's name.
+        unreachable: set[int | str] = set()
+        reached: set[int | str] = set()
         tried: list[Delivery] = []
         attempts: list[Attempt] = []
         for delivery in _claim(batch or settings.WEBHOOK_BATCH_SIZE):
-            if delivery.subscription_id in unreachable:
+            receiver = delivery.subscription_id or delivery.channel
+            if receiver in unreachable:
                 continue
             at = timezone.now()
             outcome = _attempt(delivery)
@@ -232,9 +292,9 @@ def deliver_batch(*, batch: int | None = None) -> int:
             attempts.append(_settle(delivery, outcome, at))
             if outcome.ok:
                 delivered += 1
-                reached.add(delivery.subscription_id)
-            elif outcome.unreachable:
-                unreachable.add(delivery.subscription_id)
+                reached.add(receiver)
+            elif outcome.unreachable and not outcome.final:
+                unreachable.add(receiver)
         # Two statements for the whole batch: the worker's database time per event stays small.
         Attempt.objects.bulk_create(attempts)
         Delivery.objects.bulk_update(
@@ -245,7 +305,7 @@ def deliver_batch(*, batch: int | None = None) -> int:
     return delivered
 
 
-def _retry_now_after_outage(subscriptions: set[int]) -> None:
+def _retry_now_after_outage(receivers: set[int | str]) -> None:
     """A receiver that answers again gets at once what waited only because it could not be reached.
 
     Deliveries whose last attempt found no receiver (no HTTP status: refused,
@@ -254,8 +314,12 @@ def _retry_now_after_outage(subscriptions: set[int]) -> None:
     keep their backoff. Order is unaffected: the claim still takes the oldest
     pending delivery per key.
     """
+    subscriptions = {r for r in receivers if isinstance(r, int)}
+    channels = {r for r in receivers if isinstance(r, str)}
     Delivery.objects.filter(
-        subscription_id__in=subscriptions, status=Delivery.Status.PENDING, next_attempt_at__gt=timezone.now()
+        Q(subscription_id__in=subscriptions) | Q(subscription__isnull=True, channel__in=channels),
+        status=Delivery.Status.PENDING,
+        next_attempt_at__gt=timezone.now(),
     ).exclude(last_error="").exclude(last_error__startswith="HTTP ").update(next_attempt_at=timezone.now())
 
 

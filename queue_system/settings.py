@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "events",
     "tickets",
     "bookings",
+    "notify",
     "displays",
     "reports",
 ]
@@ -550,3 +551,29 @@ WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=0.1)
 WEBHOOK_POLL_SECONDS = env_float("WEBHOOK_POLL_SECONDS", 0.2, minimum=0.01)
 # Deliveries one worker claims (and holds locked) per round.
 WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 50, minimum=1)
+
+# Notifications to clients (notify app): Telegram through the Bot API, SMS
+# through an HTTP gateway, both sent by the webhook worker through the same
+# outbox. None is required: with neither configured nothing is sent or queued.
+TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN", "")
+TELEGRAM_BOT_USERNAME = env_str("TELEGRAM_BOT_USERNAME", "").lstrip("@")
+TELEGRAM_API_URL = env_url("TELEGRAM_API_URL", "https://api.telegram.org", ("http", "https")).rstrip("/")
+# polling: `manage.py notify` asks Telegram for the bot's messages (no public
+# address needed); webhook: Telegram posts them to /notify/telegram/, signed
+# with TELEGRAM_WEBHOOK_SECRET in the X-Telegram-Bot-Api-Secret-Token header.
+TELEGRAM_MODE = env_choice("TELEGRAM_MODE", "polling", ["polling", "webhook"])
+TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET", "")
+if TELEGRAM_BOT_TOKEN and not TELEGRAM_BOT_USERNAME:
+    raise ImproperlyConfigured("TELEGRAM_BOT_TOKEN is set: set TELEGRAM_BOT_USERNAME too (the bot's @name)")
+if TELEGRAM_BOT_TOKEN and TELEGRAM_MODE == "webhook" and len(TELEGRAM_WEBHOOK_SECRET) < 16:
+    raise ImproperlyConfigured("TELEGRAM_MODE=webhook: set TELEGRAM_WEBHOOK_SECRET (at least 16 characters)")
+SMS_GATEWAY_URL = env_url("SMS_GATEWAY_URL", "", ("http", "https"))
+# The Authorization header's whole value, e.g. "Bearer abc" or "Basic dXNlcjpwYXNz".
+SMS_GATEWAY_AUTH = env_str("SMS_GATEWAY_AUTH", "")
+# The request body; $phone and $text are replaced (JSON-escaped when the body is
+# JSON, that is, starts with "{"; URL-encoded otherwise, sent as a form).
+SMS_TEMPLATE = env_str("SMS_TEMPLATE", "") or '{"phone": "$phone", "text": "$text"}'
+# «Перед вами N человек» goes out when this many or fewer are ahead.
+NOTIFY_AHEAD = env_int("NOTIFY_AHEAD", 3, minimum=1)
+# How often `manage.py notify` looks for something to tell clients.
+NOTIFY_POLL_SECONDS = env_float("NOTIFY_POLL_SECONDS", 1, minimum=0.05)

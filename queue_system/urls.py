@@ -24,6 +24,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("load/", include("reports.load_urls")),
     path("", include("bookings.urls")),
+    path("", include("notify.urls")),
     path("", include("displays.urls")),
 ]
 

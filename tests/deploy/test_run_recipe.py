@@ -1,4 +1,4 @@
-"""`make run`'s last step (tools/serve.sh): Daphne and the webhook worker start together and stop together."""
+"""`make run`'s last step (tools/serve.sh): Daphne, the webhook worker and the notify loop start and stop together."""
 
 import os
 import signal
@@ -40,7 +40,7 @@ def test_the_makefile_runs_the_serve_script():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_serve_starts_daphne_and_the_worker_and_stops_both(tmp_path, office, services):
+def test_serve_starts_daphne_the_worker_and_the_notify_loop_and_stops_them_all(tmp_path, office, services):
     receiver = FakeReceiver().start()
     Subscription.objects.create(url=receiver.url, secret="x" * 16, events=["ticket.issued"])
     port = free_port()
@@ -69,7 +69,7 @@ def test_serve_starts_daphne_and_the_worker_and_stops_both(tmp_path, office, ser
             assert time.monotonic() < deadline + 20, "the worker sent nothing"
             time.sleep(0.1)
         started = children(serve.pid)
-        assert len(started) == 2, started
+        assert len(started) == 3, started  # daphne, deliver_events, notify
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=30)
         time.sleep(0.5)

@@ -6,7 +6,10 @@ from events.services import deliver_batch, deliver_forever
 
 
 class Command(BaseCommand):
-    help = "Отправляет события подписчикам (вебхуки): работает, пока не остановят; --once — отправить должное и выйти."
+    help = (
+        "Отправляет события подписчикам (вебхуки) и сообщения клиентам (Telegram, СМС): "
+        "работает, пока не остановят; --once — отправить должное и выйти."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="отправить всё, что пора, и выйти")
