@@ -233,12 +233,13 @@ def _publish_queue(
 
 @dataclass
 class QueuePublish:
-    """One office's queue changed: a job for dispatch that absorbs the same office's next ones.
+    """One office's queue changed: a job for dispatch that absorbs the same office's later ones.
 
     Under load the queue of jobs grows while one is sent; counting the queue once
-    for a run of consecutive changes, not once per ticket, is what keeps the sender
-    ahead of the kiosks. Only consecutive jobs merge, so messages to other groups
-    keep their order relative to these.
+    for all the changes waiting to go out, not once per ticket, is what keeps the
+    sender ahead of the kiosks and counters. The merged job runs where the last
+    of them would have (tickets/dispatch.py), and it counts the queue when it
+    runs, so its counts are never older than the messages before it.
     """
 
     office: object

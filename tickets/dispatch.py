@@ -79,10 +79,8 @@ def flush() -> None:
         try:
             while _jobs:
                 job = _jobs.popleft()
-                # A job that can take over the next ones (broadcast.QueuePublish) does.
-                key = getattr(job, "merge_key", None)
-                while key is not None and _jobs and getattr(_jobs[0], "merge_key", None) == key:
-                    job = job.merge(_jobs.popleft())
+                if _later_of_its_kind(job):
+                    continue  # it went into the last queued job of its kind
                 try:
                     job()
                 except DatabaseError as error:
@@ -94,6 +92,30 @@ def flush() -> None:
                     logger.exception("announcement failed")
         finally:
             _sending.release()
+
+
+def _later_of_its_kind(job) -> bool:
+    """Merge a job that has a ``merge_key`` (broadcast.QueuePublish) and every queued job with the
+    same key into the last of them; whether there was one.
+
+    The merged job goes out where the last one would have: what it sends is
+    read when it runs, so it is as new as that one's, and the messages queued
+    between keep their place before it. Only this thread takes jobs out, other
+    threads only append, so the positions found stay valid.
+    """
+    key = getattr(job, "merge_key", None)
+    if key is None:
+        return False
+    same = [n for n, queued in enumerate(_jobs) if getattr(queued, "merge_key", None) == key]
+    if not same:
+        return False
+    merged = job
+    for n in same:
+        merged = merged.merge(_jobs[n])
+    _jobs[same[-1]] = merged
+    for n in reversed(same[:-1]):
+        del _jobs[n]
+    return True
 
 
 @contextmanager
