@@ -127,8 +127,8 @@ def feedback_erase_comments(*, now: datetime | None = None) -> int:
     Run by close_day (settings.CLOSE_DAY_HOOKS) with the bookings' personal data.
     """
     now = now or timezone.now()
-    cutoff = (now - timedelta(days=settings.BOOKING_DATA_DAYS)).date()
-    return Feedback.objects.filter(ticket__local_date__lt=cutoff).exclude(comment="").update(comment="")
+    cutoff = now - timedelta(days=settings.BOOKING_DATA_DAYS)
+    return Feedback.objects.filter(ticket__finished_at__lt=cutoff).exclude(comment="").update(comment="")
 
 
 def close_day_hook() -> str:
