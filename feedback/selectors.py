@@ -17,9 +17,9 @@ def unseen_low(office_id: int) -> dict:
     """The office's ratings of 1 or 2 that no manager has marked seen yet (one query; two past the limit)."""
     low = Feedback.objects.filter(ticket__office_id=office_id, rating__lte=LOW_RATING, seen_at__isnull=True)
     rows = list(
-        low.select_related("ticket__service", "ticket__counter", "ticket__operator").order_by("created_at", "id")[
-            :MONITOR_LIMIT
-        ]
+        low.select_related("ticket__office", "ticket__service", "ticket__counter", "ticket__operator").order_by(
+            "created_at", "id"
+        )[:MONITOR_LIMIT]
     )
     return {
         "count": low.count() if len(rows) == MONITOR_LIMIT else len(rows),
@@ -35,6 +35,8 @@ def unseen_low(office_id: int) -> dict:
                 if f.ticket.operator_id
                 else None,
                 "created_at": f.created_at.isoformat(),
+                # In the office's time, as the manager reads it.
+                "when": f"{f.created_at.astimezone(f.ticket.office.tz):%d.%m %H:%M}",
                 "source_label": f.get_source_display(),
             }
             for f in rows

@@ -169,3 +169,48 @@ def test_a_visit_finished_at_another_counter_leaves_the_tablet_dark(browser, hal
     # Messages arrive in order: window 4's finish came first and lit nothing.
     assert tablet.evaluate("window.__lit") == [finished["number"]]
     context.close()
+
+
+def test_a_low_rating_shows_on_the_monitor_live_with_its_comment_until_the_manager_marks_it_seen(
+    browser, hall, django_user_model
+):
+    from tests.helpers import sign_in
+
+    server, staff, counter = hall
+    manager = make_user(django_user_model, "hall-mgr", office=counter.office, role=Membership.Role.MANAGER)
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    sign_in(context, server, manager)
+    page = context.new_page()
+    console = ConsoleErrors(page)
+    page.goto(f"{server.url}/monitor/")
+    card = page.locator("#office-hall")
+    expect(card).to_have_attribute("data-connected", "1")
+    low = card.locator('[data-field="low"]')
+    expect(low).to_be_hidden()
+
+    ticket = issue(staff)
+    finished = serve(staff, counter)
+    # The client rates from the phone (the API, in the server's process: it announces after commit).
+    rated = httpx.post(
+        f"{server.url}/api/v1/tickets/{ticket['token']}/feedback/", json={"rating": 1, "comment": "Долго ждал <b>"}
+    )
+    assert rated.status_code == 201, rated.text
+    feedback = Feedback.objects.get(pk=rated.json()["id"])
+    # Pushed to the open monitor: no reload.
+    expect(low).to_be_visible()
+    item = low.locator(f'li[data-feedback="{feedback.pk}"]')
+    expect(item).to_contain_text("Оценка 1 из 5")
+    expect(item).to_contain_text(f"талон {finished['number']}")
+    expect(item.locator("blockquote")).to_have_text("Долго ждал <b>")  # the client's text, as text
+    expect(card.locator('[data-field="low-count"]')).to_have_text("(1)")
+
+    item.get_by_role("button", name="Просмотрено").click()
+    expect(low).to_be_hidden()
+    feedback.refresh_from_db()
+    assert feedback.seen_by == manager
+    page.reload()
+    expect(card).to_have_attribute("data-connected", "1")
+    expect(card.locator('[data-field="bookings"]')).not_to_have_text("—")  # the figures have arrived
+    expect(low).to_be_hidden()
+    assert console.errors == []
+    context.close()
