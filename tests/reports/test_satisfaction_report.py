@@ -162,3 +162,13 @@ def test_bad_year_and_format_are_refused(manager):
     assert client.get("/api/v1/reports/satisfaction/?year=20x5").json()["error"]["code"] == "invalid_year"
     bad = client.get("/api/v1/reports/satisfaction/?year=2025&format=pdf")
     assert (bad.status_code, bad.json()["error"]["code"]) == (400, "invalid_format")
+
+
+def test_the_reports_page_shows_satisfaction_by_service_and_by_operator(history, manager, client):
+    client.force_login(manager)
+    page = client.get("/reports/?year=2025").content.decode()
+    assert "Удовлетворённость клиентов за 2025 год" in page
+    # January fl: 5 done, 4 ratings, 3,50, CSAT 50,0%, 80,0% rated.
+    assert "<td>Физические лица</td><td>5</td><td>4</td><td>3,50</td><td>50,0%</td><td>80,0%</td>" in page
+    assert "<td>Анна Петрова</td><td>3</td><td>1</td><td>3,00</td><td>0,0%</td><td>33,3%</td>" in page
+    assert "/api/v1/reports/satisfaction/?year=2025&amp;format=xlsx" in page
