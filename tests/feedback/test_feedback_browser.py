@@ -214,3 +214,35 @@ def test_a_low_rating_shows_on_the_monitor_live_with_its_comment_until_the_manag
     expect(low).to_be_hidden()
     assert console.errors == []
     context.close()
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(path="tests/vendor/axe.min.js")
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    assert len(result["passes"]) > 10  # axe did look at the page
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]]
+
+
+def test_the_phones_question_and_the_lit_tablet_pass_axe(browser, hall):
+    server, staff, counter = hall
+    device = KioskDevice.objects.create(office=counter.office, name="Планшет", counter=counter)
+    # bypass_csp: only to inject axe itself, which the pages' CSP (rightly) refuses.
+    tablet_context = browser.new_context(viewport=TABLET, has_touch=True, bypass_csp=True)
+    tablet = tablet_context.new_page()
+    tablet.goto(f"{server.url}/kiosk/pair/{device.pairing_code}/")
+    tablet.get_by_role("button", name="Подключить планшет").click()
+    expect(tablet.locator("#rate")).to_have_attribute("data-connected", "1")
+    phone_context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, bypass_csp=True)
+    phone = phone_context.new_page()
+    ticket = issue(staff)
+    phone.goto(f"{server.url}/t/{ticket['token']}/")
+    expect(phone.locator("#tracking")).to_have_attribute("data-connected", "1")
+    serve(staff, counter)
+    expect(tablet.locator("#rate")).to_have_attribute("data-state", "ask")
+    expect(phone.locator("#feedback")).to_be_visible()
+    phone.get_by_role("button", name="2 из 5").tap()
+    tablet.get_by_role("button", name="3 из 5").tap()
+    assert axe_violations(tablet) == []
+    assert axe_violations(phone) == []
+    tablet_context.close()
+    phone_context.close()
