@@ -266,7 +266,7 @@ class MonitorConsumer(OperatorsConsumer):
     STATS_INTERVAL_SECONDS = 2.0
     STATS_REFRESH_SECONDS = 60.0
     # The messages after which the figures may have changed.
-    STATS_AFTER = ("queue.updated", "ticket.called", "ticket.cleared")
+    STATS_AFTER = ("queue.updated", "ticket.called", "ticket.cleared", "feedback.changed")
     stats_task: asyncio.Task | None = None
     last_stats = 0.0
 

@@ -19,6 +19,8 @@ Definitions (shown on the monitor, pinned by tests/monitor/test_monitor_read_mod
   tickets are today's called, served and finished ones (their wait is known)
   plus the waiting ones already over the norm (their wait can only grow).
   Waiting tickets still under the norm are left out: their outcome is open.
+* Low ratings: the office's ratings of 1 or 2 (feedback app) that no manager
+  has marked seen, oldest first, with their comments; they stay until one is.
 * The day chart: arrivals (tickets issued) and the mean wait of the tickets
   called so far, by local hour of issue, today and on average over the same
   weekday of the previous ``CHART_WEEKS`` weeks (days without tickets, such as
@@ -32,6 +34,7 @@ from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
 from bookings.selectors import bookings_today
+from feedback.selectors import unseen_low
 from offices.models import Counter, Office
 from tickets import live, selectors
 from tickets.models import Ticket
@@ -153,6 +156,7 @@ def _stats(office: Office, now: datetime) -> dict:
         "norm": norm_now(office, now),
         "chart": day_chart(office, now),
         "bookings": bookings_today(office, now),
+        "low_ratings": unseen_low(office.pk),
     }
 
 

@@ -20,7 +20,10 @@ def pair_kiosk(request, code: str):
     try:
         if request.method == "POST":
             device = kiosks.pair(code)
-            response = redirect("kiosk", code=device.office.code)
+            if device.counter_id is not None:
+                response = redirect("rate", counter_id=device.counter_id)
+            else:
+                response = redirect("kiosk", code=device.office.code)
             kiosks.set_cookie(response, device)
             return response
         device = kiosks.pairing_device(code)

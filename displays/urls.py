@@ -17,4 +17,5 @@ urlpatterns = [
     path("operator/", views.operator_home, name="operator"),
     path("operator/<int:counter_id>/", views.operator_workplace, name="operator-workplace"),
     path("monitor/", views.monitor, name="monitor"),
+    path("rate/<int:counter_id>/", views.rate, name="rate"),
 ]

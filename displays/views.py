@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from feedback import selectors as feedback_selectors
 from notify.services import telegram_enabled
 from offices import access, kiosks
 from offices.models import Counter, Office, Service
@@ -115,6 +116,9 @@ def tracking(request, token: str):
     config = {
         "socket": f"/ws/tickets/{ticket.token}/",
         "cancelUrl": f"/api/v1/tickets/{ticket.token}/",
+        "feedbackUrl": f"/api/v1/tickets/{ticket.token}/feedback/",
+        # "open": ask «Оцените обслуживание» once the ticket is done; "rated" or "closed": thank, or say nothing.
+        "feedback": feedback_selectors.phone_state(ticket),
         "timezone": ticket.office.timezone,
     }
     # The page opens in the state the socket's snapshot will confirm: no flash of a wrong state.
@@ -156,3 +160,34 @@ def monitor(request):
         "offices": [{"code": o.code, "name": o.name, "socket": f"/ws/offices/{o.code}/monitor/"} for o in offices],
     }
     return render(request, "displays/monitor.html", {"offices": offices, "config": config})
+
+
+# The tablet thanks the client this long before it goes dark again.
+RATE_THANKS_MS = 5000
+
+
+@ensure_csrf_cookie
+def rate(request, counter_id: int):
+    """A counter's rating tablet: dark until a ticket is finished at its counter, then «Оцените обслуживание».
+
+    Only the browser paired as this counter's tablet (offices.KioskDevice with the counter) gets the page.
+    What lights it is the office display's ``ticket.cleared`` message, already sent on every finish.
+    """
+    counter = get_object_or_404(Counter.objects.select_related("office"), pk=counter_id)
+    device = kiosks.device_of(request)
+    if device is None or device.counter_id != counter.pk:
+        context = {
+            "reason": "unpaired",
+            "title": "Планшет оценки не подключён",
+            "text": "Этот браузер не подключён как планшет оценки у этого окна.",
+        }
+        return render(request, "displays/pairing_failed.html", context, status=403)
+    office = counter.office
+    config = {
+        "counter": counter.number,
+        "socket": f"/ws/offices/{office.code}/display/",
+        "rateUrl": f"/api/v1/counters/{counter.pk}/feedback/",
+        "litMs": settings.FEEDBACK_TABLET_SECONDS * 1000,
+        "thanksMs": RATE_THANKS_MS,
+    }
+    return render(request, "displays/rate.html", {"counter": counter, "office": office, "config": config})

@@ -26,6 +26,7 @@ EVENT_TYPES = {
     "counter.opened": "Окно открыто",
     "counter.closed": "Окно закрыто",
     "counter.break": "Окно на перерыве",
+    "feedback.created": "Клиент оценил обслуживание",
 }
 
 

@@ -382,10 +382,27 @@ class MembershipAdmin(OfficeScopedAdmin, admin.ModelAdmin):
 class KioskDeviceAdmin(OfficeScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "office", "pairing_state", "paired_at", "revoked_at"]
     list_filter = ["office"]
-    fields = ["office", "name", "pairing_state", "pairing_created_at", "paired_at", "revoked_at", "created_at"]
+    fields = [
+        "office",
+        "name",
+        "counter",
+        "pairing_state",
+        "pairing_created_at",
+        "paired_at",
+        "revoked_at",
+        "created_at",
+    ]
     readonly_fields = ["pairing_state", "pairing_created_at", "paired_at", "revoked_at", "created_at"]
     change_form_template = "admin/offices/kioskdevice/change_form.html"
     actions = ["revoke", "renew"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "counter":
+            counters = Counter.objects.filter(active=True).select_related("office")
+            if not request.user.is_superuser:
+                counters = counters.filter(office__in=access.manager_offices(request.user))
+            kwargs["queryset"] = counters
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="ссылка для подключения")
     def pairing_state(self, device):

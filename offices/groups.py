@@ -31,6 +31,8 @@ MANAGER_PERMISSIONS = [
     # Operators' accounts of the manager's offices only (see StaffAdmin).
     ("auth", "user", ["view", "add", "change"]),
     ("reports", "disclosure", ["view", "add", "change"]),
+    # Clients' ratings of their offices, read-only (see feedback/admin.py).
+    ("feedback", "feedback", ["view"]),
 ]
 
 

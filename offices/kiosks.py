@@ -28,8 +28,8 @@ class PairingRefused(Exception):
 
 def pairing_device(code: str, *, lock: bool = False) -> KioskDevice:
     """The device whose pairing link this is, if the link may still be used; else PairingRefused."""
-    devices = KioskDevice.objects.select_related("office")
-    device = (devices.select_for_update() if lock else devices).filter(pairing_code=code).first()
+    devices = KioskDevice.objects.select_related("office", "counter")
+    device = (devices.select_for_update(of=("self",)) if lock else devices).filter(pairing_code=code).first()
     if device is None:
         raise PairingRefused("unknown")
     if device.revoked_at is not None:
@@ -94,7 +94,8 @@ def issuer(request, office: Office) -> str | None:
     if access.is_staff_of(request.user, office):
         return "staff"
     device = device_of(request)
-    if device is not None and device.office_id == office.pk:
+    # A counter's rating tablet is paired like a kiosk but does not issue tickets.
+    if device is not None and device.office_id == office.pk and device.counter_id is None:
         return "kiosk"
     # The cookie alone is not enough: it counts only while the office's kiosk is open,
     # so an office switched back to paired kiosks refuses it at once.

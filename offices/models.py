@@ -582,6 +582,17 @@ class KioskDevice(models.Model):
     pairing_created_at = models.DateTimeField("ссылка создана", default=timezone.now)
     paired_at = models.DateTimeField("подключён", null=True, blank=True)
     revoked_at = models.DateTimeField("отозван", null=True, blank=True)
+    # A rating tablet beside a counter (feedback app) instead of a ticket kiosk: paired the same way.
+    counter = models.ForeignKey(
+        Counter,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="rating_tablets",
+        verbose_name="окно (планшет оценки)",
+        help_text="Только для планшета у окна: после каждого клиента этого окна он просит оценить обслуживание. "
+        "Для киоска выдачи талонов оставьте пустым.",
+    )
 
     class Meta:
         verbose_name = "киоск"
@@ -590,6 +601,10 @@ class KioskDevice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.office.name})"
+
+    def clean(self):
+        if self.counter_id is not None and self.office_id is not None and self.counter.office_id != self.office_id:
+            raise ValidationError({"counter": "Это окно другого офиса."})
 
     def renew(self) -> None:
         """A new one-time pairing link; the old credential stops working."""

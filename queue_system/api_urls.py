@@ -7,6 +7,7 @@ from rest_framework.exceptions import NotFound
 
 from bookings import api as bookings_api
 from events.api import Webhook, Webhooks
+from feedback import api as feedback_api
 from reports import api as reports_api
 from reports.forecast_views import OfficeForecast
 from reports.load_views import OfficeLoad
@@ -41,6 +42,9 @@ urlpatterns = [
     path("tickets/<int:pk>/no-show/", TicketViewSet.as_view({"post": "no_show"}), name="api-ticket-no-show"),
     path("tickets/<int:pk>/postpone/", TicketViewSet.as_view({"post": "postpone"}), name="api-ticket-postpone"),
     path("tickets/<str:token>/", TicketTrack.as_view(), name="api-ticket-track"),
+    path("tickets/<str:token>/feedback/", feedback_api.TicketFeedback.as_view(), name="api-ticket-feedback"),
+    path("counters/<int:pk>/feedback/", feedback_api.CounterFeedback.as_view(), name="api-counter-feedback"),
+    path("feedback/<int:pk>/seen/", feedback_api.FeedbackSeen.as_view(), name="api-feedback-seen"),
     path("auth/token/", AuthToken.as_view(), name="api-auth-token"),
     path("reports/service-times/", reports_api.ServiceTimes.as_view(), name="api-report-service-times"),
     path("reports/channels/", reports_api.Channels.as_view(), name="api-report-channels"),
@@ -48,6 +52,7 @@ urlpatterns = [
     path("reports/contact-center/", reports_api.ContactCenter.as_view(), name="api-report-contact-center"),
     path("reports/bookings/", reports_api.Bookings.as_view(), name="api-report-bookings"),
     path("reports/outcomes/", reports_api.Outcomes.as_view(), name="api-report-outcomes"),
+    path("reports/satisfaction/", reports_api.Satisfaction.as_view(), name="api-report-satisfaction"),
     path("webhooks/", Webhooks.as_view(), name="api-webhooks"),
     path("webhooks/<int:pk>/", Webhook.as_view(), name="api-webhook"),
 ]

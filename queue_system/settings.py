@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "events",
     "tickets",
     "bookings",
+    "feedback",
     "notify",
     "displays",
     "reports",
@@ -487,6 +488,8 @@ REMOTE_TICKETS_PER_CLIENT = env_rate("REMOTE_TICKETS_PER_CLIENT", "5/hour")
 REMOTE_TICKETS_PER_OFFICE = env_rate("REMOTE_TICKETS_PER_OFFICE", "300/hour")
 # Tickets given up from a phone (DELETE /api/v1/tickets/<token>/), per client address.
 TICKET_CANCELS_PER_CLIENT = env_rate("TICKET_CANCELS_PER_CLIENT", "30/hour")
+# Ratings sent from phones (POST /api/v1/tickets/<token>/feedback/), per client address.
+FEEDBACK_PER_CLIENT = env_rate("FEEDBACK_PER_CLIENT", "30/hour")
 
 # Staff API tokens expire this many hours after they were issued (at least a shift).
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 24, minimum=1)
@@ -524,6 +527,16 @@ BOOKING_CHECKIN_LATE_MINUTES = env_int("BOOKING_CHECKIN_LATE_MINUTES", 10)
 BOOKINGS_PER_PHONE = env_int("BOOKINGS_PER_PHONE", 2, minimum=1)
 BOOKINGS_PER_ADDRESS = env_int("BOOKINGS_PER_ADDRESS", 5, minimum=1)
 BOOKING_DATA_DAYS = env_int("BOOKING_DATA_DAYS", 30, minimum=1)
+
+# Feedback (feedback app). A client may rate a finished visit from the phone
+# for FEEDBACK_HOURS; the counter's tablet asks for FEEDBACK_TABLET_SECONDS
+# after a finish, then goes dark. Comments are personal data: close_day
+# erases them with the bookings' names and phones (BOOKING_DATA_DAYS).
+FEEDBACK_HOURS = env_int("FEEDBACK_HOURS", 24, minimum=1)
+FEEDBACK_TABLET_SECONDS = env_int("FEEDBACK_TABLET_SECONDS", 60, minimum=1)
+# What close_day runs after the bookings, for apps that bookings may not import
+# (import-linter layers): dotted paths of functions that return a line to print.
+CLOSE_DAY_HOOKS = ["feedback.services.close_day_hook"]
 
 
 def env_float(name: str, default: float, *, minimum: float = 0) -> float:

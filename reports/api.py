@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from offices.models import Service
 from tickets.errors import InvalidChannel, InvalidFormat
 
-from . import bookings, exports, selectors
+from . import bookings, exports, satisfaction, selectors
 from .params import ReportScope, parse_year
 
 YEAR = OpenApiParameter("year", OpenApiTypes.INT, description="год отчёта")
@@ -147,3 +147,21 @@ class Outcomes(ReportView):
             "rows": selectors.outcomes(year, scope.offices),
         }
         return self.respond(request, data, exports.outcomes_tables)
+
+
+class Satisfaction(ReportView):
+    name, sheet = "satisfaction", "Удовлетворённость клиентов"
+
+    @extend_schema(
+        parameters=[YEAR, OFFICE, FORMAT],
+        responses=REPORT_RESPONSES,
+        summary="Удовлетворённость клиентов: оценки, средняя, CSAT, доля оценивших — по услугам и операторам",
+    )
+    def get(self, request):
+        year, scope = self.scope(request)
+        data = {
+            "year": year,
+            "office": scope.office.code if scope.office else None,
+            **satisfaction.satisfaction_report(year, scope.offices),
+        }
+        return self.respond(request, data, exports.satisfaction_tables)

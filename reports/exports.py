@@ -271,3 +271,36 @@ def outcomes_tables(report: dict) -> list[Table]:
             [[r["month"], r["office"], r["service_name"], r["name"], r["count"], r["share"]] for r in report["rows"]],
         )
     ]
+
+
+SATISFACTION_COLUMNS = ["Обслужено", "Оценок", "Средняя оценка", "CSAT (4–5)", "Доля оценивших"]
+SATISFACTION_KINDS = [COUNT, COUNT, DAYS, SHARE, SHARE]
+
+
+def _satisfaction_cells(row: dict) -> list:
+    return [row["done"], row["ratings"], row["average"], row["csat"], row["response_rate"]]
+
+
+def satisfaction_tables(report: dict) -> list[Table]:
+    by_service = [
+        [r["month_name"], r["office_name"], r["service_name"], *_satisfaction_cells(r)] for r in report["rows"]
+    ]
+    if report["total"]:
+        by_service.append(["Итого", "", "", *_satisfaction_cells(report["total"])])
+    by_operator = [
+        [r["month_name"], r["office_name"], r["operator_name"], *_satisfaction_cells(r)] for r in report["operators"]
+    ]
+    return [
+        Table(
+            f"Удовлетворённость клиентов по услугам, {report['year']}",
+            ["Месяц", "Офис", "Услуга", *SATISFACTION_COLUMNS],
+            [TEXT, TEXT, TEXT, *SATISFACTION_KINDS],
+            by_service,
+        ),
+        Table(
+            f"Удовлетворённость клиентов по операторам, {report['year']}",
+            ["Месяц", "Офис", "Оператор", *SATISFACTION_COLUMNS],
+            [TEXT, TEXT, TEXT, *SATISFACTION_KINDS],
+            by_operator,
+        ),
+    ]

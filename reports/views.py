@@ -12,6 +12,7 @@ from .bookings import bookings_report
 from .exports import LABELS
 from .models import Disclosure
 from .params import ReportScope, parse_year
+from .satisfaction import satisfaction_report
 from .selectors import sum_present
 from .templatetags import report_format
 
@@ -103,6 +104,7 @@ def reports(request):
             "labels": LABELS,
             "month_headers": list(zip(selectors.MONTHS, MONTHS_SHORT, strict=True)),
             "bookings": bookings_report(year, scope.offices),
+            "satisfaction": satisfaction_report(year, scope.offices),
             **tables,
         },
     )

@@ -147,6 +147,7 @@ def pytest_configure(config):
     # Tests issue hundreds of tickets from one address; the limits have their own tests.
     settings.REMOTE_TICKETS_PER_CLIENT = settings.REMOTE_TICKETS_PER_OFFICE = UNLIMITED
     settings.TICKET_CANCELS_PER_CLIENT = UNLIMITED
+    settings.FEEDBACK_PER_CLIENT = UNLIMITED
 
 
 @pytest.fixture(scope="session")

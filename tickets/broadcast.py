@@ -38,7 +38,16 @@ from offices.models import Counter, Service
 
 from . import dispatch, outages, payloads, redis_connection, selectors
 from .models import Ticket, TicketEvent
-from .payloads import QueueChanged, QueueLines, QueueUpdated, TicketCalled, TicketCleared, TicketStarted, TicketStatus
+from .payloads import (
+    FeedbackChanged,
+    QueueChanged,
+    QueueLines,
+    QueueUpdated,
+    TicketCalled,
+    TicketCleared,
+    TicketStarted,
+    TicketStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -406,3 +415,8 @@ def announce_counter(counter: Counter) -> None:
     _after_commit(_send_operators, counter.office_id, payloads.counter_updated(counter))
     # An open counter more or less changes the estimates the kiosk and the phones show.
     _queue_changed(counter.office, [])
+
+
+def announce_feedback(office_id: int) -> None:
+    """A low rating came in or was marked seen: the office's monitors read their figures again."""
+    _after_commit(_send_operators, office_id, FeedbackChanged(type="feedback.changed"))

@@ -163,7 +163,22 @@ class CounterUpdated(CounterState):
     counter: str
 
 
-Message = TicketCalled | TicketStarted | TicketCleared | QueueUpdated | QueueChanged | TicketStatus | CounterUpdated
+class FeedbackChanged(TypedDict):
+    """To the operators group: a low rating came in or was marked seen; the monitor reads its figures again."""
+
+    type: Literal["feedback.changed"]
+
+
+Message = (
+    FeedbackChanged
+    | TicketCalled
+    | TicketStarted
+    | TicketCleared
+    | QueueUpdated
+    | QueueChanged
+    | TicketStatus
+    | CounterUpdated
+)
 
 
 # Builders

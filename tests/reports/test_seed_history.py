@@ -71,3 +71,15 @@ def test_the_demo_history_has_topics_from_its_services_lists(demo_history):
     assert ("fl", "meter_reading") in named and ("cash", "payment") in named
     # Every served visit of a service with topics has one.
     assert not [r for r in rows if r["outcome"] is None and r["service"] in ("fl", "ul", "cash")]
+
+
+def test_the_demo_history_has_ratings_for_the_satisfaction_report(demo_history):
+    from feedback.models import Feedback
+    from reports.satisfaction import satisfaction_report
+
+    total = satisfaction_report(2025)["total"]
+    # About one visit in four rated, mostly 4 and 5 (fixed seed: the same numbers on every run).
+    assert 0.1 < total["response_rate"] < 0.45, total
+    assert total["csat"] > 0.6 and 3.5 < total["average"] < 4.8, total
+    # Already seen: the history does not flood the monitor.
+    assert not Feedback.objects.filter(seen_at__isnull=True).exists()

@@ -116,7 +116,44 @@
       drawChart(message.chart);
       const b = message.bookings;
       field("bookings").textContent = `ожидаются ${b.expected} · пришли ${b.checked_in} · не пришли ${b.no_show}`;
+      renderLow(message.low_ratings);
     }
+
+    // Low ratings: shown until a manager marks each seen; the list comes with every stats push.
+
+    function renderLow(low) {
+      if (!low) return;
+      field("low").hidden = low.count === 0;
+      field("low-count").textContent = low.count > low.items.length ? `(${low.items.length} из ${low.count})` : `(${low.count})`;
+      field("low-list").innerHTML = low.items.map((f) => {
+        const where = [`талон ${f.ticket}`, f.service, f.counter ? `окно ${f.counter}` : "", f.operator || ""]
+          .filter(Boolean).map(esc).join(" · ");
+        return `<li data-feedback="${f.id}"><p><b class="low-rating">Оценка ${f.rating} из 5</b> · ${where} · ${esc(f.when)}</p>` +
+          (f.comment ? `<blockquote>${esc(f.comment)}</blockquote>` : `<p class="muted">Без комментария</p>`) +
+          `<button type="button" class="btn small" data-seen="${f.id}" aria-label="Просмотрено: оценка ${f.rating}, талон ${esc(f.ticket)}">Просмотрено</button></li>`;
+      }).join("");
+    }
+
+    field("low-list").addEventListener("click", async (e) => {
+      const button = e.target.closest("[data-seen]");
+      if (!button) return;
+      button.disabled = true;
+      try {
+        const result = await post(`feedback/${button.dataset.seen}/seen/`, {});
+        if (result.status >= 400) {
+          say(result.data && result.data.error ? result.data.error.message : "Действие не выполнено.", "error");
+          button.disabled = false;
+          return;
+        }
+        // The next stats push confirms it; until then the item leaves at once.
+        button.closest("li").remove();
+        const left = field("low-list").children.length;
+        field("low").hidden = left === 0;
+      } catch (err) {
+        say("Нет связи с сервером. Повторите действие через минуту.", "error");
+        button.disabled = false;
+      }
+    });
 
     // Counters
 

@@ -55,6 +55,58 @@
     } catch (e) { /* no sound on this phone */ }
   }
 
+  // The rating: "open" until sent, then "rated"; "closed" once FEEDBACK_HOURS have passed (from the server).
+  let feedbackState = config.feedback;
+  let rating = 0;
+  const stars = Array.from(document.querySelectorAll("#feedback .star"));
+
+  function renderFeedback(status) {
+    el("feedback").hidden = status !== "done" || feedbackState === "closed";
+    el("feedback-ask").hidden = feedbackState !== "open";
+    el("feedback-thanks").hidden = feedbackState !== "rated";
+  }
+
+  function selectRating(n) {
+    rating = n;
+    stars.forEach((b) => b.setAttribute("aria-pressed", String(Number(b.dataset.rating) === n)));
+    el("feedback-send").disabled = !n;
+  }
+
+  function feedbackError(text) {
+    el("feedback-error").textContent = text;
+    el("feedback-error").hidden = !text;
+  }
+
+  async function sendFeedback() {
+    if (!rating) return;
+    el("feedback-send").disabled = true;
+    feedbackError("");
+    try {
+      const response = await fetch(config.feedbackUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": fmt.csrf(), Accept: "application/json" },
+        credentials: "same-origin",
+        body: JSON.stringify({ rating, comment: el("feedback-comment").value }),
+      });
+      if (response.ok) {
+        feedbackState = "rated";
+      } else {
+        const body = await response.json();
+        feedbackError(body.error ? body.error.message : el("cancel-offline").textContent);
+        if (response.status === 409 && body.error && body.error.code === "already_rated") feedbackState = "rated";
+        if (response.status === 410) feedbackState = "closed-shown";
+        el("feedback-send").disabled = false;
+      }
+    } catch (e) {
+      feedbackError(el("cancel-offline").textContent);
+      el("feedback-send").disabled = false;
+    }
+    renderFeedback(root.dataset.status);
+  }
+
+  stars.forEach((b) => b.addEventListener("click", () => selectRating(Number(b.dataset.rating))));
+  el("feedback-send").addEventListener("click", sendFeedback);
+
   function render(state) {
     const wasCalled = root.dataset.status === "called";
     root.dataset.status = state.status;
@@ -73,6 +125,7 @@
     const mayCancel = (state.actions || []).includes("cancel");
     el("cancel").hidden = !mayCancel;
     if (!mayCancel) el("cancel-confirm").hidden = true;
+    renderFeedback(state.status);
     if (state.status === "called" && (!wasCalled || state.counter !== lastCalledAt)) signal();
     lastCalledAt = state.status === "called" ? state.counter : null;
   }

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from feedback.models import Feedback
 from offices.models import Office
 from reports import imports
 from reports.models import Disclosure
@@ -105,6 +106,16 @@ OUTCOME_WEIGHTS = {
 }
 TICKETS_PER_DAY = 30  # per office, at the yearly mean season
 
+# Clients' ratings after a visit: about one visit in four is rated, mostly well.
+RATED_SHARE = 0.25
+RATING_WEIGHTS = {1: 3, 2: 4, 3: 10, 4: 28, 5: 55}
+RATING_COMMENTS = {
+    1: ["Очень долго ждал, окна пустовали", "Оператор не смог ответить на вопрос"],
+    2: ["Долгое ожидание", "Пришлось прийти второй раз"],
+    4: ["Хорошо, но долго ждал"],
+    5: ["Спасибо, всё быстро и вежливо", "Оператор всё подробно объяснил"],
+}
+
 
 class Command(BaseCommand):
     help = (
@@ -130,6 +141,7 @@ class Command(BaseCommand):
         result = imports.import_tickets(io.StringIO(csv_text))
         self.stdout.write(f"История талонов: {result.imported}.")
         self.stdout.write(f"Темы обращений: {self.add_outcomes(offices, rng)}.")
+        self.stdout.write(f"Оценки обслуживания: {self.add_ratings(offices, rng)}.")
         months = self.months(start, end)
         counts = self.remote_counts(months, end, done, rng)
         imports.import_contacts(io.StringIO(self.contacts_csv(counts)))
@@ -157,6 +169,26 @@ class Command(BaseCommand):
             picked = {*rng.choices(choices, weights, k=2 if rng.random() < 1 / 6 else 1)}
             rows.extend(TicketOutcome(ticket_id=ticket_id, code=code) for code in sorted(picked))
         TicketOutcome.objects.bulk_create(rows, batch_size=2000)
+        return len(rows)
+
+    @staticmethod
+    def add_ratings(offices, rng: random.Random) -> int:
+        """A rating for about RATED_SHARE of the served visits, a few with a comment, a minute or two after the finish.
+
+        Written straight into the table like the topics (no outbox events for history), and
+        already seen: the demo's monitor shows only the low ratings that come in live."""
+        done = Ticket.objects.filter(imported=True, office__in=offices, status=Ticket.Status.DONE)
+        ratings, weights = list(RATING_WEIGHTS), list(RATING_WEIGHTS.values())
+        rows = []
+        for ticket_id, finished_at in done.values_list("id", "finished_at").order_by("id").iterator():
+            if rng.random() >= RATED_SHARE:
+                continue
+            rating = rng.choices(ratings, weights)[0]
+            comments = RATING_COMMENTS.get(rating, [])
+            comment = rng.choice(comments) if comments and rng.random() < 0.3 else ""
+            at = finished_at + timedelta(seconds=rng.randint(20, 300))
+            rows.append(Feedback(ticket_id=ticket_id, rating=rating, comment=comment, created_at=at, seen_at=at))
+        Feedback.objects.bulk_create(rows, batch_size=2000)
         return len(rows)
 
     @staticmethod
