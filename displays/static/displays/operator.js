@@ -94,7 +94,7 @@
     el("cur-priority").hidden = !(ticket && ticket.priority_label);
     el("cur-booked").textContent = ticket ? ticket.booked_label : "";
     el("cur-booked").hidden = !(ticket && ticket.booked_label);
-    el("cur-waited").textContent = ticket ? fmt.clock(ticket.wait_seconds) : "—";
+    el("cur-waited").textContent = ticket ? fmt.duration(ticket.wait_seconds) : "—";
     el("cur-recalls").textContent = ticket ? ticket.recall_count : "—";
     el("cur-times").classList.toggle("idle", !ticket);
     renderHistory(ticket);
@@ -112,7 +112,7 @@
     if (!allowed.includes("postpone") && el("postpone-dialog").open) el("postpone-dialog").close();
     if (!allowed.includes("finish") && el("finish-dialog").open) el("finish-dialog").close();
     el("served").textContent = counter ? counter.today.served : 0;
-    el("avg-service").textContent = counter && counter.today.avg_service_seconds !== null ? fmt.clock(counter.today.avg_service_seconds) : "—";
+    el("avg-service").textContent = counter && counter.today.avg_service_seconds !== null ? fmt.duration(counter.today.avg_service_seconds) : "—";
     renderLists();
     tick();
   }
@@ -133,7 +133,7 @@
     const marks = t.marks.map((m) => `<span class="mark${m === "Льготная категория" ? " priority" : ""}">${fmt.escapeHtml(m)}</span>`).join(" ");
     const when = pool
       ? `<span class="returns" data-at="${fmt.escapeHtml(t.returns_at)}"></span>`
-      : `<span class="waited" title="Ждёт" data-base="${t.waited_seconds}"></span>`;
+      : `<span class="waited" title="Ждёт" data-before="${t.waited_before}" data-since="${fmt.escapeHtml(t.waits_since)}">${fmt.duration(t.waited_seconds)}</span>`;
     const button = t.actions.includes("call")
       ? `<button type="button" class="btn small" data-call="${t.id}" ${pending || !(counter && counter.actions.includes("call")) ? "disabled" : ""}>Вызвать</button>`
       : "";
@@ -157,18 +157,23 @@
     tickLists();
   }
 
+  // A waiting ticket's wait so far, as the server defines it (Ticket.waited_seconds): the waits
+  // stored by earlier calls plus the time since it queued; the card's «ждал» is that sum at the call.
+  function waited(before, since) {
+    return before + Math.max(0, (serverNow() - Date.parse(since)) / 1000);
+  }
+
   // Every second: only the times in the lists change, the rows (and their buttons) stay.
   function tickLists() {
     if (!workplace) return;
-    const since = (serverNow() - Date.parse(workplace.now)) / 1000;
     document.querySelectorAll("#queue-list .waited").forEach((span) => {
-      span.textContent = fmt.clock(Number(span.dataset.base) + since);
+      span.textContent = fmt.duration(waited(Number(span.dataset.before), span.dataset.since));
     });
     document.querySelectorAll("#pool-list .returns").forEach((span) => {
       const at = Date.parse(span.dataset.at);
       const left = (at - serverNow()) / 1000;
       const time = new Date(at).toLocaleTimeString("ru-RU", { hour: "2-digit", minute: "2-digit", timeZone: config.timezone });
-      span.textContent = `вернётся в ${time}` + (left > 0 ? ` (через ${fmt.clock(left)})` : "");
+      span.textContent = `вернётся в ${time}` + (left > 0 ? ` (через ${fmt.duration(left)})` : "");
     });
   }
 
@@ -176,12 +181,12 @@
     // How long the counter has been on its break (the monitor shows it to the manager too).
     const onBreak = !!(counter && counter.state === "break" && counter.state_changed_at);
     el("break-time").hidden = !onBreak;
-    if (onBreak) el("break-time").textContent = "на перерыве " + fmt.clock((serverNow() - Date.parse(counter.state_changed_at)) / 1000);
+    if (onBreak) el("break-time").textContent = "на перерыве " + fmt.duration((serverNow() - Date.parse(counter.state_changed_at)) / 1000);
     const ticket = counter && counter.ticket;
     if (!ticket) { el("timer").textContent = "—"; return; }
     const since = Date.parse(ticket.started_at || ticket.called_at);
     // On the server's clock, as the lists: a counter PC's own clock is often minutes off.
-    el("timer").textContent = fmt.clock((serverNow() - since) / 1000);
+    el("timer").textContent = fmt.duration((serverNow() - since) / 1000);
   }
 
   const MESSAGES = {
@@ -451,7 +456,6 @@
         ...pushed,
         section,
         actions: workplace.call_chosen ? ["call"] : [],
-        waited_seconds: Math.max(0, Math.round((Date.parse(workplace.now) - Date.parse(pushed.issued_at)) / 1000)),
       };
       if (section === "pool") {
         workplace.pool = workplace.pool.filter((t) => t.id !== line.id).concat([line]);
