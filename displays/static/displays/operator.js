@@ -101,7 +101,7 @@
     const allowed = counter ? counter.actions : [];
     document.querySelectorAll("[data-action]").forEach((b) => {
       const action = b.dataset.action;
-      b.disabled = pending || !allowed.includes(action);
+      b.disabled = pending || !allowed.includes(b.dataset.needs || action);
       // Show either "break" or "resume", and either "open" or "close", not both.
       if (action === "resume") b.hidden = !(counter && counter.state === "break");
       if (action === "break") b.hidden = !!(counter && counter.state === "break");
@@ -127,10 +127,12 @@
       const note = t.note ? ` <q class="note">${fmt.escapeHtml(t.note)}</q>` : "";
       return `<p>Перенаправлен ${fmt.escapeHtml(route)}${who ? " (" + fmt.escapeHtml(who) + ")" : ""}${note}</p>`;
     }).join("");
+    // Only when a long history meets the buttons does the box scroll: the latest transfer stays in view.
+    box.scrollTop = box.scrollHeight;
   }
 
   function ticketRow(t, pool) {
-    const marks = t.marks.map((m) => `<span class="mark${m === "Льготная категория" ? " priority" : ""}">${fmt.escapeHtml(m)}</span>`).join(" ");
+    const marks = t.marks.map((m) => `<span class="mark${m === "Льготная категория" ? " priority" : ""}">${fmt.escapeHtml(m)}</span>`).join("");
     const when = pool
       ? `<span class="returns" data-at="${fmt.escapeHtml(t.returns_at)}"></span>`
       : `<span class="waited" title="Ждёт" data-before="${t.waited_before}" data-since="${fmt.escapeHtml(t.waits_since)}">${fmt.duration(t.waited_seconds)}</span>`;
@@ -194,6 +196,9 @@
     "call-chosen": (r) => `Вызван талон ${r.data.number} (вне очереди).`,
     recall: () => "Повторный вызов отправлен на табло.",
     finish: () => "Обслуживание завершено.",
+    "finish-next": (r) => (r.data.next
+      ? `Обслуживание завершено. Вызван талон ${r.data.next.number}.`
+      : "Обслуживание завершено. Очередь пуста: ожидающих клиентов нет."),
     "no-show": () => "Отмечено: клиент не явился.",
     postpone: (r) => (r.data.returns_at
       ? `Талон ${r.data.number} отложен до ${new Date(Date.parse(r.data.returns_at)).toLocaleTimeString("ru-RU", { hour: "2-digit", minute: "2-digit", timeZone: config.timezone })}.`
@@ -213,6 +218,7 @@
       // From this page, opening a counter closes the user's other ones (after the confirmation).
       case "resume": case "open": request = state({ state: "open", close_others: true }); break;
       case "close": request = state({ state: "closed" }); break;
+      case "finish-next": request = ["POST", `tickets/${ticket.id}/finish/`, { counter: config.counter, call_next: true, ...extra }]; break;
       default: request = ["POST", `tickets/${ticket.id}/${action}/`, { counter: config.counter, ...extra }];
     }
     pending = true;
@@ -260,6 +266,10 @@
     options(el("transfer-service"), workplace.transfer.services, "code", "name");
     options(el("transfer-counter"), workplace.transfer.counters, "id", "label");
     options(el("transfer-operator"), workplace.transfer.operators, "id", "label");
+    const nobody = !workplace.transfer.operators.length;
+    el("transfer-operator").hidden = nobody;
+    el("transfer-operator-empty").hidden = !nobody;
+    el("transfer-operator-empty").textContent = nobody ? workplace.transfer.operators_empty : "";
     showKind(null);
     el("transfer-error").textContent = "";
     el("transfer-dialog").showModal();
@@ -272,6 +282,7 @@
     const kind = form.get("kind");
     const body = { position: form.get("position"), note: form.get("note").trim() };
     const value = kind === "service" ? form.get("service") : kind === "counter" ? form.get("to_counter") : form.get("to_operator");
+    if (kind === "operator" && !workplace.transfer.operators.length) { el("transfer-error").textContent = workplace.transfer.operators_empty + "."; return; }
     if (!kind || !value) { el("transfer-error").textContent = "Выберите, куда перенаправить талон."; return; }
     if (kind === "service") body.service = value;
     if (kind === "counter") body.to_counter = Number(value);
@@ -283,10 +294,10 @@
   // The finish step: the service's outcomes as large tick buttons, and a note. A service
   // without outcomes finishes at once, as before. Whether one is required is the server's
   // rule: its refusal (outcome_required) is shown here, the dialog stays open.
-  function openFinish() {
+  function openFinish(next) {
     const ticket = counter && counter.ticket;
     const choices = (ticket && ticket.outcome_choices) || [];
-    if (!choices.length) { act("finish"); return; }
+    if (!choices.length) { act(next ? "finish-next" : "finish"); return; }
     const box = el("finish-outcomes");
     box.querySelectorAll("label").forEach((l) => l.remove());
     choices.forEach((o) => {
@@ -299,12 +310,15 @@
     el("finish-note").value = "";
     el("finish-error").textContent = "";
     el("finish-dialog").showModal();
+    // Enter confirms what the operator chose: finishing alone, or with the next call.
+    el("finish-dialog").querySelector(`button[value="${next ? "next" : "ok"}"]`).focus();
   }
 
   el("finish-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const form = new FormData(e.target);
-    const body = { counter: config.counter, outcomes: form.getAll("outcome"), note: form.get("note").trim() };
+    const next = !!(e.submitter && e.submitter.value === "next");
+    const body = { counter: config.counter, outcomes: form.getAll("outcome"), note: form.get("note").trim(), call_next: next };
     const ticket = counter && counter.ticket;
     if (!ticket || pending) return;
     pending = true;
@@ -317,7 +331,7 @@
       } else {
         el("finish-dialog").close();
         if (result.status >= 400) say(result.data && result.data.error ? result.data.error.message : "Действие не выполнено.", "error");
-        else say(MESSAGES.finish(result), "info");
+        else say(MESSAGES[next ? "finish-next" : "finish"](result), "info");
       }
     } catch (err) {
       el("finish-error").textContent = "Нет связи с сервером. Повторите действие через минуту.";
@@ -385,7 +399,8 @@
   );
 
   const OPENS_DIALOG = {
-    finish: openFinish,
+    finish: () => openFinish(false),
+    "finish-next": () => openFinish(true),
     transfer: openTransfer,
     postpone: openPostpone,
     break: openBreak,
