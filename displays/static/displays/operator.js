@@ -508,6 +508,7 @@
         const lost = missed || socket.resyncs.length > resyncsSeen;
         missed = false;
         resyncsSeen = socket.resyncs.length;
+        transferStale = true; // a snapshot may stand for counter changes this page never got one by one
         if (lost || differs(message.counters.find((c) => c.id === config.counter))) refresh();
         break;
       }
