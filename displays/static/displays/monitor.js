@@ -387,6 +387,7 @@
           break;
         }
       }
+      renderCompany();
     }
 
     const socket = new LiveSocket(office.socket, {
@@ -413,7 +414,8 @@
 
   // The company table: one row per office, worst first, each opening its card.
 
-  const views = config.offices.map(officeView);
+  let views = [];
+  views = config.offices.map(officeView);
   const many = config.offices.length > 1;
   const body = document.getElementById("company-rows");
   const rows = new Map(Array.from(body.querySelectorAll("tr")).map((tr) => [tr.dataset.officeRow, tr]));
@@ -455,7 +457,13 @@
   function showCard() {
     if (!many) return;
     const chosen = decodeURIComponent(window.location.hash.replace(/^#office-/, ""));
-    document.querySelectorAll(".office-card").forEach((card) => { card.hidden = card.dataset.office !== chosen; });
+    let shown = null;
+    document.querySelectorAll(".office-card").forEach((card) => {
+      card.hidden = card.dataset.office !== chosen;
+      if (!card.hidden) shown = card;
+    });
+    // The browser's own jump to the address's card came while it was still hidden.
+    if (shown) shown.scrollIntoView({ block: "start" });
     rows.forEach((tr, code) => {
       tr.classList.toggle("selected", code === chosen);
       const link = tr.querySelector("a");
