@@ -49,11 +49,11 @@ def test_durations_read_with_units_and_the_list_and_the_card_show_the_same_wait(
     assert page.errors.errors == []
 
 
-def transferred_four_times(office, services, one, two, boris) -> Ticket:
-    """A ticket passed on three times at counter 2, each time with a note, finally to the front of «fl»."""
+def passed_on(office, services, two, boris, times=3, note="нужна справка за {year} год") -> Ticket:
+    """A ticket passed on ``times`` at counter 2, each time with a note, finally to the front of «fl»."""
     ticket = issue(office, services, "cash")[0]
     svc.counter_set_state(counter=two, state="open", user=boris)
-    for n, target in enumerate(["cash", "fl", "fl"], start=1):
+    for n, target in enumerate(["cash"] * (times - 2) + ["fl", "fl"], start=1):
         ticket = svc.ticket_call_chosen(counter=two, ticket=ticket, operator=boris)
         svc.ticket_transfer(
             ticket=ticket,
@@ -61,7 +61,7 @@ def transferred_four_times(office, services, one, two, boris) -> Ticket:
             to_front=True,
             operator=boris,
             counter=two,
-            note=f"Заметка {n}: нужна справка за {2019 + n} год",
+            note=f"Заметка {n}: " + note.format(year=2019 + n),
         )
     svc.counter_set_state(counter=two, state="closed", user=boris)
     return ticket
@@ -69,7 +69,7 @@ def transferred_four_times(office, services, one, two, boris) -> Ticket:
 
 def test_the_whole_transfer_history_shows_with_the_latest_transfer_in_view(daphne, browser, site):  # noqa: F811
     office, services, one, two, anna, boris = site
-    ticket = transferred_four_times(office, services, one, two, boris)
+    ticket = passed_on(office, services, two, boris)
     server = daphne()
     page = open_desk(server, browser, anna, one)
     open_counter(page)
@@ -92,7 +92,7 @@ def test_the_whole_transfer_history_shows_with_the_latest_transfer_in_view(daphn
 
 def test_the_front_of_the_queue_mark_is_a_plain_mark_not_a_button(daphne, browser, site):  # noqa: F811
     office, services, one, two, anna, boris = site
-    ticket = transferred_four_times(office, services, one, two, boris)
+    ticket = passed_on(office, services, two, boris)
     server = daphne()
     page = open_desk(server, browser, anna, one)
     mark = page.locator(f'#queue-list li[data-ticket="{ticket.pk}"] .mark', has_text="В начало очереди")
@@ -177,4 +177,22 @@ def test_finish_and_call_next_is_one_action_with_outcomes_and_on_an_empty_queue(
     expect(page.locator("#message")).to_have_text("Обслуживание завершено. Очередь пуста: ожидающих клиентов нет.")
     expect(page.locator("#cur-number")).to_have_text("—")
     assert Ticket.objects.get(pk=third.pk).status == "done"
+    assert page.errors.errors == []
+
+
+def test_a_history_too_long_for_the_screen_scrolls_with_the_latest_transfer_in_view(daphne, browser, site):  # noqa: F811
+    office, services, one, two, anna, boris = site
+    long_note = "клиенту нужна справка о переплате за {year} год, проверьте квитанции и акт сверки с сетевой компанией"
+    ticket = passed_on(office, services, two, boris, times=7, note=long_note)
+    server = daphne()
+    page = open_desk(server, browser, anna, one)
+    open_counter(page)
+    page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
+    expect(page.locator("#cur-number")).to_have_text(ticket.number)
+    history = page.locator("#cur-history")
+    expect(history.locator("p")).to_have_count(7)
+    box, latest = history.bounding_box(), history.locator("p").last.bounding_box()
+    assert latest["y"] >= box["y"] - 1 and latest["y"] + latest["height"] <= box["y"] + box["height"] + 1, (box, latest)
+    # The buttons keep their place on the screen.
+    assert_fits(page, "history-long")
     assert page.errors.errors == []
