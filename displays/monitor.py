@@ -7,9 +7,10 @@ change: the monitor applies the operators group's messages directly.
 
 Definitions (shown on the monitor, pinned by tests/monitor/test_monitor_read_model.py):
 
-* A ticket's wait so far is ``wait_seconds + (now − queued_at)`` while it
-  waits: the same sum ``Ticket.call`` will store when it is called. For a
-  booked ticket, from max(queued_at, slot start): ``Ticket.waits_since``.
+* A ticket's wait so far is ``Ticket.waited_seconds``: ``wait_seconds +
+  (now − queued_at)`` while it waits, the same sum ``Ticket.call`` will store
+  when it is called. For a booked ticket, from max(queued_at, slot start):
+  ``Ticket.waits_since``.
 * Today's bookings: expected, checked in, no-show (bookings.selectors.bookings_today).
 * Waiting over the norm now: today's waiting tickets whose wait so far
   exceeds the office's ``wait_norm_minutes``. Each waiting ticket comes with
@@ -149,9 +150,21 @@ def monitor_stats(office_id: int, now: datetime | None = None) -> dict:
     return {"type": "monitor.stats", **_stats(office, now)}
 
 
+OPEN_LABELS = {True: "Открыт", False: "Закрыт"}
+
+
+def office_open(office: Office, now: datetime) -> bool:
+    """Within today's opening hours and not a holiday: from the office's prefetched hours, no query."""
+    return office.is_open(now) and not office.is_holiday(office.local_date(now))
+
+
 def _stats(office: Office, now: datetime) -> dict:
+    is_open = office_open(office, now)
     return {
         "now": now.isoformat(),
+        # The company table's «Сейчас»: moves with time alone, so it comes with every push of the figures.
+        "open": is_open,
+        "open_label": OPEN_LABELS[is_open],
         "today": selectors.today_stats(office),
         "norm": norm_now(office, now),
         "chart": day_chart(office, now),

@@ -194,14 +194,20 @@ class TicketViewSet(viewsets.ViewSet):
         ticket, counter, _ = self.at_counter(pk)
         return ticket_response(services.ticket_start(ticket=ticket, operator=request.user, counter=counter))
 
-    @extend_schema(request=FinishIn, responses=TicketOut, summary="Завершить обслуживание (с темами обращения)")
+    @extend_schema(
+        request=FinishIn,
+        responses=TicketOut,
+        summary="Завершить обслуживание (с темами обращения); с call_next — и вызвать следующего",
+        description="С call_next: true в ответе есть next — вызванный следующий талон, или null, если очередь пуста.",
+    )
     @action(detail=True, methods=["post"])
     def finish(self, request, pk: int):
         ticket, counter, data = self.at_counter(pk, FinishIn)
-        finished = services.ticket_finish(
-            ticket=ticket, operator=request.user, counter=counter, outcomes=data["outcomes"], note=data["note"]
-        )
-        return ticket_response(finished)
+        done = {"ticket": ticket, "operator": request.user, "outcomes": data["outcomes"], "note": data["note"]}
+        if not data["call_next"]:
+            return ticket_response(services.ticket_finish(**done, counter=counter))
+        finished, called = services.ticket_finish_and_call_next(**done, counter=counter)
+        return Response({**TicketOut(finished).data, "next": TicketOut(called).data if called else None})
 
     @extend_schema(request=ActionIn, responses=TicketOut, summary="Клиент не явился")
     @action(detail=True, methods=["post"], url_path="no-show")

@@ -242,6 +242,17 @@ class Ticket(models.Model):
             return self.slot_start
         return self.queued_at
 
+    def waited_seconds(self, now: datetime) -> float:
+        """How long the client has waited, the one definition every screen shows («ждал», «ждёт»).
+
+        The waits stored by earlier calls (``wait_seconds``), plus, while the ticket
+        waits, the time since ``waits_since``: the sum ``call`` stores when it is
+        called. A called or served ticket's wait is the stored one.
+        """
+        if self.status != self.Status.WAITING:
+            return self.wait_seconds
+        return self.wait_seconds + max((now - self.waits_since).total_seconds(), 0)
+
     # Transitions. Each checks the current state, sets every field it owns,
     # saves only those fields and appends one event. The caller holds a row
     # lock on the ticket (see services.py).

@@ -75,6 +75,8 @@ class QueueLine(TypedDict):
     ``rank`` sorts the lines in CALL_ORDER (front first, returned from the pool,
     priority, arrival, id) as plain comparable values; ``section`` is "main",
     "backup" or "pool" in a workplace, empty in a message (the page places it).
+    ``waited_seconds`` is ``Ticket.waited_seconds`` at the moment the line was
+    built; a page keeps it ticking as ``waited_before + (now − waits_since)``.
     """
 
     id: int
@@ -88,6 +90,8 @@ class QueueLine(TypedDict):
     issued_at: str
     returns_at: str | None
     waited_seconds: int
+    waited_before: int
+    waits_since: str
     actions: list[str]
     rank: list
     section: str
@@ -268,8 +272,9 @@ def queue_line(
         queued_at=ticket.queued_at.isoformat(),
         issued_at=ticket.issued_at.isoformat(),
         returns_at=_iso(ticket.returns_at),
-        # Time since the client took the ticket: what they have waited so far.
-        waited_seconds=round(max((now - ticket.issued_at).total_seconds(), 0)),
+        waited_seconds=round(ticket.waited_seconds(now)),
+        waited_before=round(ticket.wait_seconds),
+        waits_since=ticket.waits_since.isoformat(),
         actions=["call"] if may_call else [],
         # call_order(now) as values a page can compare: a returns_at of None, or a slot that has
         # not started, sorts last ("~" after any digit).

@@ -376,6 +376,9 @@ def _person(user) -> str:
     return (user.get_full_name() or user.username) if user else ""
 
 
+NO_OTHER_OPERATORS = "Сейчас нет других операторов на работе"
+
+
 def counter_workplace(counter: Counter, operator, now: datetime | None = None) -> dict:
     """What the operator's screen lists besides the current client: the tickets this
     counter may call, in call order, the postponed pool with return times, and the
@@ -436,6 +439,8 @@ def counter_workplace(counter: Counter, operator, now: datetime | None = None) -
                 if c.state != Counter.State.CLOSED
             ],
             "operators": [{"id": u.pk, "label": f"{_person(u)} (окно {where[u.pk]})"} for u in operators],
+            # Said instead of an empty list of «Оператору».
+            "operators_empty": NO_OTHER_OPERATORS,
         },
         "break_reasons": list(office.break_reasons),
     }

@@ -50,6 +50,14 @@ class FinishIn(ActionIn):
     note = serializers.CharField(
         max_length=500, required=False, default="", allow_blank=True, help_text="Заметка о визите"
     )
+    call_next = serializers.BooleanField(
+        default=False, help_text="Сразу вызвать следующего клиента в это окно (counter обязателен)"
+    )
+
+    def validate(self, data):
+        if data["call_next"] and data.get("counter") is None:
+            raise serializers.ValidationError("Укажите окно, в которое вызвать следующего клиента.")
+        return data
 
 
 class CallChosenIn(serializers.Serializer):

@@ -293,6 +293,31 @@ def ticket_finish(
 
 
 @transaction.atomic
+def ticket_finish_and_call_next(
+    *,
+    ticket: Ticket,
+    counter: Counter,
+    operator,
+    outcomes: list[str] = (),
+    note: str = "",
+    now: datetime | None = None,
+) -> tuple[Ticket, Ticket | None]:
+    """«Завершить и вызвать следующего»: finish the client at ``counter``, then call the next one there.
+
+    One transaction: if the finish is refused (an outcome required, the ticket
+    not at this counter) nothing is called, and if the call is refused nothing
+    is finished. The second ticket is None when nobody waits.
+    """
+    now = now or timezone.now()
+    # The counter first, then the ticket: the order call-next and call-chosen take
+    # their locks in, so two requests from one counter queue up here instead of
+    # deadlocking; other counters only meet this one on the skipped-locked tickets.
+    Counter.objects.select_for_update(of=("self",)).filter(pk=counter.pk).values_list("pk").get()
+    finished = ticket_finish(ticket=ticket, operator=operator, counter=counter, outcomes=outcomes, note=note, now=now)
+    return finished, ticket_call_next(counter=counter, operator=operator, now=now)
+
+
+@transaction.atomic
 def ticket_no_show(*, ticket: Ticket, operator, counter: Counter | None = None, now: datetime | None = None) -> Ticket:
     ticket = _lock_ticket(ticket)
     before = broadcast.Before.of(ticket)

@@ -25,6 +25,14 @@
     const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
     return (h ? h + ":" + String(m).padStart(2, "0") : String(m)) + ":" + String(s).padStart(2, "0");
   }
+  // A duration an operator reads at a glance, with units: «18 с», «6 мин 18 с», «1 ч 05 мин».
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    seconds = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    if (h) return h + " ч " + String(m).padStart(2, "0") + " мин";
+    return m ? m + " мин " + s + " с" : s + " с";
+  }
   // H:MM:SS whatever the length, as in the published report tables; "—" for no value.
   function hms(seconds) {
     if (seconds === null || seconds === undefined) return "—";
@@ -38,5 +46,5 @@
     const match = document.cookie.match(/csrftoken=([^;]+)/);
     return match ? match[1] : "";
   }
-  window.fmt = { plural, waitText, peopleText, clock, hms, escapeHtml, csrf };
+  window.fmt = { plural, waitText, peopleText, clock, duration, hms, escapeHtml, csrf };
 })();

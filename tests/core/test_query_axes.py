@@ -4,8 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from offices.models import Service
-from tests.helpers import add_counter, add_services, make_office, token_client
+from displays import monitor
+from offices.models import Membership, Service
+from tests.helpers import add_counter, add_services, make_office, make_user, token_client
 from tickets import live
 from tickets import services as svc
 
@@ -123,3 +124,30 @@ def test_closing_the_day_costs_the_same_for_5_and_50_tickets_and_announces_once(
     assert fifty == five
     # Per office: the counts to both groups and one «queue changed» to the service's phones; then each phone its status.
     assert fifty_sent.count("queue.updated") == 2 and fifty_sent.count("ticket.status") == 50
+
+
+def test_the_monitor_costs_the_same_for_1_and_20_offices(office, services, counters, django_user_model, client):
+    """The page and each office's figures: the company table adds no query per office."""
+    manager = make_user(django_user_model, "boss", office=office, role=Membership.Role.MANAGER)
+    client.force_login(manager)
+
+    def page():
+        response = client.get("/monitor/")
+        assert response.status_code == 200
+        return response
+
+    page()
+    monitor.monitor_snapshot(office.pk)  # the office's live state, built once and cached
+    one = queries(page)
+    stats_one = queries(lambda: monitor.monitor_stats(office.pk))
+    snapshot_one = queries(lambda: monitor.monitor_snapshot(office.pk))
+    for i in range(19):
+        extra = make_office(f"m{i}")
+        more_counters(extra, add_services(extra), 5)
+        Membership.objects.create(user=manager, office=extra, role=Membership.Role.MANAGER)
+    assert page().content.decode().count('data-office-row="') == 20
+    monitor.monitor_snapshot(office.pk)
+    assert queries(page) == one
+    assert queries(lambda: monitor.monitor_stats(office.pk)) == stats_one
+    assert queries(lambda: monitor.monitor_snapshot(office.pk)) == snapshot_one
+    assert {"open", "open_label"} <= set(monitor.monitor_stats(office.pk))

@@ -35,7 +35,7 @@ def test_a_note_and_a_name_with_markup_are_shown_as_text_on_the_operator_screen(
     other.post(f"tickets/{ticket.pk}/transfer/", {"to_counter": one.pk, "note": NOTE.strip()})
     row = page.locator(f'#queue-list li[data-ticket="{ticket.pk}"]')
     expect(row.locator(".note")).to_have_text(NOTE.strip())
-    page.get_by_role("button", name="Вызвать следующего").click()
+    page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(page.locator("#cur-number")).to_have_text(ticket.number)
     history = page.locator("#cur-history")
     expect(history).to_contain_text('<img src=x onerror="window.pwned=1">')

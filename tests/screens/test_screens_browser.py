@@ -133,11 +133,11 @@ def test_operator_works_a_client_through_and_every_screen_follows_live(daphne, c
 
     desk.get_by_role("button", name="Начать обслуживание").click()
     expect(desk.locator("#cur-status")).to_have_text("обслуживается")
-    desk.get_by_role("button", name="Завершить").click()
+    desk.get_by_role("button", name="Завершить F", exact=True).click()
     expect(desk.locator("#cur-number")).to_have_text("—")
     expect(desk.locator("#served")).to_have_text("1")
 
-    desk.get_by_role("button", name="Вызвать следующего").click()
+    desk.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(desk.locator("#cur-number")).to_have_text(second["number"])
     expect(phone.locator("#called")).to_be_visible(timeout=2000)
     expect(phone.locator("#counter")).to_have_text("1")
@@ -153,13 +153,13 @@ def test_operator_works_a_client_through_and_every_screen_follows_live(daphne, c
     assert Ticket.objects.get(pk=second["id"]).service.code == "cash"
 
     third = api.post("/api/v1/offices/site/tickets/", json={"service": "fl"}).json()
-    desk.get_by_role("button", name="Вызвать следующего").click()
+    desk.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(desk.locator("#cur-number")).to_have_text(third["number"])
     desk.get_by_role("button", name="Не явился").click()
     expect(desk.locator("#cur-number")).to_have_text("—")
     assert Ticket.objects.get(pk=third["id"]).status == "no_show"
 
-    desk.get_by_role("button", name="Вызвать следующего").click()
+    desk.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(desk.locator("#message")).to_have_text("Очередь пуста: ожидающих клиентов нет.")
     for collected in errors:
         assert collected.errors == []
@@ -174,9 +174,9 @@ def test_a_second_tab_and_a_managers_change_stay_consistent(daphne, context, sit
         tab.goto(f"{server.url}/operator/{counter.pk}/")
         expect(tab.locator("#operator")).to_have_attribute("data-connected", "1")
     httpx.post(f"{server.url}/api/v1/offices/site/tickets/", json={"service": "fl"})
-    one.get_by_role("button", name="Вызвать следующего").click()
+    one.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(two.locator("#cur-number")).to_have_text("А001", timeout=5000)
-    two.get_by_role("button", name="Завершить").click()
+    two.get_by_role("button", name="Завершить F", exact=True).click()
     expect(one.locator("#cur-number")).to_have_text("—", timeout=5000)
     # A manager closes the counter elsewhere: the operator's next call is refused clearly.
     closed = httpx.post(

@@ -40,7 +40,7 @@ def test_the_finish_step_offers_the_outcomes_and_shows_every_refusal(daphne, bro
     server = daphne()
     page = open_desk(server, browser, anna, one)
     open_counter(page)
-    page.get_by_role("button", name="Вызвать следующего").click()
+    page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(page.locator("#cur-number")).to_have_text(ticket.number)
 
     page.locator('[data-action="finish"]').click()
@@ -55,7 +55,7 @@ def test_the_finish_step_offers_the_outcomes_and_shows_every_refusal(daphne, bro
         assert box["y"] + box["height"] <= SIZE["height"] and box["x"] + box["width"] <= SIZE["width"]
 
     # Nothing ticked where the service requires a topic: the server's outcome_required, in the dialog.
-    dialog.get_by_role("button", name="Завершить").click()
+    dialog.get_by_role("button", name="Завершить", exact=True).click()
     expect(page.locator("#finish-error")).to_have_text(OutcomeRequired.message)
     expect(dialog).to_be_visible()
 
@@ -63,7 +63,7 @@ def test_the_finish_step_offers_the_outcomes_and_shows_every_refusal(daphne, bro
     fl.outcomes = ENERGY_OUTCOMES[1:]
     fl.save()
     dialog.get_by_text("Передача показаний").click()
-    dialog.get_by_role("button", name="Завершить").click()
+    dialog.get_by_role("button", name="Завершить", exact=True).click()
     expect(page.locator("#finish-error")).to_have_text(InvalidOutcome.message)
     assert Ticket.objects.get(pk=ticket.pk).status == Ticket.Status.CALLED
 
@@ -71,7 +71,7 @@ def test_the_finish_step_offers_the_outcomes_and_shows_every_refusal(daphne, bro
     dialog.get_by_text("Перерасчёт").click()
     dialog.get_by_text("Справка об отсутствии задолженности").click()
     dialog.get_by_label("Заметка о визите").fill("Нужна справка для субсидии")
-    dialog.get_by_role("button", name="Завершить").click()
+    dialog.get_by_role("button", name="Завершить", exact=True).click()
     expect(dialog).to_be_hidden()
     expect(page.locator("#cur-number")).to_have_text("—")
     expect(page.locator("#message")).to_have_text("Обслуживание завершено.")

@@ -111,7 +111,7 @@ def test_every_control_is_visible_at_1366x768_in_every_state(daphne, browser, si
     for ticket in issue(office, services, n=3):
         other.post(f"counters/{two.pk}/call/", {"ticket": ticket.pk})
         other.post(f"tickets/{ticket.pk}/postpone/", {"minutes": 30})
-    page.get_by_role("button", name="Вызвать следующего").click()
+    page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(page.locator("#cur-number")).to_have_text(vip.number)
     expect(page.locator("#cur-priority")).to_have_text("Льготная категория")
     expect(page.locator("#cur-history")).to_contain_text("Клиенту нужна справка")
@@ -130,7 +130,7 @@ def test_every_control_is_visible_at_1366x768_in_every_state(daphne, browser, si
     expect(page.locator("#cur-status")).to_have_text("обслуживается")
     assert_fits(page, "serving")
 
-    page.get_by_role("button", name="Завершить").click()
+    page.get_by_role("button", name="Завершить F", exact=True).click()
     expect(page.locator("#cur-number")).to_have_text("—")
     # An error message: the ticket the operator chooses was cancelled a moment ago (no broadcast yet).
     # Let the list settle after «Завершить» (its reload is debounced by 250 ms).
@@ -192,16 +192,16 @@ def test_a_postponed_ticket_comes_back_to_the_list_when_its_time_comes(daphne, b
     page.clock.install()
     page.goto(f"{server.url}/operator/{one.pk}/")
     open_counter(page)
-    page.get_by_role("button", name="Вызвать следующего").click()
+    page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(page.locator("#cur-number")).to_have_text(first.number)
 
     page.get_by_role("button", name="Отложить").click()
     page.get_by_role("button", name="5 мин", exact=True).click()
     expect(page.locator("#pool-list li .num")).to_have_text([first.number])
-    expect(page.locator("#pool-list .returns")).to_contain_text("через 4:5")
+    expect(page.locator("#pool-list .returns")).to_contain_text("через 4 мин 5")
     expect(page.locator("#queue-list li.empty")).to_have_text("Ожидающих нет")
     # Not due yet: call-next does not take it.
-    page.get_by_role("button", name="Вызвать следующего").click()
+    page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(page.locator("#message")).to_have_text("Очередь пуста: ожидающих клиентов нет.")
 
     Ticket.objects.filter(pk=first.pk).update(returns_at=timezone.now() - timedelta(seconds=1))
@@ -209,7 +209,7 @@ def test_a_postponed_ticket_comes_back_to_the_list_when_its_time_comes(daphne, b
     expect(page.locator("#queue-list li .num")).to_have_text([first.number])
     expect(page.locator("#queue-list li .mark")).to_have_text(["Вернулся из отложенных"])
     expect(page.locator("#pool-list li.empty")).to_have_text("Отложенных нет")
-    page.get_by_role("button", name="Вызвать следующего").click()
+    page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(page.locator("#cur-number")).to_have_text(first.number)
 
 
@@ -219,7 +219,7 @@ def test_a_pool_ticket_can_be_called_from_the_pool_at_any_time(daphne, browser, 
     server = daphne()
     page = open_desk(server, browser, anna, one)
     open_counter(page)
-    page.get_by_role("button", name="Вызвать следующего").click()
+    page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     page.get_by_role("button", name="Отложить").click()
     page.locator("#postpone-minutes").fill("45")
     page.locator("#postpone-form").get_by_role("button", name="Отложить").click()
@@ -249,7 +249,7 @@ def test_transfer_to_an_operator_and_to_a_counter_with_notes_the_next_operator_s
     boris_page = open_desk(server, browser, boris, two)
     open_counter(boris_page)
     # Both counters serve «Физические лица»; Anna calls first.
-    anna_page.get_by_role("button", name="Вызвать следующего").click()
+    anna_page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(anna_page.locator("#cur-number")).to_have_text(ticket.number)
 
     # The service is not preselected: the operator chooses.
@@ -265,7 +265,7 @@ def test_transfer_to_an_operator_and_to_a_counter_with_notes_the_next_operator_s
     expect(row.locator(".note")).to_have_text("Проверить показания счётчика")
     expect(anna_page.locator(f'#queue-list li[data-ticket="{ticket.pk}"]')).to_have_count(0)
 
-    boris_page.get_by_role("button", name="Вызвать следующего").click()
+    boris_page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(boris_page.locator("#cur-number")).to_have_text(ticket.number)
     expect(boris_page.locator("#cur-history")).to_contain_text("Проверить показания счётчика")
     expect(boris_page.locator("#cur-history")).to_contain_text("окно 1, Анна")
@@ -273,7 +273,7 @@ def test_transfer_to_an_operator_and_to_a_counter_with_notes_the_next_operator_s
     transfer(boris_page, "counter", "Окно 1 — открыто", "Вернуть Анне: нужна подпись")
     row = anna_page.locator(f'#queue-list li[data-ticket="{ticket.pk}"]')
     expect(row.locator(".mark")).to_contain_text(["Перенаправлен в это окно"])
-    anna_page.get_by_role("button", name="Вызвать следующего").click()
+    anna_page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(anna_page.locator("#cur-number")).to_have_text(ticket.number)
     history = anna_page.locator("#cur-history p")
     expect(history).to_have_count(2)
@@ -363,7 +363,7 @@ def test_a_wrong_number_of_minutes_to_postpone_is_refused_in_russian_by_the_page
     server = daphne()
     page = open_desk(server, browser, anna, one)
     open_counter(page)
-    page.get_by_role("button", name="Вызвать следующего").click()
+    page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(page.locator("#cur-number")).to_have_text("А001")
     page.get_by_role("button", name="Отложить").click()
     dialog = page.locator("#postpone-dialog")
@@ -393,10 +393,10 @@ def test_the_time_at_the_counter_counts_on_the_servers_clock_when_the_pcs_clock_
     page.goto(f"{server.url}/operator/{one.pk}/")
     expect(page.locator("#operator")).to_have_attribute("data-connected", "1")
     open_counter(page)
-    page.get_by_role("button", name="Вызвать следующего").click()
+    page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(page.locator("#cur-number")).to_have_text("А001")
     page.wait_for_timeout(1500)
-    expect(page.locator("#timer")).to_have_text(re.compile(r"^0:0\d$"))
+    expect(page.locator("#timer")).to_have_text(re.compile(r"^\d с$"))
     context.close()
 
 
@@ -409,7 +409,7 @@ def test_the_operator_sees_how_long_the_counter_has_been_on_its_break(daphne, br
     server = daphne()
     page = open_desk(server, browser, anna, one)
     expect(page.locator("#state-badge")).to_have_text("Перерыв — Обед")
-    expect(page.locator("#break-time")).to_have_text(re.compile(r"^на перерыве 5:0\d$"))
+    expect(page.locator("#break-time")).to_have_text(re.compile(r"^на перерыве 5 мин \d с$"))
     assert_fits(page, "break-time")
     page.get_by_role("button", name="Вернуться").click()
     expect(page.locator("#state-badge")).to_have_text("Окно открыто")
@@ -435,7 +435,7 @@ def test_the_workplace_and_its_dialogs_pass_axe(daphne, browser, site):
     # bypass_csp: only to inject axe itself, which the page's CSP (rightly) refuses.
     page = open_desk(server, browser, anna, one, bypass_csp=True)
     open_counter(page)
-    page.get_by_role("button", name="Вызвать следующего").click()
+    page.get_by_role("button", name="Вызвать следующего N", exact=True).click()
     expect(page.locator("#cur-priority")).to_be_visible()
     assert axe_violations(page) == []
     for action in ("transfer", "postpone"):

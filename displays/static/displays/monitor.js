@@ -90,6 +90,9 @@
     let overBefore = null; // people over the norm at the last tick; null before the first
     let chart = null;
     let remote = null; // the counter and action the panel is confirming
+    let opened = null; // whether the office is open now (its hours), from the pushed figures
+    let figures = {}; // what the company table shows of this office, from the last renderFigures
+    let connected = false;
 
     const now = () => Date.now() + offset;
 
@@ -108,6 +111,8 @@
 
     function applyStats(message) {
       offset = Date.parse(message.now) - Date.now();
+      opened = { open: message.open, label: message.open_label };
+      field("closed").hidden = message.open !== false;
       stats = {
         today: message.today,
         norm: message.norm,
@@ -198,8 +203,12 @@
           serviceCell.textContent = fmt.clock(served);
           serviceCell.classList.toggle("over-limit", served > meta.service_limit_seconds);
         } else {
-          serviceCell.textContent = "вызван " + fmt.clock(since(t.called_at));
-          serviceCell.classList.remove("over-limit");
+          // Called and not started: past the service limit the client may never have come up.
+          const waitingFor = since(t.called_at);
+          const late = waitingFor > meta.service_limit_seconds;
+          serviceCell.textContent = "вызван " + fmt.clock(waitingFor);
+          serviceCell.classList.toggle("over-limit", late);
+          serviceCell.title = late ? "Вызван, но обслуживание не начато дольше норматива обслуживания" : "";
         }
       });
     }
@@ -236,9 +245,11 @@
       field("longest").textContent = longest === null ? "—" : fmt.clock(longest);
       card.classList.toggle("over-norm", over > 0);
       card.dataset.over = String(over);
+      figures = { waiting: total, over, longest, within: null };
       if (stats) {
         const today = stats.today;
         const counted = stats.norm.settled + over;
+        figures.within = counted ? 1 - (stats.norm.settled_over + over) / counted : null;
         field("over-norm").textContent = counted ? Math.round(((stats.norm.settled_over + over) / counted) * 100) + "%" : "—";
         field("avg-wait").textContent = today.avg_wait_seconds === null ? "—" : fmt.clock(today.avg_wait_seconds);
         field("avg-service").textContent = today.avg_service_seconds === null ? "—" : fmt.clock(today.avg_service_seconds);
@@ -413,18 +424,100 @@
           break;
         }
       }
+      renderCompany();
     }
 
     const socket = new LiveSocket(office.socket, {
       onMessage,
-      onStatus(connected) {
-        card.dataset.connected = connected ? "1" : "0";
-        card.querySelector(".offline").hidden = connected;
+      onStatus(up) {
+        connected = up;
+        card.dataset.connected = up ? "1" : "0";
+        card.querySelector(".offline").hidden = up;
       },
     }).start();
     setInterval(() => { renderFigures(); tickCounters(); }, 1000);
-    return socket;
+
+    // This office's row of the company table.
+    function summary() {
+      let open = 0, onBreak = 0;
+      counters.forEach((c) => {
+        if (c.state === "open") open += 1;
+        else if (c.state === "break") onBreak += 1;
+      });
+      return { code: office.code, ready: !!(meta && stats), connected, opened, ...figures, open, onBreak };
+    }
+    return { socket, summary };
   }
 
-  window.monitorSockets = config.offices.map(officeView);
+  // The company table: one row per office, worst first, each opening its card.
+
+  let views = [];
+  views = config.offices.map(officeView);
+  const many = config.offices.length > 1;
+  const body = document.getElementById("company-rows");
+  const rows = new Map(Array.from(body.querySelectorAll("tr")).map((tr) => [tr.dataset.officeRow, tr]));
+  const order = new Map(config.offices.map((o, i) => [o.code, i]));
+
+  // Worst first: more people over the norm now, then the longer wait, then the lower share within the norm today.
+  function worse(a, b) {
+    return (b.over || 0) - (a.over || 0)
+      || (b.longest ?? -1) - (a.longest ?? -1)
+      || (a.within ?? 2) - (b.within ?? 2)
+      || order.get(a.code) - order.get(b.code);
+  }
+
+  function renderCompany() {
+    const all = views.map((v) => v.summary());
+    all.forEach((o) => {
+      const tr = rows.get(o.code);
+      const cell = (name) => tr.querySelector(`[data-col="${name}"]`);
+      tr.dataset.connected = o.connected ? "1" : "0";
+      if (!o.ready) return;
+      cell("open").textContent = o.opened ? o.opened.label : "—";
+      cell("waiting").textContent = o.waiting;
+      cell("over").textContent = o.over;
+      cell("open-counters").textContent = o.open;
+      cell("break-counters").textContent = o.onBreak;
+      cell("longest").textContent = o.longest === null ? "—" : fmt.duration(o.longest);
+      cell("within").textContent = o.within === null ? "—" : Math.round(o.within * 100) + "%";
+      tr.classList.toggle("over", o.over > 0);
+      tr.classList.toggle("closed", !!o.opened && o.opened.open === false);
+      tr.dataset.over = String(o.over);
+    });
+    const wanted = all.slice().sort(worse).map((o) => o.code);
+    const now = Array.from(body.children).map((tr) => tr.dataset.officeRow);
+    // Moved only when the order changes: a row moved under the pointer or the keyboard would be lost.
+    if (wanted.join("\n") !== now.join("\n")) wanted.forEach((code) => body.appendChild(rows.get(code)));
+  }
+
+  // With several offices one card shows at a time: the one whose row was chosen (the address's #office-…).
+  function showCard() {
+    if (!many) return;
+    const chosen = decodeURIComponent(window.location.hash.replace(/^#office-/, ""));
+    let shown = null;
+    document.querySelectorAll(".office-card").forEach((card) => {
+      card.hidden = card.dataset.office !== chosen;
+      if (!card.hidden) shown = card;
+    });
+    // The browser's own jump to the address's card came while it was still hidden.
+    if (shown) shown.scrollIntoView({ block: "start" });
+    rows.forEach((tr, code) => {
+      tr.classList.toggle("selected", code === chosen);
+      const link = tr.querySelector("a");
+      if (code === chosen) link.setAttribute("aria-current", "true");
+      else link.removeAttribute("aria-current");
+    });
+  }
+  window.addEventListener("hashchange", showCard);
+  showCard();
+  // The whole row opens the card, not only the office's name.
+  body.addEventListener("click", (e) => {
+    const tr = e.target.closest("tr");
+    if (tr && !e.target.closest("a")) tr.querySelector("a").click();
+  });
+  setInterval(renderCompany, 1000);
+  renderCompany();
+
+  window.monitorViews = views;
+  window.monitorSockets = views.map((v) => v.socket);
 })();

@@ -94,14 +94,14 @@
     el("cur-priority").hidden = !(ticket && ticket.priority_label);
     el("cur-booked").textContent = ticket ? ticket.booked_label : "";
     el("cur-booked").hidden = !(ticket && ticket.booked_label);
-    el("cur-waited").textContent = ticket ? fmt.clock(ticket.wait_seconds) : "—";
+    el("cur-waited").textContent = ticket ? fmt.duration(ticket.wait_seconds) : "—";
     el("cur-recalls").textContent = ticket ? ticket.recall_count : "—";
     el("cur-times").classList.toggle("idle", !ticket);
     renderHistory(ticket);
     const allowed = counter ? counter.actions : [];
     document.querySelectorAll("[data-action]").forEach((b) => {
       const action = b.dataset.action;
-      b.disabled = pending || !allowed.includes(action);
+      b.disabled = pending || !allowed.includes(b.dataset.needs || action);
       // Show either "break" or "resume", and either "open" or "close", not both.
       if (action === "resume") b.hidden = !(counter && counter.state === "break");
       if (action === "break") b.hidden = !!(counter && counter.state === "break");
@@ -112,7 +112,7 @@
     if (!allowed.includes("postpone") && el("postpone-dialog").open) el("postpone-dialog").close();
     if (!allowed.includes("finish") && el("finish-dialog").open) el("finish-dialog").close();
     el("served").textContent = counter ? counter.today.served : 0;
-    el("avg-service").textContent = counter && counter.today.avg_service_seconds !== null ? fmt.clock(counter.today.avg_service_seconds) : "—";
+    el("avg-service").textContent = counter && counter.today.avg_service_seconds !== null ? fmt.duration(counter.today.avg_service_seconds) : "—";
     renderLists();
     tick();
   }
@@ -127,13 +127,15 @@
       const note = t.note ? ` <q class="note">${fmt.escapeHtml(t.note)}</q>` : "";
       return `<p>Перенаправлен ${fmt.escapeHtml(route)}${who ? " (" + fmt.escapeHtml(who) + ")" : ""}${note}</p>`;
     }).join("");
+    // Only when a long history meets the buttons does the box scroll: the latest transfer stays in view.
+    box.scrollTop = box.scrollHeight;
   }
 
   function ticketRow(t, pool) {
-    const marks = t.marks.map((m) => `<span class="mark${m === "Льготная категория" ? " priority" : ""}">${fmt.escapeHtml(m)}</span>`).join(" ");
+    const marks = t.marks.map((m) => `<span class="mark${m === "Льготная категория" ? " priority" : ""}">${fmt.escapeHtml(m)}</span>`).join("");
     const when = pool
       ? `<span class="returns" data-at="${fmt.escapeHtml(t.returns_at)}"></span>`
-      : `<span class="waited" title="Ждёт" data-base="${t.waited_seconds}"></span>`;
+      : `<span class="waited" title="Ждёт" data-before="${t.waited_before}" data-since="${fmt.escapeHtml(t.waits_since)}">${fmt.duration(t.waited_seconds)}</span>`;
     const button = t.actions.includes("call")
       ? `<button type="button" class="btn small" data-call="${t.id}" ${pending || !(counter && counter.actions.includes("call")) ? "disabled" : ""}>Вызвать</button>`
       : "";
@@ -157,18 +159,23 @@
     tickLists();
   }
 
+  // A waiting ticket's wait so far, as the server defines it (Ticket.waited_seconds): the waits
+  // stored by earlier calls plus the time since it queued; the card's «ждал» is that sum at the call.
+  function waited(before, since) {
+    return before + Math.max(0, (serverNow() - Date.parse(since)) / 1000);
+  }
+
   // Every second: only the times in the lists change, the rows (and their buttons) stay.
   function tickLists() {
     if (!workplace) return;
-    const since = (serverNow() - Date.parse(workplace.now)) / 1000;
     document.querySelectorAll("#queue-list .waited").forEach((span) => {
-      span.textContent = fmt.clock(Number(span.dataset.base) + since);
+      span.textContent = fmt.duration(waited(Number(span.dataset.before), span.dataset.since));
     });
     document.querySelectorAll("#pool-list .returns").forEach((span) => {
       const at = Date.parse(span.dataset.at);
       const left = (at - serverNow()) / 1000;
       const time = new Date(at).toLocaleTimeString("ru-RU", { hour: "2-digit", minute: "2-digit", timeZone: config.timezone });
-      span.textContent = `вернётся в ${time}` + (left > 0 ? ` (через ${fmt.clock(left)})` : "");
+      span.textContent = `вернётся в ${time}` + (left > 0 ? ` (через ${fmt.duration(left)})` : "");
     });
   }
 
@@ -176,12 +183,12 @@
     // How long the counter has been on its break (the monitor shows it to the manager too).
     const onBreak = !!(counter && counter.state === "break" && counter.state_changed_at);
     el("break-time").hidden = !onBreak;
-    if (onBreak) el("break-time").textContent = "на перерыве " + fmt.clock((serverNow() - Date.parse(counter.state_changed_at)) / 1000);
+    if (onBreak) el("break-time").textContent = "на перерыве " + fmt.duration((serverNow() - Date.parse(counter.state_changed_at)) / 1000);
     const ticket = counter && counter.ticket;
     if (!ticket) { el("timer").textContent = "—"; return; }
     const since = Date.parse(ticket.started_at || ticket.called_at);
     // On the server's clock, as the lists: a counter PC's own clock is often minutes off.
-    el("timer").textContent = fmt.clock((serverNow() - since) / 1000);
+    el("timer").textContent = fmt.duration((serverNow() - since) / 1000);
   }
 
   const MESSAGES = {
@@ -189,6 +196,9 @@
     "call-chosen": (r) => `Вызван талон ${r.data.number} (вне очереди).`,
     recall: () => "Повторный вызов отправлен на табло.",
     finish: () => "Обслуживание завершено.",
+    "finish-next": (r) => (r.data.next
+      ? `Обслуживание завершено. Вызван талон ${r.data.next.number}.`
+      : "Обслуживание завершено. Очередь пуста: ожидающих клиентов нет."),
     "no-show": () => "Отмечено: клиент не явился.",
     postpone: (r) => (r.data.returns_at
       ? `Талон ${r.data.number} отложен до ${new Date(Date.parse(r.data.returns_at)).toLocaleTimeString("ru-RU", { hour: "2-digit", minute: "2-digit", timeZone: config.timezone })}.`
@@ -208,6 +218,7 @@
       // From this page, opening a counter closes the user's other ones (after the confirmation).
       case "resume": case "open": request = state({ state: "open", close_others: true }); break;
       case "close": request = state({ state: "closed" }); break;
+      case "finish-next": request = ["POST", `tickets/${ticket.id}/finish/`, { counter: config.counter, call_next: true, ...extra }]; break;
       default: request = ["POST", `tickets/${ticket.id}/${action}/`, { counter: config.counter, ...extra }];
     }
     pending = true;
@@ -255,6 +266,10 @@
     options(el("transfer-service"), workplace.transfer.services, "code", "name");
     options(el("transfer-counter"), workplace.transfer.counters, "id", "label");
     options(el("transfer-operator"), workplace.transfer.operators, "id", "label");
+    const nobody = !workplace.transfer.operators.length;
+    el("transfer-operator").hidden = nobody;
+    el("transfer-operator-empty").hidden = !nobody;
+    el("transfer-operator-empty").textContent = nobody ? workplace.transfer.operators_empty : "";
     showKind(null);
     el("transfer-error").textContent = "";
     el("transfer-dialog").showModal();
@@ -267,6 +282,7 @@
     const kind = form.get("kind");
     const body = { position: form.get("position"), note: form.get("note").trim() };
     const value = kind === "service" ? form.get("service") : kind === "counter" ? form.get("to_counter") : form.get("to_operator");
+    if (kind === "operator" && !workplace.transfer.operators.length) { el("transfer-error").textContent = workplace.transfer.operators_empty + "."; return; }
     if (!kind || !value) { el("transfer-error").textContent = "Выберите, куда перенаправить талон."; return; }
     if (kind === "service") body.service = value;
     if (kind === "counter") body.to_counter = Number(value);
@@ -278,10 +294,10 @@
   // The finish step: the service's outcomes as large tick buttons, and a note. A service
   // without outcomes finishes at once, as before. Whether one is required is the server's
   // rule: its refusal (outcome_required) is shown here, the dialog stays open.
-  function openFinish() {
+  function openFinish(next) {
     const ticket = counter && counter.ticket;
     const choices = (ticket && ticket.outcome_choices) || [];
-    if (!choices.length) { act("finish"); return; }
+    if (!choices.length) { act(next ? "finish-next" : "finish"); return; }
     const box = el("finish-outcomes");
     box.querySelectorAll("label").forEach((l) => l.remove());
     choices.forEach((o) => {
@@ -294,12 +310,15 @@
     el("finish-note").value = "";
     el("finish-error").textContent = "";
     el("finish-dialog").showModal();
+    // Enter confirms what the operator chose: finishing alone, or with the next call.
+    el("finish-dialog").querySelector(`button[value="${next ? "next" : "ok"}"]`).focus();
   }
 
   el("finish-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const form = new FormData(e.target);
-    const body = { counter: config.counter, outcomes: form.getAll("outcome"), note: form.get("note").trim() };
+    const next = !!(e.submitter && e.submitter.value === "next");
+    const body = { counter: config.counter, outcomes: form.getAll("outcome"), note: form.get("note").trim(), call_next: next };
     const ticket = counter && counter.ticket;
     if (!ticket || pending) return;
     pending = true;
@@ -312,7 +331,7 @@
       } else {
         el("finish-dialog").close();
         if (result.status >= 400) say(result.data && result.data.error ? result.data.error.message : "Действие не выполнено.", "error");
-        else say(MESSAGES.finish(result), "info");
+        else say(MESSAGES[next ? "finish-next" : "finish"](result), "info");
       }
     } catch (err) {
       el("finish-error").textContent = "Нет связи с сервером. Повторите действие через минуту.";
@@ -380,7 +399,8 @@
   );
 
   const OPENS_DIALOG = {
-    finish: openFinish,
+    finish: () => openFinish(false),
+    "finish-next": () => openFinish(true),
     transfer: openTransfer,
     postpone: openPostpone,
     break: openBreak,
@@ -451,7 +471,6 @@
         ...pushed,
         section,
         actions: workplace.call_chosen ? ["call"] : [],
-        waited_seconds: Math.max(0, Math.round((Date.parse(workplace.now) - Date.parse(pushed.issued_at)) / 1000)),
       };
       if (section === "pool") {
         workplace.pool = workplace.pool.filter((t) => t.id !== line.id).concat([line]);
@@ -489,6 +508,7 @@
         const lost = missed || socket.resyncs.length > resyncsSeen;
         missed = false;
         resyncsSeen = socket.resyncs.length;
+        transferStale = true; // a snapshot may stand for counter changes this page never got one by one
         if (lost || differs(message.counters.find((c) => c.id === config.counter))) refresh();
         break;
       }
