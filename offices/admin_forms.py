@@ -156,8 +156,9 @@ class OfficeForm(forms.ModelForm):
         model = Office
         # The admin's fieldsets choose the fields shown; these are the editable ones.
         fields = [
-            "name", "code", "address", "timezone", "kiosk_open", "remote_tickets", "stop_issuing_minutes",
-            "wait_norm_minutes", "ticker_text", "display_chime", "display_voice", "call_chosen", "break_reasons",
+            "name", "code", "address", "timezone", "kiosk_open", "remote_tickets", "issue_without_counter",
+            "stop_issuing_minutes", "wait_norm_minutes", "ticker_text", "display_chime", "display_voice", "call_chosen",
+            "break_reasons",
             "break_limit_minutes", "service_limit_minutes", "booking_prefix", "closed_dates",
         ]  # fmt: skip
 

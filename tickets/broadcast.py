@@ -206,8 +206,8 @@ def _publish_queue(
     (tickets/live.py), built once per process after the change. ``seqs`` tells
     it which state is new enough.
     """
-    waiting, oldest, estimates = selectors.queue_counts(office)
-    counts = QueueUpdated(type="queue.updated", waiting=waiting, oldest=oldest, estimates=estimates)
+    waiting, oldest, estimates, serving = selectors.queue_counts(office)
+    counts = QueueUpdated(type="queue.updated", waiting=waiting, oldest=oldest, estimates=estimates, serving=serving)
     # The operators' pages keep their lists from the lines that joined or left: no page reads its list again.
     line = (
         payloads.queue_line(added, now=timezone.now(), counter=None, operator=None, may_call=False, section="")
