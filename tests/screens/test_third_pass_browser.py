@@ -187,6 +187,23 @@ def test_an_offline_kiosk_fills_the_screen_and_takes_no_touch_until_the_connecti
     assert console.errors == []
 
 
+def test_a_ticket_on_screen_stays_readable_when_the_connection_drops_and_the_start_screen_is_covered(daphne, kiosk, db):
+    office = make_office("blip", kiosk_open=True)
+    add_services(office)
+    server = daphne()
+    page = kiosk
+    open_kiosk(page, server, "blip")
+    tile(page, "fl").click()
+    expect(page.locator("#t-number")).to_have_text("А001")
+    server.kill()  # at once: the ticket goes back to the start by itself after 10 s
+    expect(page.locator("#kiosk")).to_have_attribute("data-connected", "0", timeout=5000)
+    expect(page.locator("#t-number")).to_be_visible()  # printed already: the client still reads it
+    expect(page.locator("#offline")).to_be_hidden()
+    page.get_by_role("button", name="Готово").click()
+    expect(page.locator("#offline")).to_be_visible()
+    expect(tile(page, "fl")).to_be_disabled()
+
+
 # «Озвучить номер» without speech voices
 
 

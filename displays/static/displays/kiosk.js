@@ -112,9 +112,14 @@
 
   // Offline, the whole screen says so and no tile takes a touch: the client must not learn of
   // the outage from an error after tapping.
+  function renderOffline() {
+    // A ticket just issued stays on screen (it is printed already); the start screen is covered.
+    el("offline").hidden = connected || !!current;
+  }
+
   function onStatus(value) {
     connected = value;
-    el("offline").hidden = connected;
+    renderOffline();
     el("kiosk").dataset.connected = connected ? "1" : "0";
     if (!connected) closeConfirm();
     renderTiles();
@@ -385,6 +390,7 @@
     delete document.body.dataset.ticket;
     setBusy(false);
     renderClosed();
+    renderOffline();
   }
 
   function touched() {
