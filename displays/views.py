@@ -127,7 +127,15 @@ def tracking(request, token: str):
     }
     # The page opens in the state the socket's snapshot will confirm: no flash of a wrong state.
     state = selectors.tracking_status(ticket)
-    context = {"ticket": ticket, "state": state, "config": config, "no_counter_text": errors.NO_OPEN_COUNTER}
+    # A postponed ticket's return, in the office's time, already in the first render.
+    returns = ticket.returns_at.astimezone(ticket.office.tz).strftime("%H:%M") if state["returns_at"] else ""
+    context = {
+        "ticket": ticket,
+        "state": state,
+        "config": config,
+        "no_counter_text": errors.NO_OPEN_COUNTER,
+        "returns": returns,
+    }
     return render(request, "displays/tracking.html", context)
 
 
