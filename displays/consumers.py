@@ -398,6 +398,7 @@ class TicketConsumer(ScreenConsumer):
                 position=place[0],
                 estimated_wait_seconds=place[1],
                 counter=None,
+                no_open_counter=state.serving(self.service_id) == 0,
             )
             await self._send_status({"type": "ticket.status", **status})
 

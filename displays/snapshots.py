@@ -23,7 +23,8 @@ def ticket_snapshot(ticket: Ticket) -> dict:
     if ticket.status != Ticket.Status.WAITING or ticket.local_date != ticket.office.local_date():
         # Not in today's queue (or left over from a past day): nothing to read from the live state.
         return {"type": "snapshot", **selectors.tracking_status(ticket), "office": ticket.office.name}
-    place = live.get(ticket.office_id).place(ticket.service_id, ticket.number)
+    state = live.get(ticket.office_id)
+    place = state.place(ticket.service_id, ticket.number)
     return {
         "type": "snapshot",
         **selectors.tracking_message(
@@ -33,6 +34,8 @@ def ticket_snapshot(ticket: Ticket) -> dict:
             position=place[0] if place else None,
             estimated_wait_seconds=place[1] if place else None,
             counter=ticket.counter.number if ticket.counter_id and ticket.status in Ticket.ACTIVE else None,
+            no_open_counter=state.serving(ticket.service_id) == 0,
+            returns_at=ticket.returns_at,
         ),
         "office": ticket.office.name,
     }

@@ -18,7 +18,7 @@ from feedback import selectors as feedback_selectors
 from notify.services import telegram_enabled
 from offices import access, kiosks
 from offices.models import Counter, Office, Service
-from tickets import selectors
+from tickets import errors, selectors
 from tickets.models import Ticket
 
 
@@ -72,6 +72,12 @@ def kiosk(request, code: str):
         "checkInUrl": f"/api/v1/offices/{office.code}/check-in/",
         "timezone": office.timezone,
         "returnAfterMs": 10000,
+        # The product's own voice (the hall display's clips): Debian's Chromium has no speech voices.
+        "clipBase": static("displays/voice/ru/"),
+        "noCounterText": errors.NO_OPEN_COUNTER,
+        "issueWithoutCounter": office.issue_without_counter,
+        # The tracking page's address as printed for those who cannot scan the QR code ("" : this page's host).
+        "publicUrl": settings.PUBLIC_URL,
         # The large-text, high-contrast mode is one client's: it ends with the kiosk back at its start
         # after a ticket, or after this long without a touch.
         "idleResetMs": 120000,
@@ -112,7 +118,10 @@ def ticket_qr(request, token: str):
 
 @ensure_csrf_cookie  # a signed-in session's DELETE of the ticket needs it
 def tracking(request, token: str):
-    ticket = get_object_or_404(Ticket.objects.select_related("office", "service", "counter"), token=token)
+    ticket = Ticket.objects.select_related("office", "service", "counter").filter(token=token).first()
+    if ticket is None:
+        # A client's link, not a staff page: no sign-in link, and words about their ticket.
+        return render(request, "displays/tracking_missing.html", status=404)
     config = {
         "socket": f"/ws/tickets/{ticket.token}/",
         "cancelUrl": f"/api/v1/tickets/{ticket.token}/",
@@ -123,7 +132,16 @@ def tracking(request, token: str):
     }
     # The page opens in the state the socket's snapshot will confirm: no flash of a wrong state.
     state = selectors.tracking_status(ticket)
-    context = {"ticket": ticket, "state": state, "config": config, "telegram": telegram_enabled()}
+    # A postponed ticket's return, in the office's time, already in the first render.
+    returns = ticket.returns_at.astimezone(ticket.office.tz).strftime("%H:%M") if state["returns_at"] else ""
+    context = {
+        "ticket": ticket,
+        "state": state,
+        "config": config,
+        "no_counter_text": errors.NO_OPEN_COUNTER,
+        "returns": returns,
+        "telegram": telegram_enabled(),
+    }
     return render(request, "displays/tracking.html", context)
 
 

@@ -161,7 +161,15 @@ class OfficeAdmin(OfficeScopedAdmin, admin.ModelAdmin):
         (None, {"fields": ["name", "code", "address", "timezone"]}),
         (
             "Выдача талонов",
-            {"fields": ["kiosk_open", "remote_tickets", "stop_issuing_minutes", "wait_norm_minutes"]},
+            {
+                "fields": [
+                    "kiosk_open",
+                    "remote_tickets",
+                    "issue_without_counter",
+                    "stop_issuing_minutes",
+                    "wait_norm_minutes",
+                ]
+            },
         ),
         ("Прогноз загрузки и штат", {"fields": ["forecast_target_percent"]}),
         ("Табло в зале", {"fields": ["ticker_text", "display_chime", "display_voice"]}),

@@ -156,9 +156,10 @@ class OfficeForm(forms.ModelForm):
         model = Office
         # The admin's fieldsets choose the fields shown; these are the editable ones.
         fields = [
-            "name", "code", "address", "timezone", "kiosk_open", "remote_tickets", "stop_issuing_minutes",
-            "wait_norm_minutes", "ticker_text", "display_chime", "display_voice", "call_chosen", "break_reasons",
-            "break_limit_minutes", "service_limit_minutes", "booking_prefix", "closed_dates", "forecast_target_percent",
+            "name", "code", "address", "timezone", "kiosk_open", "remote_tickets", "issue_without_counter",
+            "stop_issuing_minutes", "wait_norm_minutes", "ticker_text", "display_chime", "display_voice", "call_chosen",
+            "break_reasons", "break_limit_minutes", "service_limit_minutes", "booking_prefix", "closed_dates",
+            "forecast_target_percent",
         ]  # fmt: skip
 
 

@@ -39,6 +39,7 @@ OFFICE_KEYS = (
     "remote_tickets",
     "kiosk",
     "call_chosen",
+    "issue_without_counter",
     "break_reasons",
     "hours",
     "services",
@@ -170,6 +171,8 @@ def _check_office(index: int, raw, problems: list[str]) -> None:
         problems.append(f"{where}.kiosk: допустимы {', '.join(KIOSK_MODES)}")
     if not isinstance(raw.get("call_chosen", True), bool):
         problems.append(f"{where}.call_chosen: нужно true или false")
+    if not isinstance(raw.get("issue_without_counter", True), bool):
+        problems.append(f"{where}.issue_without_counter: нужно true или false")
     reasons = raw.get("break_reasons", DEFAULT_BREAK_REASONS)
     if not isinstance(reasons, list) or not reasons:
         problems.append(f"{where}.break_reasons: ожидается непустой список причин «code, name»")
@@ -331,6 +334,7 @@ def apply(data) -> LoadResult:
                 "remote_tickets": raw.get("remote_tickets", False),
                 "kiosk_open": raw.get("kiosk", "paired") == "open",
                 "call_chosen": raw.get("call_chosen", True),
+                "issue_without_counter": raw.get("issue_without_counter", True),
                 "break_reasons": [
                     {"code": r["code"], "name": r["name"].strip()}
                     for r in raw.get("break_reasons", DEFAULT_BREAK_REASONS)

@@ -32,6 +32,7 @@ import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from offices.models import Counter, Service
@@ -215,8 +216,8 @@ def _publish_queue(
     (tickets/live.py), built once per process after the change. ``seqs`` tells
     it which state is new enough.
     """
-    waiting, oldest, estimates = selectors.queue_counts(office)
-    counts = QueueUpdated(type="queue.updated", waiting=waiting, oldest=oldest, estimates=estimates)
+    waiting, oldest, estimates, serving = selectors.queue_counts(office)
+    counts = QueueUpdated(type="queue.updated", waiting=waiting, oldest=oldest, estimates=estimates, serving=serving)
     # The operators' pages keep their lists from the lines that joined or left: no page reads its list again.
     now = timezone.now()
     lines = QueueLines(
@@ -413,8 +414,14 @@ def publish_snapshots(office_id: int, *, display: dict, operators: dict) -> None
 def announce_counter(counter: Counter) -> None:
     """The counter's new state to the operators and the monitor (and its queue's estimates to every screen)."""
     _after_commit(_send_operators, counter.office_id, payloads.counter_updated(counter))
-    # An open counter more or less changes the estimates the kiosk and the phones show.
-    _queue_changed(counter.office, [])
+    # An open counter more or less changes the estimates the kiosk and the phones show, and whether
+    # any counter serves a service at all: the phones of its services are told too.
+    _after_commit(_publish_counter_queues, counter)
+
+
+def _publish_counter_queues(counter: Counter) -> None:
+    served = Service.objects.filter(active=True).filter(Q(main_counters=counter.pk) | Q(backup_counters=counter.pk))
+    _publish_queue(counter.office, list(served.distinct()))
 
 
 def announce_feedback(office_id: int) -> None:

@@ -89,6 +89,18 @@ class OfficeClosed(QueueError):
         return cls(f"Офис сейчас закрыт. Часы работы: {hours or 'не заданы'}.")
 
 
+# What the kiosk, the ticket and the phone say of a service that no open counter serves right now.
+NO_OPEN_COUNTER = "Сейчас нет открытых окон по этой услуге"
+
+
+class NoOpenCounter(QueueError):
+    """The office issues no ticket for a service that no open counter serves (``issue_without_counter`` off)."""
+
+    code = "no_open_counter"
+    status = 409
+    message = f"{NO_OPEN_COUNTER}. Талон на неё сейчас не выдаётся — обратитесь к администратору."
+
+
 class CounterBusy(QueueError):
     code = "counter_busy"
     status = 409

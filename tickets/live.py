@@ -118,6 +118,11 @@ class LiveState:
             return None
         return ahead, selectors.estimate(ahead, queue["per_client_seconds"], queue["counters"])
 
+    def serving(self, service_id: int) -> int:
+        """How many open counters serve a service with a queue (0 without one: no phone waits in it)."""
+        queue = self.queues.get(service_id)
+        return queue["counters"] if queue else 0
+
     def display_snapshot(self) -> dict:
         return {**self.display, "seq": self.seqs[0], "now": timezone.now().isoformat()}
 
@@ -188,6 +193,7 @@ def build(office_id: int) -> LiveState:
         "services": [{"code": s.code, "name": s.name, "prefix": s.prefix} for s in services],
         "waiting": waiting,
         "estimates": estimates,
+        "serving": {s.code: queue.counters(s.pk) for s in services},
     }
     operators = {
         "type": "snapshot",

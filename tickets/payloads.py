@@ -123,12 +123,14 @@ class TicketCleared(TypedDict):
 
 
 class QueueUpdated(TypedDict):
-    """The office's waiting counts, since when the oldest of each service waits, and the wait of a ticket taken now."""
+    """The office's waiting counts, since when the oldest of each service waits, the wait of a ticket taken now,
+    and how many open counters serve each service (0: the kiosk says that none does)."""
 
     type: Literal["queue.updated"]
     waiting: dict[str, int]
     oldest: dict[str, str]
     estimates: dict[str, int]
+    serving: dict[str, int]
 
 
 class QueueLines(QueueUpdated):
@@ -160,6 +162,10 @@ class TicketStatus(TypedDict):
     counter: str | None
     actions: list[str]
     alert: bool
+    # Waiting, but no open counter serves the service right now.
+    no_open_counter: bool
+    # Postponed: when the ticket returns to the queue (ISO time).
+    returns_at: str | None
 
 
 class CounterUpdated(CounterState):

@@ -78,6 +78,15 @@ def open_counters_by_service(office_id: int) -> dict[int, int]:
     return {service_id: len(counters) for service_id, counters in serving.items()}
 
 
+def serves(office_id: int, service_id: int) -> bool:
+    """Is the service served by at least one open counter of the office right now (one query)?"""
+    return (
+        Counter.objects.filter(office_id=office_id, state=Counter.State.OPEN)
+        .filter(Q(services=service_id) | Q(backup_services=service_id))
+        .exists()
+    )
+
+
 @dataclass
 class WaitingTicket:
     id: int
@@ -196,11 +205,17 @@ def ahead_of(ticket: Ticket, now: datetime | None = None) -> int | None:
 
 def place(ticket: Ticket) -> tuple[int, int] | None:
     """A waiting ticket's position in its service's queue and its estimated wait (three queries)."""
+    found = _place_served(ticket)
+    return found[:2] if found else None
+
+
+def _place_served(ticket: Ticket) -> tuple[int, int, int] | None:
+    """place, and how many open counters serve the ticket's service."""
     ahead = ahead_of(ticket)
     if ahead is None:
         return None
     serving = open_counters_by_service(ticket.office_id).get(ticket.service_id, 0)
-    return ahead, estimate(ahead, average_service_seconds(ticket.service_id), serving)
+    return ahead, estimate(ahead, average_service_seconds(ticket.service_id), serving), serving
 
 
 def waiting_summary(office: Office) -> tuple[dict[str, int], dict[str, str]]:
@@ -215,8 +230,9 @@ def waiting_summary(office: Office) -> tuple[dict[str, int], dict[str, str]]:
     return counts, oldest
 
 
-def queue_counts(office: Office) -> tuple[dict[str, int], dict[str, str], dict[str, int]]:
-    """waiting_summary, and per active service the estimated wait of a ticket taken now (five queries)."""
+def queue_counts(office: Office) -> tuple[dict[str, int], dict[str, str], dict[str, int], dict[str, int]]:
+    """waiting_summary, and per active service the estimated wait of a ticket taken now and how many
+    open counters serve it (five queries)."""
     services = dict(office.services.filter(active=True).values_list("pk", "code"))
     counts = dict.fromkeys(services.values(), 0)
     oldest = {}
@@ -227,7 +243,7 @@ def queue_counts(office: Office) -> tuple[dict[str, int], dict[str, str], dict[s
     per_client = average_service_seconds_by_service(list(services))
     serving = open_counters_by_service(office.pk)
     estimates = {code: estimate(counts[code], per_client[pk], serving.get(pk, 0)) for pk, code in services.items()}
-    return counts, oldest, estimates
+    return counts, oldest, estimates, {code: serving.get(pk, 0) for pk, code in services.items()}
 
 
 def waiting_counts(office: Office) -> dict[str, int]:
@@ -266,12 +282,17 @@ def tracking_message(
     position: int | None,
     estimated_wait_seconds: int | None,
     counter: str | None,
+    no_open_counter: bool = False,
+    returns_at: datetime | None = None,
 ) -> dict:
     """The phone's view of a ticket in one state: the numbers with the server's wording.
 
     ``alert`` says whether a call is still ahead, so that a signal can be
-    promised: only while the ticket waits.
+    promised: only while the ticket waits. ``no_open_counter``: it waits in a
+    queue that no open counter serves right now; ``returns_at``: a postponed
+    ticket's return to the queue.
     """
+    waiting = status == Ticket.Status.WAITING
     return {
         "number": number,
         "status": status,
@@ -285,13 +306,15 @@ def tracking_message(
         "estimated_wait_seconds": estimated_wait_seconds,
         "counter": counter,
         "actions": list(TRACKING_ACTIONS.get(status, ())),
-        "alert": status == Ticket.Status.WAITING,
+        "alert": waiting,
+        "no_open_counter": waiting and position is not None and no_open_counter,
+        "returns_at": returns_at.isoformat() if waiting and position is None and returns_at else None,
     }
 
 
 def tracking_status(ticket: Ticket) -> dict:
     """What a phone shows for its ticket (loaded with its service)."""
-    found = place(ticket)
+    found = _place_served(ticket)
     return tracking_message(
         number=ticket.number,
         status=ticket.status,
@@ -300,6 +323,8 @@ def tracking_status(ticket: Ticket) -> dict:
         position=found[0] if found else None,
         estimated_wait_seconds=found[1] if found else None,
         counter=ticket.counter.number if ticket.counter_id and ticket.status in Ticket.ACTIVE else None,
+        no_open_counter=bool(found) and found[2] == 0,
+        returns_at=ticket.returns_at,
     )
 
 
@@ -321,6 +346,7 @@ def queue_summary(office: Office, now: datetime | None = None) -> dict:
                 "waiting": waiting,
                 "longest_wait_seconds": round((now - oldest).total_seconds()) if oldest else 0,
                 "estimated_wait_seconds": queue.estimate(service.pk, waiting),
+                "open_counters": queue.counters(service.pk),
             }
         )
     active = Ticket.objects.filter(office=office).active().select_related("service", "counter").order_by("called_at")

@@ -227,6 +227,8 @@ class TrackingOut(serializers.Serializer):
     counter = serializers.CharField(allow_null=True)
     actions = serializers.ListField(child=serializers.CharField(), help_text="Что клиент может сделать: cancel")
     alert = serializers.BooleanField(help_text="Вызов ещё впереди: телефон может подать сигнал")
+    no_open_counter = serializers.BooleanField(help_text="Талон ждёт, но сейчас ни одно открытое окно не ведёт услугу")
+    returns_at = serializers.DateTimeField(allow_null=True, help_text="Отложенный талон: когда он вернётся в очередь")
     issued_at = serializers.DateTimeField()
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from offices import access
 from offices.models import Counter, Office, Service
 
-from . import broadcast, rollups, webhooks
+from . import broadcast, rollups, selectors, webhooks
 from .errors import (
     CallChosenDisabled,
     CounterBusy,
@@ -23,6 +23,7 @@ from .errors import (
     InvalidPostpone,
     InvalidTransfer,
     InvalidTransition,
+    NoOpenCounter,
     NotWaiting,
     NumberingExhausted,
     OfficeClosed,
@@ -118,6 +119,9 @@ def _issue(
         raise ServiceInactive()
     if not office.is_issuing(now):
         raise OfficeClosed.at(office, now)
+    # A booked client's check-in keeps its appointment whatever the counters.
+    if slot_start is None and not office.issue_without_counter and not selectors.serves(office.pk, service.pk):
+        raise NoOpenCounter()
     day = office.local_date(now)
     prefix = office.booking_prefix if slot_start is not None else service.prefix
     seq = _next_number(office=office, prefix=prefix, day=day)

@@ -22,6 +22,8 @@ PUBLIC_FIELDS = {
     "counter",
     "actions",
     "alert",
+    "no_open_counter",
+    "returns_at",
     "issued_at",
 }
 

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from tests.helpers import make_user, wait_for
 
 RUSSIAN_404 = "Страница не найдена"
+MISSING_TICKET = "Талон не найден или уже недействителен"
 DJANGO_TECHNICAL = ("Page not found", "Using the URLconf", "Traceback", "DEBUG = True")
 
 
@@ -27,8 +28,10 @@ def assert_product_page(response, status: int, heading: str) -> None:
 def test_unknown_objects_on_peoples_screens_show_the_russian_404(debug, operator):
     client = Client()
     client.force_login(operator)  # the operator's counter page needs a signed-in user to reach its 404
-    for path in ["/t/no-such-token/", "/kiosk/nowhere/", "/display/nowhere/", "/operator/999999/"]:
+    for path in ["/kiosk/nowhere/", "/display/nowhere/", "/operator/999999/"]:
         assert_product_page(client.get(path), 404, RUSSIAN_404)
+    # A client's ticket link speaks of their ticket (tests/screens/test_third_pass_browser.py has the rest).
+    assert_product_page(client.get("/t/no-such-token/"), 404, MISSING_TICKET)
 
 
 @pytest.mark.django_db
@@ -91,7 +94,8 @@ def test_the_api_and_the_admin_keep_their_own_answers_under_debug(debug, django_
 @pytest.mark.django_db
 def test_with_debug_off_the_same_pages_come_from_the_handlers(settings):
     settings.DEBUG = False
-    assert_product_page(Client().get("/t/no-such-token/"), 404, RUSSIAN_404)
+    assert_product_page(Client().get("/no-such-page/"), 404, RUSSIAN_404)
+    assert_product_page(Client().get("/t/no-such-token/"), 404, MISSING_TICKET)
 
 
 @pytest.mark.browser
@@ -102,8 +106,9 @@ def test_an_unknown_ticket_link_on_a_phone_under_make_run_shows_the_russian_page
     page = context.new_page()
     response = page.goto(f"{server.url}/t/no-such-token/")
     assert response.status == 404
-    expect(page.get_by_role("heading", level=1)).to_have_text(RUSSIAN_404)
-    expect(page.get_by_role("link", name="на главную")).to_be_visible()
+    # The client's words about their ticket, without the staff's «Войти» or any other link.
+    expect(page.get_by_role("heading", level=1)).to_have_text(MISSING_TICKET)
+    expect(page.get_by_role("link")).to_have_count(0)
     assert "Using the URLconf" not in page.content()
     # It fits the phone: nothing wider than the screen.
     wait_for(page, "document.documentElement.scrollWidth <= 390")

@@ -106,6 +106,22 @@
       return item;
     }
 
+    // The kiosk reads an issued number aloud: «Талон А пятнадцать», no chime, no counter.
+    announceTicket(ticket) {
+      const words = spell(ticket);
+      const item = {
+        text: "Талон " + words.map((w) => w[0]).join(" "),
+        clips: ["w_talon", ...words.map((w) => w[1])],
+        chime: false,
+        voice: true,
+        state: "queued",
+      };
+      this.log.push(item);
+      this.queue.push(item);
+      this.next();
+      return item;
+    }
+
     async next() {
       if (this.busy) return;
       const item = this.queue.shift();

@@ -60,7 +60,9 @@
   function render() {
     const now = Date.now();
     const offline = offlineSince !== null;
-    if (offline && now - offlineSince >= OFFLINE_CLEAR_MS) state.calls = [];
+    // Long offline, the counts are as stale as the calls: both go, the counts until the next snapshot.
+    const cleared = offline && now - offlineSince >= OFFLINE_CLEAR_MS;
+    if (cleared) state.calls = [];
     const rows = state.calls.slice(0, VISIBLE_CALLS).map((call) => {
       const stale = offline && now + skew - Date.parse(call.called_at) > STALE_CALL_MS;
       const fresh = !stale && call.shownAt && now - call.shownAt < HIGHLIGHT_MS;
@@ -72,7 +74,7 @@
     const empty = offline ? "Вызовы появятся, когда связь восстановится" : "Вызовов пока нет";
     el("calls").innerHTML = rows.join("") || `<li class="empty">${empty}</li>`;
     el("waiting").innerHTML = state.services.map((s) =>
-      `<li><span class="service">${escapeHtml(s.name)}</span><span class="count" data-service="${escapeHtml(s.code)}">${state.waiting[s.code] ?? 0}</span></li>`
+      `<li><span class="service">${escapeHtml(s.name)}</span><span class="count" data-service="${escapeHtml(s.code)}">${cleared ? "—" : state.waiting[s.code] ?? 0}</span></li>`
     ).join("");
     el("closed").hidden = state.open;
     if (state.office) {

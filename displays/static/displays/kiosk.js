@@ -11,6 +11,11 @@
   let printedToken = null; // the ticket last sent to the printer: each ticket prints once
   let current = null; // the ticket on screen
   let office = { open: true, issuing: true, hours: [], nextOpening: el("closed-next").textContent };
+  let connected = false;
+  const serving = {}; // per service code: how many open counters serve it (from the socket)
+  const unserved = (code) => serving[code] === 0;
+  const announcer = new Announcer({ clipBase: config.clipBase, chime: false, voice: true });
+  window.kioskAnnouncer = announcer; // for diagnostics and tests
 
   function showError(text) {
     el("error").textContent = text;
@@ -18,9 +23,18 @@
     if (text) setTimeout(() => { if (el("error").textContent === text) el("error").hidden = true; }, 8000);
   }
 
+  // A tile takes a touch only when a ticket can come of it: connected, issuing, not busy, and a
+  // counter serving the service (unless the office issues for unserved services too).
+  function renderTiles() {
+    const closed = !office.issuing;
+    buttons().forEach((b) => {
+      b.disabled = busy || closed || !connected || (!config.issueWithoutCounter && unserved(b.dataset.service));
+    });
+  }
+
   function setBusy(value) {
     busy = value;
-    buttons().forEach((b) => { b.disabled = value; });
+    renderTiles();
   }
 
   function renderClosed() {
@@ -32,7 +46,13 @@
     el("closed-next").textContent = office.nextOpening || "";
     el("closed-hours").innerHTML = (office.hours || [])
       .map((d) => `<li>${d.label}: ${d.hours ? d.hours.replace("-", "–") : "выходной"}</li>`).join("");
-    buttons().forEach((b) => { b.disabled = busy || closed; });
+    renderTiles();
+  }
+
+  // The same estimate the ticket shows: the wait of a ticket taken now; none where no counter serves.
+  function estimateText(code, waiting, seconds) {
+    if (unserved(code)) return config.noCounterText;
+    return waiting ? "ожидание " + fmt.waitText(seconds) : "без очереди";
   }
 
   function setWaiting(code, n) {
@@ -53,9 +73,9 @@
       office.nextOpening = queue.next_opening_text;
       for (const s of queue.services) {
         setWaiting(s.code, s.waiting);
+        serving[s.code] = s.open_counters;
         const estimate = document.querySelector(`[data-estimate="${s.code}"]`);
-        // The same estimate the ticket shows: the wait of a ticket taken now.
-        if (estimate) estimate.textContent = s.waiting ? "ожидание " + fmt.waitText(s.estimated_wait_seconds) : "без очереди";
+        if (estimate) estimate.textContent = estimateText(s.code, s.waiting, s.estimated_wait_seconds);
       }
       renderClosed();
     } catch (e) {
@@ -63,15 +83,16 @@
     }
   }
 
-  function setEstimates(waiting, estimates) {
-    for (const [code, n] of Object.entries(waiting)) {
+  function setEstimates(message) {
+    Object.assign(serving, message.serving || {});
+    for (const [code, n] of Object.entries(message.waiting)) {
       setWaiting(code, n);
       const estimate = document.querySelector(`[data-estimate="${code}"]`);
-      // The same estimate the ticket shows: the wait of a ticket taken now.
-      if (estimate && estimates && code in estimates) {
-        estimate.textContent = n ? "ожидание " + fmt.waitText(estimates[code]) : "без очереди";
+      if (estimate && message.estimates && code in message.estimates) {
+        estimate.textContent = estimateText(code, n, message.estimates[code]);
       }
     }
+    renderTiles();
   }
 
   // Everything the start screen shows arrives on the socket: counts and estimates in every
@@ -82,16 +103,26 @@
       office.issuing = message.issuing;
       office.hours = message.office.hours;
       office.nextOpening = message.office.next_opening;
-      setEstimates(message.waiting, message.estimates);
+      setEstimates(message);
       renderClosed();
     } else if (message.type === "queue.updated") {
-      setEstimates(message.waiting, message.estimates);
+      setEstimates(message);
     }
   }
 
-  function onStatus(connected) {
-    el("offline").hidden = connected;
+  // Offline, the whole screen says so and no tile takes a touch: the client must not learn of
+  // the outage from an error after tapping.
+  function renderOffline() {
+    // A ticket just issued stays on screen (it is printed already); the start screen is covered.
+    el("offline").hidden = connected || !!current;
+  }
+
+  function onStatus(value) {
+    connected = value;
+    renderOffline();
     el("kiosk").dataset.connected = connected ? "1" : "0";
+    if (!connected) closeConfirm();
+    renderTiles();
   }
 
   // A priority ticket is confirmed before it is issued.
@@ -209,8 +240,15 @@
     if (img.complete && img.naturalWidth) go();
   }
 
+  // The tracking page's address, typed by those who cannot scan the QR code (without the scheme).
+  function trackingAddress(token) {
+    const base = config.publicUrl || window.location.origin;
+    return `${base}/t/${token}/`.replace(/^https?:\/\//, "");
+  }
+
   function showTicket(ticket) {
     current = ticket;
+    const noCounter = unserved(ticket.service);
     const issued = new Date(ticket.issued_at);
     const qr = `/t/${encodeURIComponent(ticket.token)}/qr.svg`;
     el("t-number").textContent = ticket.number;
@@ -224,7 +262,14 @@
     el("p-booked").hidden = !ticket.booked_label;
     el("ticket").classList.toggle("is-priority", !!ticket.priority);
     el("t-ahead").textContent = fmt.peopleText(ticket.position);
-    el("t-wait").textContent = ticket.position ? fmt.waitText(ticket.estimated_wait_seconds) : "вас вызовут первым";
+    el("t-wait").textContent = noCounter
+      ? "—"
+      : ticket.position ? fmt.waitText(ticket.estimated_wait_seconds) : "вас вызовут первым";
+    el("t-no-counter").textContent = noCounter ? config.noCounterText : "";
+    el("t-no-counter").hidden = !noCounter;
+    el("p-no-counter").textContent = noCounter ? config.noCounterText : "";
+    el("p-no-counter").hidden = !noCounter;
+    el("p-link").textContent = trackingAddress(ticket.token);
     el("t-qr").src = qr;
     el("p-number").textContent = ticket.number;
     el("p-priority").hidden = !ticket.priority;
@@ -239,14 +284,28 @@
     returnTimer = setTimeout(reset, config.returnAfterMs);
   }
 
+  function russianVoice() {
+    if (!window.speechSynthesis) return null;
+    return window.speechSynthesis.getVoices().find((v) => /^ru/i.test(v.lang)) || null;
+  }
+
+  // A Russian speech voice reads the number and the service; without one (Debian's Chromium has
+  // none) the product's own clips, as on the hall display, read «Талон А пятнадцать».
   function speak() {
-    if (!current || !window.speechSynthesis) return;
-    window.speechSynthesis.cancel();
-    const text = `Ваш талон ${window.spokenTicket(current.number)}. ${current.service_name}.`;
-    const utterance = new SpeechSynthesisUtterance(text);
-    utterance.lang = "ru-RU";
-    utterance.rate = 0.9;
-    window.speechSynthesis.speak(utterance);
+    if (!current) return;
+    const voice = russianVoice();
+    if (voice) {
+      window.speechSynthesis.cancel();
+      const text = `Ваш талон ${window.spokenTicket(current.number)}. ${current.service_name}.`;
+      const utterance = new SpeechSynthesisUtterance(text);
+      utterance.lang = "ru-RU";
+      utterance.voice = voice;
+      utterance.rate = 0.9;
+      window.speechSynthesis.speak(utterance);
+    } else {
+      announcer.unlock();
+      announcer.announceTicket(current.number);
+    }
     // Listening takes time: stay on this screen a little longer.
     clearTimeout(returnTimer);
     returnTimer = setTimeout(reset, config.returnAfterMs);
@@ -331,6 +390,7 @@
     delete document.body.dataset.ticket;
     setBusy(false);
     renderClosed();
+    renderOffline();
   }
 
   function touched() {
@@ -363,7 +423,6 @@
     el("keypad-back").addEventListener("click", closeKeypad);
     el("keypad-go").addEventListener("click", checkIn);
   }
-  el("speak").hidden = !window.speechSynthesis;
   el("speak").addEventListener("click", speak);
   document.addEventListener("pointerdown", touched);
 

@@ -117,9 +117,18 @@
     el("counter").textContent = state.counter || "";
     el("waiting").hidden = state.status !== "waiting";
     el("position").textContent = fmt.peopleText(state.position);
-    // No position: postponed by the operator, outside the queue until it returns.
+    // No position: postponed by the operator, outside the queue until it returns (at returns_at).
     el("estimate").textContent =
       state.position === null ? "—" : state.position ? fmt.waitText(state.estimated_wait_seconds) : el("estimate").dataset.next;
+    const returns = state.returns_at ? new Date(state.returns_at) : null;
+    el("returns-at").textContent = returns
+      ? returns.toLocaleTimeString("ru-RU", { timeZone: config.timezone, hour: "2-digit", minute: "2-digit" })
+      : "";
+    el("returns").hidden = !returns;
+    el("place").hidden = !!returns;
+    // No open counter serves the service: no wait to promise.
+    el("no-counter").hidden = !state.no_open_counter;
+    el("wait").hidden = !!returns || !!state.no_open_counter;
     // The alert and its promise only while a call is still ahead.
     el("alert").hidden = !state.alert;
     const mayCancel = (state.actions || []).includes("cancel");
