@@ -118,12 +118,18 @@ def main():
         for name, path in [
             ("reports", f"/reports/?year={year - 1}"),
             ("report-disclosure", f"/reports/disclosure/{year}/"),
+            ("forecast", "/reports/forecast/?office=korocha"),
         ]:
             if wanted and name not in wanted:
                 continue
             response = monitor.goto(base + path)
             if response and response.ok:
                 shot(monitor, name)
+        if not wanted or "load" in wanted:
+            visitor = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2).new_page()
+            visitor.goto(f"{base}/load/korocha/")
+            visitor.get_by_text("Лучшее время для визита").wait_for()
+            shot(visitor, "load")
         browser.close()
 
 
