@@ -46,6 +46,8 @@ def save_in_admin(office, django_user_model, **changes) -> int:
         "break_reasons": "lunch: Обед",
         "break_limit_minutes": office.break_limit_minutes,
         "service_limit_minutes": office.service_limit_minutes,
+        "forecast_target_percent": office.forecast_target_percent,
+        "issue_without_counter": "on" if office.issue_without_counter else "",
         **{
             f"{prefix}-{count}": "0"
             for prefix in ("hours", "services", "counters")

@@ -529,6 +529,9 @@
       case "counter.updated":
         if (message.id === config.counter) {
           if (acting || (counter && message.state === counter.state && message.break_reason === counter.break_reason)) break;
+          // Messages leave after the response: one older than the state this page holds
+          // (its own break, arriving after its own return) is history, not news.
+          if (counter && Date.parse(message.state_changed_at) < Date.parse(counter.state_changed_at)) break;
           // A change this page did not ask for (a manager's break or close from the monitor,
           // the operator opening another counter elsewhere): say so, the old message is stale.
           if (counter && message.state !== counter.state) {
