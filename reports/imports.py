@@ -26,7 +26,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from offices.models import Counter, Office, Service
-from tickets import rollups
+from tickets import daily, rollups
 from tickets.models import Ticket
 
 from . import ticket_copy
@@ -58,6 +58,8 @@ class ImportResult:
     skipped: int = 0
     replaced: int = 0
     errors: list[str] = field(default_factory=list)
+    # The local days an import of tickets added to, per office id: their daily rollups are counted again.
+    days: dict[int, set] = field(default_factory=dict)
 
 
 class BadLine(Exception):
@@ -261,6 +263,7 @@ def import_tickets(
                 ticket_copy.copy_import(
                     stream, header=",".join(TICKET_COLUMNS) + "\n", lookups=lookups, result=result, partial=partial
                 )
+                daily.reroll(result.days)
                 return result
             except ticket_copy.NotPlain:
                 result = ImportResult()  # nothing was kept: the Python path reads the file again
@@ -289,6 +292,9 @@ def import_tickets(
     with transaction.atomic():
         _write_tickets(list(rows.values()), progress)
         rollups.record_many(_shares(rows.values(), lookups))
+        for values in rows.values():
+            result.days.setdefault(values[0], set()).add(values[3])
+        daily.reroll(result.days)
     result.imported = len(rows)
     return result
 

@@ -141,6 +141,7 @@ SELECT a.office_id, a.service_id, date_trunc('month', a.local_date)::date, count
        coalesce(sum(round(wait_seconds * 1000000)::bigint) FILTER (WHERE status = 'done'), 0),
        coalesce(sum(round(service_seconds * 1000000)::bigint) FILTER (WHERE status = 'done'), 0),
        count(*) FILTER (WHERE status = 'done' AND wait_seconds > o.wait_norm_minutes * 60),
+       count(*) FILTER (WHERE status = 'done' AND wait_seconds > o.wait_norm_minutes * 120), 0, 0, 0, 0,
        o.wait_norm_minutes
 FROM added a JOIN {Office._meta.db_table} o ON o.id = a.office_id
 GROUP BY a.office_id, a.service_id, date_trunc('month', a.local_date), o.wait_norm_minutes
@@ -192,6 +193,9 @@ def copy_import(stream, *, header: str, lookups, result, partial: bool) -> None:
         imports._finish(result.errors, count, partial)
         rollups.share_writers(cursor, offices)
         cursor.execute(INSERT)
+        cursor.execute("SELECT DISTINCT office_id, local_date FROM import_parsed WHERE plain")
+        for office_id, day in cursor.fetchall():
+            result.days.setdefault(office_id, set()).add(day)
         cursor.execute("DROP TABLE import_lines, import_parsed")
         result.imported = count
 

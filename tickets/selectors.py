@@ -172,7 +172,8 @@ def _called_before(ticket: Ticket, now: datetime) -> Q:
         (None if ticket.priority else Q(priority=True), Q(priority=ticket.priority)),
         booked,
         (Q(queued_at__lt=ticket.queued_at), Q(queued_at=ticket.queued_at)),
-        (Q(pk__lt=ticket.pk), None),
+        # A ticket not stored yet (the issue's promise) comes after every stored one.
+        (Q(pk__lt=ticket.pk) if ticket.pk is not None else Q(), None),
     ]
     before, same_so_far = None, Q()
     for earlier, equal in keys:
@@ -194,9 +195,13 @@ def ahead_of(ticket: Ticket, now: datetime | None = None) -> int | None:
     return line.in_queue(now).filter(_called_before(ticket, now)).count()
 
 
-def place(ticket: Ticket) -> tuple[int, int] | None:
-    """A waiting ticket's position in its service's queue and its estimated wait (three queries)."""
-    ahead = ahead_of(ticket)
+def place(ticket: Ticket, now: datetime | None = None) -> tuple[int, int] | None:
+    """A waiting ticket's position in its service's queue and its estimated wait (three queries).
+
+    The ticket may be one about to be issued (not stored yet): its place is then
+    where it will stand, behind every equal ticket already there.
+    """
+    ahead = ahead_of(ticket, now)
     if ahead is None:
         return None
     serving = open_counters_by_service(ticket.office_id).get(ticket.service_id, 0)
