@@ -100,7 +100,7 @@ def operator_rows(office: Office, start: date, end: date, now: datetime | None =
             type=TicketEvent.Type.TRANSFERRED,
             operator__isnull=False,
         )
-        .exclude(data__remote=True)
+        .exclude(data__has_key="remote")
         .values("operator_id", "ticket__local_date")
         .annotate(n=Count("id"))
         .order_by()
@@ -213,7 +213,9 @@ def close(office: Office, now: datetime | None = None) -> None:
     yesterday = office.local_date(now or timezone.now()) - timedelta(days=1)
     mark = RollupMark.objects.filter(office=office).values_list("through", flat=True).first()
     start = mark + timedelta(days=1) if mark else first_day(office)
-    if start is not None and start <= yesterday:
+    if start is None:  # nothing happened in the office yet: every day up to yesterday is counted (none)
+        RollupMark.objects.create(office=office, through=yesterday)
+    elif start <= yesterday:
         roll(office, start, yesterday)
 
 
