@@ -57,3 +57,11 @@ def percent(value):
     if value is None:
         return "—"
     return f"{value * 100:.1f}".replace(".", ",") + "\u00a0%"
+
+
+@register.filter
+def signed(value):
+    """Whole seconds with their sign: «−340», «+12», «0»; «—» when absent."""
+    if value is None:
+        return "—"
+    return f"{'+' if value > 0 else '−' if value < 0 else ''}{abs(int(value)):,}".replace(",", "\u202f")

@@ -271,3 +271,17 @@ def test_bad_parameters_are_a_400_with_a_russian_detail(manager, office, query, 
 @pytest.mark.parametrize("endpoint", ["load", "norm", "operators", "estimates"])
 def test_an_operator_may_not_read_the_reports(op_client, office, endpoint):
     assert op_client.get(f"/api/v1/reports/{endpoint}/?year=2025").status_code == 403
+
+
+def test_the_reports_page_shows_the_four_sections(year_of_visits, manager, client):
+    client.force_login(manager)
+    page = client.get("/reports/?year=2025&office=main").content.decode()
+    assert "Самые загруженные часы: понедельник, 09:00–10:00 — 1." in page
+    assert 'id="table-norm"' in page and 'id="table-operators"' in page
+    assert "<td>op</td><td>1</td><td>0:25:00</td><td>100,0\u00a0%</td>" in page
+    assert "/api/v1/reports/load/?year=2025&amp;office=main&amp;format=xlsx" in page
+    march = client.get("/reports/?year=2025&office=main&month=3").content.decode()
+    assert "Нагрузка по дням недели и часам, март 2025" in march
+    day = client.get("/reports/?year=2025&office=main&day=2025-03-03").content.decode()
+    assert "Показатели операторов за 03.03.2025" in day
+    assert client.get("/reports/?year=2025&month=13").status_code == 400
