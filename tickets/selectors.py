@@ -30,12 +30,18 @@ ESTIMATE_SAMPLE = 20
 def estimate(ahead: int, per_client_seconds: float, counters: int) -> int:
     """Estimated wait for a client with ``ahead`` people before them in the service's queue.
 
-    estimate = ahead × S / max(C, 1), where S is the mean service time of the
-    service's last 20 finished tickets (DEFAULT_SERVICE_SECONDS without
+    estimate = (ahead + ½) × S / max(C, 1), where S is the mean service time of
+    the service's last 20 finished tickets (DEFAULT_SERVICE_SECONDS without
     history) and C the number of open counters that serve the service as main
-    or backup. It assumes the counters work in parallel on this queue.
+    or backup. It assumes the counters work in parallel on this queue. The
+    half: even the first in line waits for a counter to finish the client it
+    serves, on average half a service time spread over the C counters; without
+    it every promise to the first in line was «no wait», and promises fell
+    short by 3 minutes on average (reports, «Точность прогноза»: on the demo
+    history the mean absolute error fell from 212 to 167 s, the share within
+    ±5 minutes rose from 75.9 % to 83.8 %, the bias went from −190 to −66 s).
     """
-    return round(ahead * per_client_seconds / max(counters, 1))
+    return round((ahead + 0.5) * per_client_seconds / max(counters, 1))
 
 
 def average_service_seconds(service_id: int) -> float:
