@@ -58,8 +58,6 @@ class ImportResult:
     skipped: int = 0
     replaced: int = 0
     errors: list[str] = field(default_factory=list)
-    # The local days an import of tickets added to, per office id: their daily rollups are counted again.
-    days: dict[int, set] = field(default_factory=dict)
 
 
 class BadLine(Exception):
@@ -263,7 +261,6 @@ def import_tickets(
                 ticket_copy.copy_import(
                     stream, header=",".join(TICKET_COLUMNS) + "\n", lookups=lookups, result=result, partial=partial
                 )
-                daily.reroll(result.days)
                 return result
             except ticket_copy.NotPlain:
                 result = ImportResult()  # nothing was kept: the Python path reads the file again
@@ -292,9 +289,10 @@ def import_tickets(
     with transaction.atomic():
         _write_tickets(list(rows.values()), progress)
         rollups.record_many(_shares(rows.values(), lookups))
+        touched: dict[int, set] = {}
         for values in rows.values():
-            result.days.setdefault(values[0], set()).add(values[3])
-        daily.reroll(result.days)
+            touched.setdefault(values[0], set()).add(values[3])
+        daily.reroll(touched)
     result.imported = len(rows)
     return result
 

@@ -71,3 +71,17 @@ def test_the_demo_history_has_topics_from_its_services_lists(demo_history):
     assert ("fl", "meter_reading") in named and ("cash", "payment") in named
     # Every served visit of a service with topics has one.
     assert not [r for r in rows if r["outcome"] is None and r["service"] in ("fl", "ul", "cash")]
+
+
+def test_the_analytics_reports_have_a_history_too(demo_history):
+    from reports import analytics
+    from tickets import rollups
+
+    with time_machine.travel(datetime(2025, 11, 15, 9, tzinfo=UTC), tick=False):
+        assert rollups.drift() == []
+        assert analytics.load(2025)["busiest"]
+        assert analytics.norm(2025) and analytics.estimates(2025)
+        people = analytics.operators(2025)
+    assert people and all(r["open_seconds"] > 0 for r in people)
+    assert any(b["reason"] == "Обед" for r in people for b in r["breaks"])
+    assert Ticket.objects.filter(imported=True, promised_wait_seconds__isnull=True).count() == 0

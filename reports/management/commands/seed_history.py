@@ -173,9 +173,10 @@ class Command(BaseCommand):
 
         Counter 1 of an office is its demo operator's; every other counter has
         an operator of its own (an account without a password, for the history
-        only). Each day a counter served someone it opens five minutes before
-        its first call, goes to lunch from 12:00 to 12:45 when open then, and
-        closes five minutes after its last client. Written straight into the
+        only). Each day a counter served someone it is open over the office's
+        hours (from 08:00 to 20:00 in a round-the-clock office, as the tickets
+        were spread), and longer if a client came earlier or stayed later, with
+        lunch from 12:00 to 12:45. Written straight into the
         tables, like the topics.
         """
         User = get_user_model()
@@ -205,7 +206,14 @@ class Command(BaseCommand):
             )
             for row in days:
                 counter, user = row["counter_id"], people[row["counter_id"]]
+                hours = {h.weekday: h for h in office.hours.all()}.get(row["local_date"].weekday())
                 opens, closes = row["first"] - timedelta(minutes=5), row["last"] + timedelta(minutes=5)
+                if hours is not None:  # the whole working day, as the tickets were spread over it
+                    starts = time(8, 0) if hours.opens == time(0, 0) else hours.opens
+                    day_opens = datetime.combine(row["local_date"], starts, tzinfo=tz)
+                    ends = time(20, 0) if hours.closes == time(0, 0) else hours.closes
+                    day_closes = datetime.combine(row["local_date"], ends, tzinfo=tz)
+                    opens, closes = min(opens, day_opens), max(closes, day_closes)
                 lunch = datetime.combine(row["local_date"], time(12, 0), tzinfo=tz)
                 log = [(opens, CounterEvent.Type.OPENED, {"from": "closed"})]
                 if opens < lunch and lunch + timedelta(minutes=45) < closes:
