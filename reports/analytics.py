@@ -41,8 +41,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Abs, Cast, ExtractIsoWeekDay, ExtractMonth, Round
+from django.db.models.functions import Abs, Cast, ExtractIsoWeekDay, ExtractMonth, Round, TruncMonth
 
 from offices.models import Office
 from tickets import daily, rollups
@@ -236,24 +238,61 @@ def _signed_mean(total_us: int, count: int) -> int:
 # Operator figures
 
 
-def _operator_days(offices: list[Office], start: date, end: date, from_tickets: bool) -> list[tuple]:
-    """(office, operator id, day, counts) for every operator-day of the span."""
+def _operator_days(offices: list[Office], start: date, end: date, by_day: bool, from_tickets: bool) -> list[tuple]:
+    """(office, operator id, period, counts) over the span: a period is a day, or a month's first day.
+
+    The stored rows are summed in SQL per office, operator and period (their
+    breaks too, on PostgreSQL), so a company-year is a few hundred rows out of
+    the database whatever the number of operator-days.
+    """
     if not from_tickets:
         daily.refresh(offices)
     stored, live = _split(offices, start, end, from_tickets)
     by_pk = {office.pk: office for office in offices}
-    found = [
-        (
-            by_pk[r.office_id],
-            r.operator_id,
-            r.day,
-            {n: getattr(r, n) for n in daily.OPERATOR_COUNTS} | {"breaks": r.breaks},
-        )
-        for r in OperatorDay.objects.filter(stored, day__range=(start, end))
-    ]
+    names = daily.OPERATOR_COUNTS
+    rows = OperatorDay.objects.filter(stored, day__range=(start, end))
+    period = F("day") if by_day else TruncMonth("day")
+    summed = rows.values("office_id", "operator_id", p=period).annotate(**{f"s_{n}": Sum(n) for n in names}).order_by()
+    found = {
+        (r["office_id"], r["operator_id"], _as_date(r["p"])): {n: r[f"s_{n}"] for n in names} | {"breaks": {}}
+        for r in summed
+    }
+    for office_id, operator_id, on, code, n, us in _stored_breaks(rows, by_day):
+        found[(office_id, operator_id, on)]["breaks"][code] = [n, us]
+    result = [(by_pk[office_id], operator_id, on, counts) for (office_id, operator_id, on), counts in found.items()]
     for office, live_start in live:
-        found += [(office, op, day, v) for (op, day), v in daily.operator_rows(office, live_start, end).items()]
-    return found
+        for (op, day), counts in daily.operator_rows(office, live_start, end).items():
+            result.append((office, op, day if by_day else day.replace(day=1), counts))
+    return result
+
+
+def _as_date(value) -> date:
+    return value.date() if hasattr(value, "date") else value
+
+
+def _stored_breaks(rows, by_day: bool):
+    """(office, operator, period, reason, breaks, µs) summed over the rows' ``breaks``."""
+    if connection.vendor != "postgresql":
+        totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+        for office_id, operator_id, day, breaks in rows.values_list("office_id", "operator_id", "day", "breaks"):
+            on = day if by_day else day.replace(day=1)
+            for code, (n, us) in breaks.items():
+                total = totals[(office_id, operator_id, on, code)]
+                total[0], total[1] = total[0] + n, total[1] + us
+        return [(*key, n, us) for key, (n, us) in totals.items()]
+    try:
+        ids, params = rows.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # no office has stored days in the span
+        return []
+    on = "d.day" if by_day else "date_trunc('month', d.day)::date"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT d.office_id, d.operator_id, {on}, b.key, sum((b.value->>0)::bigint), sum((b.value->>1)::bigint) "
+            f"FROM {OperatorDay._meta.db_table} d CROSS JOIN LATERAL jsonb_each(d.breaks) b "
+            f"WHERE d.id IN ({ids}) GROUP BY 1, 2, 3, 4",
+            params,
+        )
+        return [(*row[:5], int(row[5])) for row in cursor.fetchall()]
 
 
 def operators(
@@ -262,7 +301,7 @@ def operators(
     """Per operator and month of the year, or per operator on ``day`` when given."""
     start, end = (day, day) if day else year_range(year)
     groups: dict[tuple, dict] = {}
-    for office, operator_id, on, counts in _operator_days(_offices(offices), start, end, from_tickets):
+    for office, operator_id, on, counts in _operator_days(_offices(offices), start, end, day is not None, from_tickets):
         key = (on.strftime("%Y-%m-%d") if day else on.strftime("%Y-%m"), operator_id)
         group = groups.setdefault(key, dict.fromkeys(daily.OPERATOR_COUNTS, 0) | {"breaks": {}})
         for name in daily.OPERATOR_COUNTS:
