@@ -546,8 +546,8 @@ class ServiceMonth(models.Model):
     the analytics' figures per service (norm compliance, estimate accuracy) read
     the same rows. A finer key (day × hour, operator) would multiply the rows by
     ~100 and put a company-year read beyond 100 ms; load by weekday × hour and
-    operator figures get their own small tables, fed by the same ``rollups.record``
-    call, when the analytics land.
+    operator figures have their own daily tables (``HourLoad``, ``OperatorDay``),
+    written in bulk for whole past days (``tickets.daily``), never on the call path.
 
     ``tickets`` counts tickets of any status (a month with tickets but none done is
     a real zero, not absent). Times are whole microseconds, so sums are exact in any
