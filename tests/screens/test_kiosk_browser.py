@@ -138,7 +138,7 @@ def test_each_service_shows_the_wait_a_ticket_taken_now_would_have(daphne, kiosk
     expect(page.locator('[data-estimate="ul"]')).to_have_text("без очереди")
     expect(page.locator('[data-count="ul"]')).to_be_hidden()
     take(page, "fl")
-    expect(page.locator("#t-wait")).to_have_text("≈ 15 минут")
+    expect(page.locator("#t-wait")).to_have_text("≈ 18 минут")  # the same promise, now on the ticket
 
 
 def test_a_priority_ticket_is_confirmed_before_and_shown_as_such_after(daphne, kiosk_page, db):
