@@ -295,6 +295,13 @@ def _stored_breaks(rows, by_day: bool):
         return [(*row[:5], int(row[5])) for row in cursor.fetchall()]
 
 
+def _period_name(period: str) -> str:
+    """«Март» for 2025-03, «03.03.2025» for 2025-03-03."""
+    if len(period) == 7:
+        return MONTHS[int(period[5:]) - 1]
+    return f"{period[8:]}.{period[5:7]}.{period[:4]}"
+
+
 def operators(
     year: int, offices: QuerySet[Office] | None = None, day: date | None = None, *, from_tickets: bool = False
 ) -> list[dict]:
@@ -318,6 +325,7 @@ def operators(
         rows.append(
             {
                 "period": when,
+                "period_name": _period_name(when),
                 "operator_id": operator_id,
                 "operator": (user.get_full_name() or user.username) if user else str(operator_id),
                 "served": served,

@@ -182,6 +182,7 @@ def test_operator_figures_count_clients_transfers_open_time_and_breaks(
     mine = next(r for r in rows if r["operator_id"] == operator.pk)
     assert mine == {
         "period": "2025-03",
+        "period_name": "Март",
         "operator_id": operator.pk,
         "operator": "op",
         "served": 2,
@@ -197,7 +198,7 @@ def test_operator_figures_count_clients_transfers_open_time_and_breaks(
     theirs = next(r for r in rows if r["operator_id"] == other.pk)
     assert (theirs["operator"], theirs["open_seconds"], theirs["utilisation"]) == ("Ольга", 7200, 0.0)
     by_day = analytics.operators(2025, Office.objects.filter(pk=office.pk), date(2025, 3, 4))
-    assert [(r["period"], r["open_seconds"]) for r in by_day] == [("2025-03-04", 3600)]
+    assert [(r["period"], r["period_name"], r["open_seconds"]) for r in by_day] == [("2025-03-04", "04.03.2025", 3600)]
     assert OperatorDay.objects.filter(operator=other).count() == 2
 
 
@@ -280,7 +281,7 @@ def test_the_reports_page_shows_the_four_sections(year_of_visits, manager, clien
     page = client.get("/reports/?year=2025&office=main").content.decode()
     assert "Самые загруженные часы: понедельник, 09:00–10:00 — 1." in page
     assert 'id="table-norm"' in page and 'id="table-operators"' in page
-    assert "<td>op</td><td>1</td><td>0:25:00</td><td>100,0\u00a0%</td>" in page
+    assert '<th scope="row">Март</th><td>op</td><td>1</td><td>0:25:00</td><td>100,0\u00a0%</td>' in page
     assert "/api/v1/reports/load/?year=2025&amp;office=main&amp;format=xlsx" in page
     march = client.get("/reports/?year=2025&office=main&month=3").content.decode()
     assert "Нагрузка по дням недели и часам, март 2025" in march
