@@ -288,3 +288,14 @@ def test_the_reports_page_shows_the_four_sections(year_of_visits, manager, clien
     day = client.get("/reports/?year=2025&office=main&day=2025-03-03").content.decode()
     assert "Показатели операторов за 03.03.2025" in day
     assert client.get("/reports/?year=2025&month=13").status_code == 400
+
+
+def test_the_issue_counts_its_place_once_for_the_promise_and_the_answer(office, services, counter, anon, monkeypatch):
+    from tickets import selectors
+
+    counted = []
+    place = selectors.place
+    monkeypatch.setattr(selectors, "place", lambda *args, **kwargs: counted.append(1) or place(*args, **kwargs))
+    response = anon.post("/api/v1/offices/main/tickets/", {"service": "fl", "priority": False}, format="json")
+    assert response.status_code == 201
+    assert counted == [1]
