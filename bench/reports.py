@@ -4,7 +4,9 @@
 Generates about 700,000 done tickets (plus no-shows and cancellations) for one
 year over six bench offices, imports them with import_tickets (twice: the
 second adds nothing), then times each report API call for the whole company
-and year, the /reports/ page and the XLSX exports, three times each. The COPY
+and year, the /reports/ page and the XLSX exports, three times each (every
+bench counter gets an operator and a shift a day first, for the operator
+report, and the daily rollups are recounted). The COPY
 floor is a plain COPY of the same file into a bare table, measured in the same
 run; the import's goal is at most 3× that. Issue 24's table (7.1 M tickets):
 
@@ -21,8 +23,10 @@ import resource
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "queue_system.settings")
@@ -37,7 +41,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from offices import config  # noqa: E402
-from offices.models import Office  # noqa: E402
+from offices.models import Counter, CounterEvent, Office  # noqa: E402
 from tickets import rollups  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
 
@@ -69,6 +73,12 @@ def setup_offices():
     ids = list(Office.objects.filter(code__in=OFFICES).values_list("pk", flat=True))
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {Ticket._meta.db_table} WHERE office_id = ANY(%s)", [ids])
+        # The counters' log of earlier runs (append-only for the application, not for the bench).
+        cursor.execute(
+            f"DELETE FROM {CounterEvent._meta.db_table} WHERE counter_id IN "
+            f"(SELECT id FROM {Counter._meta.db_table} WHERE office_id = ANY(%s))",
+            [ids],
+        )
     rollups.rebuild(ids)
 
 
@@ -186,10 +196,58 @@ def main():
         goals.append(
             ("import_tickets again", reimport_seconds, 3 * floor, f"{reimport_seconds / floor:.1f}× the COPY floor")
         )
+    timed("operators: one per counter, shifts with lunch, daily rollups recounted", lambda: staff(args.year))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # fresh statistics after a bulk load, as autovacuum would do
     report(args, goals, floor)
+
+
+def staff(year: int) -> None:
+    """Who served at each bench counter, and its shifts: the operator report needs both.
+
+    The imported tickets get the operator of their counter (one bare UPDATE), each
+    counter a shift on every working day (08:00–20:00 in Moscow, lunch 12:00–12:45),
+    and the daily rollups are recounted: what close_day does night by night.
+    """
+    from django.contrib.auth import get_user_model
+
+    from tickets import daily
+
+    User = get_user_model()
+    offices = list(Office.objects.filter(code__in=OFFICES))
+    pairs, events = [], []
+    moscow = ZoneInfo("Europe/Moscow")
+    days = [date(year, 1, 1) + timedelta(days=i) for i in range(366)]
+    days = [d for d in days if d.year == year and d.weekday() < 6]
+    for counter in Counter.objects.filter(office__in=offices).select_related("office"):
+        user, _ = User.objects.get_or_create(
+            username=f"bench-{counter.office.code}-{counter.number}",
+            defaults={"first_name": f"Оператор окна {counter.number}", "last_name": counter.office.name},
+        )
+        pairs.append((counter.pk, user.pk))
+        for day in days:
+            at = lambda hour, minute=0, day=day: datetime.combine(day, dtime(hour, minute), tzinfo=moscow)  # noqa: E731
+            events += [
+                CounterEvent(counter=counter, type="opened", at=at(8), user=user, data={"from": "closed"}),
+                CounterEvent(
+                    counter=counter, type="break", at=at(12), user=user,
+                    data={"from": "open", "reason": "lunch", "reason_label": "Обед"},
+                ),
+                CounterEvent(counter=counter, type="resumed", at=at(12, 45), user=user, data={"from": "break"}),
+                CounterEvent(counter=counter, type="closed", at=at(20), user=user, data={"from": "open"}),
+            ]  # fmt: skip
+    ids = [office.pk for office in offices]
+    with connection.cursor() as cursor:
+        values = ", ".join(["(%s, %s)"] * len(pairs))
+        cursor.execute(
+            f"UPDATE {Ticket._meta.db_table} t SET operator_id = m.user_id "
+            f"FROM (VALUES {values}) m(counter_id, user_id) "
+            "WHERE t.counter_id = m.counter_id AND t.office_id = ANY(%s)",
+            [*(v for pair in pairs for v in pair), ids],
+        )
+    CounterEvent.objects.bulk_create(events, batch_size=5000)
+    daily.rebuild(ids)
 
 
 def report(args, goals: list, floor: float | None) -> None:
@@ -214,6 +272,24 @@ def report(args, goals: list, floor: float | None) -> None:
         ("/reports/ page, all tables", f"/reports/?year={year}", 0.3),
         ("XLSX export, service times", f"/api/v1/reports/service-times/?year={year}&format=xlsx", 0.3),
         ("XLSX export, channels", f"/api/v1/reports/channels/?year={year}&format=xlsx", 0.3),
+        ("load by weekday and hour, whole company", f"/api/v1/reports/load/?year={year}", 0.3),
+        ("load, one office, one month", f"/api/v1/reports/load/?year={year}&office=bench-1&month=3", 0.3),
+        ("norm compliance, whole company", f"/api/v1/reports/norm/?year={year}", 0.3),
+        ("operators by month, whole company", f"/api/v1/reports/operators/?year={year}", 0.3),
+        (
+            "operators, one office, one day",
+            f"/api/v1/reports/operators/?year={year}&office=bench-1&day={year}-03-15",
+            0.3,
+        ),
+        ("estimates, whole company", f"/api/v1/reports/estimates/?year={year}", 0.3),
+        ("XLSX export, load", f"/api/v1/reports/load/?year={year}&format=xlsx", 0.3),
+        ("XLSX export, operators", f"/api/v1/reports/operators/?year={year}&format=xlsx", 0.3),
+        ("XLSX export, norm", f"/api/v1/reports/norm/?year={year}&format=xlsx", 0.3),
+        (
+            "/reports/ page, one office, a day of operators",
+            f"/reports/?year={year}&office=bench-1&day={year}-03-15",
+            0.3,
+        ),
     ]
     for name, url, goal in calls:
         runs = []

@@ -53,6 +53,10 @@ urlpatterns = [
     path("reports/bookings/", reports_api.Bookings.as_view(), name="api-report-bookings"),
     path("reports/outcomes/", reports_api.Outcomes.as_view(), name="api-report-outcomes"),
     path("reports/satisfaction/", reports_api.Satisfaction.as_view(), name="api-report-satisfaction"),
+    path("reports/load/", reports_api.Load.as_view(), name="api-report-load"),
+    path("reports/norm/", reports_api.Norm.as_view(), name="api-report-norm"),
+    path("reports/operators/", reports_api.Operators.as_view(), name="api-report-operators"),
+    path("reports/estimates/", reports_api.Estimates.as_view(), name="api-report-estimates"),
     path("webhooks/", Webhooks.as_view(), name="api-webhooks"),
     path("webhooks/<int:pk>/", Webhook.as_view(), name="api-webhook"),
 ]

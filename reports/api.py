@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 from offices.models import Service
 from tickets.errors import InvalidChannel, InvalidFormat
 
-from . import bookings, exports, satisfaction, selectors
-from .params import ReportScope, parse_year
+from . import analytics, bookings, exports, satisfaction, selectors
+from .params import ReportScope, parse_day, parse_month, parse_year
 
 YEAR = OpenApiParameter("year", OpenApiTypes.INT, description="год отчёта")
 OFFICE = OpenApiParameter("office", OpenApiTypes.STR, description="код офиса; без него — все доступные офисы")
@@ -147,6 +147,85 @@ class Outcomes(ReportView):
             "rows": selectors.outcomes(year, scope.offices),
         }
         return self.respond(request, data, exports.outcomes_tables)
+
+
+MONTH = OpenApiParameter("month", OpenApiTypes.INT, description="месяц (1–12); без него — весь год")
+DAY = OpenApiParameter("day", OpenApiTypes.DATE, description="день года (ГГГГ-ММ-ДД); без него — по месяцам")
+
+
+class Load(ReportView):
+    name, sheet = "load", "Нагрузка по дням и часам"
+
+    @extend_schema(
+        parameters=[YEAR, OFFICE, MONTH, FORMAT],
+        responses=REPORT_RESPONSES,
+        summary="Нагрузка по дням недели и часам: выдано талонов и среднее ожидание",
+    )
+    def get(self, request):
+        year, scope = self.scope(request)
+        month = parse_month(request.query_params.get("month", ""))
+        data = {
+            "year": year,
+            "office": scope.office.code if scope.office else None,
+            **analytics.load(year, scope.offices, month),
+        }
+        return self.respond(request, data, exports.load_tables)
+
+
+class Norm(ReportView):
+    name, sheet = "norm", "Соблюдение норматива"
+
+    @extend_schema(
+        parameters=[YEAR, OFFICE, FORMAT],
+        responses=REPORT_RESPONSES,
+        summary="Соблюдение норматива ожидания по месяцам, офисам и услугам",
+    )
+    def get(self, request):
+        year, scope = self.scope(request)
+        data = {
+            "year": year,
+            "office": scope.office.code if scope.office else None,
+            "rows": analytics.norm(year, scope.offices),
+        }
+        return self.respond(request, data, exports.norm_tables)
+
+
+class Operators(ReportView):
+    name, sheet = "operators", "Показатели операторов"
+
+    @extend_schema(
+        parameters=[YEAR, OFFICE, DAY, FORMAT],
+        responses=REPORT_RESPONSES,
+        summary="Показатели операторов по месяцам или за день (только для руководителей)",
+    )
+    def get(self, request):
+        year, scope = self.scope(request)
+        day = parse_day(request.query_params.get("day", ""), year)
+        data = {
+            "year": year,
+            "office": scope.office.code if scope.office else None,
+            "day": day.isoformat() if day else None,
+            "rows": analytics.operators(year, scope.offices, day),
+        }
+        return self.respond(request, data, exports.operators_tables)
+
+
+class Estimates(ReportView):
+    name, sheet = "estimates", "Точность прогноза ожидания"
+
+    @extend_schema(
+        parameters=[YEAR, OFFICE, FORMAT],
+        responses=REPORT_RESPONSES,
+        summary="Точность обещанного времени ожидания по месяцам и офисам",
+    )
+    def get(self, request):
+        year, scope = self.scope(request)
+        data = {
+            "year": year,
+            "office": scope.office.code if scope.office else None,
+            "rows": analytics.estimates(year, scope.offices),
+        }
+        return self.respond(request, data, exports.estimates_tables)
 
 
 class Satisfaction(ReportView):

@@ -304,3 +304,93 @@ def satisfaction_tables(report: dict) -> list[Table]:
             by_operator,
         ),
     ]
+
+
+def load_tables(report: dict) -> list[Table]:
+    hours = report["hours"]
+    span = f"{report['year']} год" if not report["month"] else f"{MONTHS[report['month'] - 1].lower()} {report['year']}"
+    heads = [f"{h:02d}:00" for h in hours]
+    return [
+        Table(
+            f"Выдано талонов по дням недели и часам, {span}",
+            ["День недели", *heads],
+            [TEXT] + [COUNT] * len(hours),
+            [[r["weekday_name"], *(c["issued"] for c in r["hours"])] for r in report["rows"]],
+        ),
+        Table(
+            f"Среднее время ожидания по дням недели и часам выдачи (ч:мм:сс), {span}",
+            ["День недели", *heads],
+            [TEXT] + [HMS] * len(hours),
+            [[r["weekday_name"], *(c["avg_wait_seconds"] for c in r["hours"])] for r in report["rows"]],
+        ),
+        Table(
+            "Самые загруженные часы",
+            ["Часы", "Выдано талонов"],
+            [TEXT, COUNT],
+            [[b["label"], b["issued"]] for b in report["busiest"]],
+        ),
+    ]
+
+
+def norm_tables(report: dict) -> list[Table]:
+    return [
+        Table(
+            f"Соблюдение норматива ожидания за {report['year']} год",
+            [
+                "Месяц", "Офис", "Услуга", "Норматив (мин)", "Обслужено", "В пределах норматива",
+                "В пределах норматива (%)", "В пределах двух нормативов", "В пределах двух нормативов (%)",
+                "Дольше норматива",
+            ],
+            [TEXT, TEXT, TEXT, COUNT, COUNT, COUNT, SHARE, COUNT, SHARE, COUNT],
+            [
+                [
+                    r["month"], r["office_name"], r["service_name"], r["norm_minutes"], r["done"], r["within_norm"],
+                    r["within_norm_share"], r["within_double_norm"], r["within_double_norm_share"], r["over_norm"],
+                ]
+                for r in report["rows"]
+            ],
+        )
+    ]  # fmt: skip
+
+
+def operators_tables(report: dict) -> list[Table]:
+    reasons = sorted({b["reason"] for r in report["rows"] for b in r["breaks"]})
+    when = f"за {report['day']}" if report.get("day") else f"по месяцам {report['year']} года"
+    columns = [
+        "Период", "Оператор", "Обслужено", "Среднее обслуживание (ч:мм:сс)", "Дольше предела обслуживания (%)",
+        "Не явились", "Перенаправил", "Окно открыто (ч:мм:сс)", "Обслуживание (ч:мм:сс)", "Загрузка (%)",
+    ]  # fmt: skip
+    kinds = [TEXT, TEXT, COUNT, HMS, SHARE, COUNT, COUNT, HMS, HMS, SHARE]
+    for reason in reasons:
+        columns += [f"Перерыв «{reason}»: раз", f"Перерыв «{reason}» (ч:мм:сс)"]
+        kinds += [COUNT, HMS]
+    rows = []
+    for r in report["rows"]:
+        breaks = {b["reason"]: b for b in r["breaks"]}
+        line = [
+            r["period"], r["operator"], r["served"], r["avg_service_seconds"], r["over_limit_share"], r["no_show"],
+            r["transfers"], r["open_seconds"], r["serving_seconds"], r["utilisation"],
+        ]  # fmt: skip
+        for reason in reasons:
+            b = breaks.get(reason)
+            line += [b["count"], b["seconds"]] if b else [0, 0]
+        rows.append(line)
+    return [Table(f"Показатели операторов {when}", columns, kinds, rows)]
+
+
+def estimates_tables(report: dict) -> list[Table]:
+    return [
+        Table(
+            f"Точность обещанного времени ожидания за {report['year']} год",
+            [
+                "Месяц", "Офис", "Талонов с прогнозом", "Средняя ошибка (ч:мм:сс)", "В пределах ±5 мин (%)",
+                "Смещение: обещано − факт (с)",
+            ],
+            [TEXT, TEXT, COUNT, HMS, SHARE, COUNT],
+            [
+                [r["month"], r["office_name"], r["promised"], r["mean_abs_error_seconds"], r["within_5_min_share"],
+                 r["bias_seconds"]]
+                for r in report["rows"]
+            ],
+        )
+    ]  # fmt: skip

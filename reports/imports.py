@@ -26,7 +26,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from offices.models import Counter, Office, Service
-from tickets import rollups
+from tickets import daily, rollups
 from tickets.models import Ticket
 
 from . import ticket_copy
@@ -289,6 +289,10 @@ def import_tickets(
     with transaction.atomic():
         _write_tickets(list(rows.values()), progress)
         rollups.record_many(_shares(rows.values(), lookups))
+        touched: dict[int, set] = {}
+        for values in rows.values():
+            touched.setdefault(values[0], set()).add(values[3])
+        daily.reroll(touched)
     result.imported = len(rows)
     return result
 

@@ -6,15 +6,40 @@ A bad year is a 400 ``invalid_year`` on both (the pages show it as a Russian
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import QuerySet
 from django.http import Http404
 
 from offices import access
 from offices.models import Office
-from tickets.errors import MAX_YEAR, MIN_YEAR, OFFICE_NOT_FOUND, InvalidYear
+from tickets.errors import MAX_YEAR, MIN_YEAR, OFFICE_NOT_FOUND, InvalidDay, InvalidMonth, InvalidYear
 
 YEAR_FORMAT = re.compile(r"[0-9]{4}")  # ASCII digits only: str.isdigit() accepts «٢٠٢٤»
+MONTH_FORMAT = re.compile(r"[0-9]{1,2}")
+DAY_FORMAT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_month(raw: str) -> int | None:
+    """A month of the report year (1–12), or None for the whole year."""
+    if raw == "":
+        return None
+    if not MONTH_FORMAT.fullmatch(raw) or not 1 <= int(raw) <= 12:
+        raise InvalidMonth()
+    return int(raw)
+
+
+def parse_day(raw: str, year: int) -> date | None:
+    """A day of the report year (ГГГГ-ММ-ДД), or None."""
+    if raw == "":
+        return None
+    try:
+        day = date.fromisoformat(raw) if DAY_FORMAT.fullmatch(raw) else None
+    except ValueError:
+        day = None
+    if day is None or day.year != year:
+        raise InvalidDay()
+    return day
 
 
 def parse_year(raw: str, default: int) -> int:

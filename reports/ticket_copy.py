@@ -25,7 +25,7 @@ from django.db import DataError, connection, transaction
 
 from offices.models import Counter, Office, Service
 from tickets import rollups
-from tickets.models import ServiceMonth, Ticket
+from tickets.models import HourLoad, RollupMark, ServiceMonth, Ticket
 
 CHUNK = 1 << 20
 FIELD_LIMIT = 131072  # csv.field_size_limit(): a longer line goes to the Python check
@@ -132,7 +132,19 @@ WITH added AS (
     SELECT office_id, service_id, number, local_date, false, status, counter_id, NULL, issued, issued,
            false, called, started, finished, 0, wait, service_s, replace(gen_random_uuid()::text, '-', ''), true, ''
     FROM import_parsed WHERE plain
-    RETURNING office_id, service_id, local_date, status, wait_seconds, service_seconds
+    RETURNING office_id, service_id, local_date, status, wait_seconds, service_seconds, issued_at
+), hours AS (
+    -- Imported tickets have no operator and no counter log: of the daily rows only the load by hour
+    -- changes, and only on days already rolled (up to the office's mark; later days are read live).
+    INSERT INTO {HourLoad._meta.db_table} AS h (office_id, day, hour, issued, done, wait_us)
+    SELECT a.office_id, a.local_date, extract(hour FROM a.issued_at AT TIME ZONE o.timezone)::int, count(*),
+           count(*) FILTER (WHERE a.status = 'done'),
+           coalesce(sum(round(a.wait_seconds * 1000000)::bigint) FILTER (WHERE a.status = 'done'), 0)
+    FROM added a JOIN {Office._meta.db_table} o ON o.id = a.office_id
+    JOIN {RollupMark._meta.db_table} m ON m.office_id = a.office_id AND a.local_date <= m.through
+    GROUP BY 1, 2, 3
+    ON CONFLICT (office_id, day, hour) DO UPDATE SET
+        issued = h.issued + excluded.issued, done = h.done + excluded.done, wait_us = h.wait_us + excluded.wait_us
 )
 INSERT INTO {ServiceMonth._meta.db_table} (office_id, service_id, month, {_COUNTS}, norm_minutes)
 SELECT a.office_id, a.service_id, date_trunc('month', a.local_date)::date, count(*),
@@ -141,6 +153,7 @@ SELECT a.office_id, a.service_id, date_trunc('month', a.local_date)::date, count
        coalesce(sum(round(wait_seconds * 1000000)::bigint) FILTER (WHERE status = 'done'), 0),
        coalesce(sum(round(service_seconds * 1000000)::bigint) FILTER (WHERE status = 'done'), 0),
        count(*) FILTER (WHERE status = 'done' AND wait_seconds > o.wait_norm_minutes * 60),
+       count(*) FILTER (WHERE status = 'done' AND wait_seconds > o.wait_norm_minutes * 120), 0, 0, 0, 0,
        o.wait_norm_minutes
 FROM added a JOIN {Office._meta.db_table} o ON o.id = a.office_id
 GROUP BY a.office_id, a.service_id, date_trunc('month', a.local_date), o.wait_norm_minutes

@@ -4,14 +4,14 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
-from tickets.errors import InvalidYear
+from tickets.errors import InvalidDay, InvalidMonth, InvalidYear
 from tickets.models import Ticket
 
-from . import selectors
+from . import analytics, selectors
 from .bookings import bookings_report
 from .exports import LABELS
 from .models import Disclosure
-from .params import ReportScope, parse_year
+from .params import ReportScope, parse_day, parse_month, parse_year
 from .satisfaction import satisfaction_report
 from .selectors import sum_present
 from .templatetags import report_format
@@ -49,7 +49,7 @@ def _tables(year: int, offices, company_wide: bool, through: int = 12) -> dict:
     }
 
 
-def _bad_year(request, error: InvalidYear):
+def _bad_year(request, error: InvalidYear | InvalidMonth | InvalidDay):
     return render(request, "400.html", {"message": error.message}, status=400)
 
 
@@ -63,12 +63,21 @@ def reports(request):
     if year not in years:
         # A year without tickets (a link to 2024): the picker keeps it, so «Показать» does not switch years.
         years = sorted({*years, year}, reverse=True)
+    try:
+        month = parse_month(request.GET.get("month", ""))
+        day = parse_day(request.GET.get("day", ""), year)
+    except (InvalidMonth, InvalidDay) as error:
+        return _bad_year(request, error)
     code = request.GET.get("office", "")
     scope = ReportScope.of(request.user, code, strict=False)
     office, company_wide = scope.office, scope.company_wide
     warning = "Этот офис вам недоступен или не существует, показаны все ваши офисы." if code and office is None else ""
     tables = _tables(year, scope.offices, company_wide)
     tables["topics"] = selectors.outcome_table(year, scope.offices)
+    tables["load"] = _heat(analytics.load(year, scope.offices, month))
+    tables["norm"] = analytics.norm(year, scope.offices)
+    tables["operators"] = analytics.operators(year, scope.offices, day)
+    tables["estimates"] = analytics.estimates(year, scope.offices)
     chart = {
         "months": selectors.MONTHS,
         "wait": [m["avg_wait_seconds"] for m in tables["times"]["months"]],
@@ -88,6 +97,8 @@ def reports(request):
         "callTalk": [m["avg_talk_seconds"] for m in tables["calls"]["months"]],
     }
     query = f"year={year}" + (f"&office={office.code}" if office else "")
+    load_query = query + (f"&month={month}" if month else "")
+    operators_query = query + (f"&day={day.isoformat()}" if day else "")
     return render(
         request,
         "reports/reports.html",
@@ -105,9 +116,24 @@ def reports(request):
             "month_headers": list(zip(selectors.MONTHS, MONTHS_SHORT, strict=True)),
             "bookings": bookings_report(year, scope.offices),
             "satisfaction": satisfaction_report(year, scope.offices),
+            "month": month,
+            "load_month_name": selectors.MONTHS[month - 1].lower() if month else "",
+            "day": day,
+            "load_query": load_query,
+            "operators_query": operators_query,
+            "months": list(enumerate(selectors.MONTHS, start=1)),
             **tables,
         },
     )
+
+
+def _heat(report: dict) -> dict:
+    """The load table's cells with their colour level (0–4, by the share of the busiest cell's tickets)."""
+    peak = report["peak"]
+    for row in report["rows"]:
+        for cell in row["hours"]:
+            cell["level"] = min(4, -(-cell["issued"] * 4 // peak)) if peak else 0
+    return report
 
 
 def finished_months(year: int, today) -> int:

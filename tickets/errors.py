@@ -219,6 +219,16 @@ class InvalidChannel(QueueError):
     UNKNOWN_APPEAL_CHANNEL = "Неизвестный канал обращений."
 
 
+class InvalidMonth(QueueError):
+    code = "invalid_month"
+    message = "Укажите месяц числом от 1 до 12."
+
+
+class InvalidDay(QueueError):
+    code = "invalid_day"
+    message = "Укажите день в виде ГГГГ-ММ-ДД в пределах отчётного года."
+
+
 class InvalidFormat(QueueError):
     code = "invalid_format"
     message = "Формат должен быть json, xlsx или csv."

@@ -192,6 +192,9 @@ class Ticket(models.Model):
     # Issued at a pre-booking's check-in: the booked slot's start. Called ahead of
     # walk-ins from then on (call_order), and its wait counts from then (``call``).
     slot_start = models.DateTimeField("запись на", null=True, blank=True)
+    # The wait the kiosk (or the phone) promised at issue: the estimate of the
+    # issue's place in its queue. None for imported tickets (estimate accuracy skips them).
+    promised_wait_seconds = models.IntegerField("обещанное ожидание, с", null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
 
@@ -554,8 +557,8 @@ class ServiceMonth(models.Model):
     the analytics' figures per service (norm compliance, estimate accuracy) read
     the same rows. A finer key (day × hour, operator) would multiply the rows by
     ~100 and put a company-year read beyond 100 ms; load by weekday × hour and
-    operator figures get their own small tables, fed by the same ``rollups.record``
-    call, when the analytics land.
+    operator figures have their own daily tables (``HourLoad``, ``OperatorDay``),
+    written in bulk for whole past days (``tickets.daily``), never on the call path.
 
     ``tickets`` counts tickets of any status (a month with tickets but none done is
     a real zero, not absent). Times are whole microseconds, so sums are exact in any
@@ -575,6 +578,14 @@ class ServiceMonth(models.Model):
     wait_us = models.BigIntegerField(default=0)
     service_us = models.BigIntegerField(default=0)
     over_norm = models.IntegerField(default=0)
+    # Done tickets that waited over twice the norm (norm compliance: within 2× = done − this).
+    over_double_norm = models.IntegerField(default=0)
+    # Estimate accuracy over the done tickets with a promise (``promised_wait_seconds``):
+    # how many, Σ|promised − wait|, Σ(promised − wait) in µs, and how many within ±5 minutes.
+    promised = models.IntegerField(default=0)
+    promise_error_us = models.BigIntegerField(default=0)
+    promise_bias_us = models.BigIntegerField(default=0)
+    promise_within = models.IntegerField(default=0)
     norm_minutes = models.IntegerField(null=True)
 
     class Meta:
@@ -585,3 +596,65 @@ class ServiceMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.office_id}/{self.service_id} {self.month:%Y-%m}"
+
+
+class HourLoad(models.Model):
+    """Tickets issued in one local hour of one office's day, and the wait of the done ones among them.
+
+    Written in bulk for whole past days (``rollups.roll``: close_day, imports,
+    ``rollups --rebuild``), never on the call path; the days after the office's
+    ``RollupMark`` are read live from the tickets. The hour is the local hour of
+    ``issued_at`` in the office's time zone, the day the ticket's ``local_date``.
+    """
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    hour = models.SmallIntegerField()
+    issued = models.IntegerField(default=0)
+    done = models.IntegerField(default=0)
+    wait_us = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["office", "day", "hour"], name="hour_load_unique")]
+        indexes = [models.Index(fields=["day"], name="hour_load_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.day} {self.hour:02d}"
+
+
+class OperatorDay(models.Model):
+    """One operator's day in one office: clients, times and breaks (``rollups.roll``, like ``HourLoad``).
+
+    ``over_limit`` counts the served clients whose service took longer than the
+    office's ``service_limit_minutes`` as it was when counted (``limit_minutes``);
+    ``breaks`` maps a break reason's code to [breaks, µs].
+    """
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+")
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    served = models.IntegerField(default=0)
+    service_us = models.BigIntegerField(default=0)
+    over_limit = models.IntegerField(default=0)
+    limit_minutes = models.IntegerField(null=True)
+    no_show = models.IntegerField(default=0)
+    transfers = models.IntegerField(default=0)
+    open_us = models.BigIntegerField(default=0)
+    breaks = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["office", "operator", "day"], name="operator_day_unique")]
+        indexes = [models.Index(fields=["day"], name="operator_day_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.operator_id} {self.day}"
+
+
+class RollupMark(models.Model):
+    """The last local day of an office whose ``HourLoad`` and ``OperatorDay`` rows are written."""
+
+    office = models.OneToOneField(Office, on_delete=models.CASCADE, related_name="+", primary_key=True)
+    through = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.office_id} ≤ {self.through}"

@@ -23,13 +23,19 @@ from datetime import date
 
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, Count, F, Max, Q, Sum
-from django.db.models.functions import Cast, Round, TruncMonth
+from django.db.models.functions import Abs, Cast, Round, TruncMonth
 
 from offices.models import Office, Service
 
+from . import daily
 from .models import ServiceMonth, Ticket
 
-COUNTS = ["tickets", "done", "no_show", "cancelled", "expired", "wait_us", "service_us", "over_norm"]
+COUNTS = [
+    "tickets", "done", "no_show", "cancelled", "expired", "wait_us", "service_us", "over_norm",
+    "over_double_norm", "promised", "promise_error_us", "promise_bias_us", "promise_within",
+]  # fmt: skip
+# A promise within this many seconds of the real wait counts as kept (estimate accuracy).
+PROMISE_WITHIN_SECONDS = 300
 FINAL = {
     Ticket.Status.DONE: "done",
     Ticket.Status.NO_SHOW: "no_show",
@@ -69,11 +75,21 @@ class Share:
             wait_seconds=ticket.wait_seconds,
             service_seconds=ticket.service_seconds,
             norm=ticket.office.wait_norm_minutes if done else None,
+            promised=ticket.promised_wait_seconds,
         )
 
     @classmethod
     def counted(
-        cls, *, office_id, service_id, local_date, status, wait_seconds, service_seconds, norm: int | None
+        cls,
+        *,
+        office_id,
+        service_id,
+        local_date,
+        status,
+        wait_seconds,
+        service_seconds,
+        norm: int | None,
+        promised: int | None = None,
     ) -> "Share":
         final = FINAL.get(status)
         done = final == "done"
@@ -82,7 +98,16 @@ class Share:
             "wait_us": micro(wait_seconds) if done else 0,
             "service_us": micro(service_seconds) if done else 0,
             "over_norm": int(done and wait_seconds > norm * 60),
+            "over_double_norm": int(done and wait_seconds > norm * 120),
         }
+        if done and promised is not None:
+            error = promised - wait_seconds
+            counts |= {
+                "promised": 1,
+                "promise_error_us": micro(abs(error)),
+                "promise_bias_us": micro(error),
+                "promise_within": int(abs(error) <= PROMISE_WITHIN_SECONDS),
+            }
         if final:
             counts[final] = 1
         return cls(
@@ -179,7 +204,9 @@ def _write(deltas: dict[tuple, tuple[tuple[int, ...], int | None]]) -> None:
 def expected(office_ids=None) -> dict[tuple, dict]:
     """The rows the tickets make now, keyed (office, service, month), counted in SQL."""
     done = Q(status=Ticket.Status.DONE)
-    tickets = Ticket.objects.all()
+    promised = done & Q(promised_wait_seconds__isnull=False)
+    error = F("promised_wait_seconds") - F("wait_seconds")
+    tickets = Ticket.objects.annotate(within=Abs(error))
     if office_ids is not None:
         tickets = tickets.filter(office_id__in=list(office_ids))
     micro_of = lambda name: Cast(Round(F(name) * 1_000_000), BigIntegerField())  # noqa: E731
@@ -195,6 +222,11 @@ def expected(office_ids=None) -> dict[tuple, dict]:
             wait_us=Sum(micro_of("wait_seconds"), filter=done),
             service_us=Sum(micro_of("service_seconds"), filter=done),
             over_norm=Count("id", filter=done & Q(wait_seconds__gt=F("office__wait_norm_minutes") * 60)),
+            over_double_norm=Count("id", filter=done & Q(wait_seconds__gt=F("office__wait_norm_minutes") * 120)),
+            promised=Count("id", filter=promised),
+            promise_error_us=Sum(Cast(Round(Abs(error) * 1_000_000), BigIntegerField()), filter=promised),
+            promise_bias_us=Sum(Cast(Round(error * 1_000_000), BigIntegerField()), filter=promised),
+            promise_within=Count("id", filter=promised & Q(within__lte=PROMISE_WITHIN_SECONDS)),
             norm_minutes=Max("office__wait_norm_minutes"),
         )
         .order_by()
@@ -207,8 +239,11 @@ def expected(office_ids=None) -> dict[tuple, dict]:
     return result
 
 
-def rebuild(office_ids=None) -> int:
-    """Replace the rollups of these offices (all by default) with a recount; returns the rows written."""
+def rebuild(office_ids=None, *, days: bool = True) -> int:
+    """Replace the rollups of these offices (all by default) with a recount; returns the rows written.
+
+    ``days``: the daily rows too (``tickets.daily``); a norm's refresh needs the monthly ones only.
+    """
     with transaction.atomic():
         ids = sorted(office_ids if office_ids is not None else Office.objects.values_list("pk", flat=True))
         if connection.vendor == "postgresql":
@@ -221,7 +256,8 @@ def rebuild(office_ids=None) -> int:
             for key, values in expected(ids).items()
         ]
         ServiceMonth.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+        written = daily.rebuild(ids) if days else 0
+    return len(rows) + written
 
 
 def refresh(offices=None) -> None:
@@ -236,7 +272,7 @@ def refresh(offices=None) -> None:
         rows = rows.filter(office__in=offices)
     stale = set(rows.values_list("office_id", flat=True).distinct().order_by())
     if stale:
-        rebuild(stale)
+        rebuild(stale, days=False)
 
 
 def drift(office_ids=None) -> list[str]:
@@ -257,9 +293,9 @@ def drift(office_ids=None) -> list[str]:
         have = {name: getattr(row, name) for name in COUNTS} if row else zero
         if row is not None and row.norm_minutes != norms.get(key[0]):
             # Counted by an older norm: refresh() recounts it before any read; not drift.
-            have = have | {"over_norm": want["over_norm"]}
+            have = have | {"over_norm": want["over_norm"], "over_double_norm": want["over_double_norm"]}
         differs = [f"{name} {have[name]} ≠ {want[name]}" for name in COUNTS if have[name] != want[name]]
         if differs:
             where = f"{codes.get(key[0], key[0])} {services.get(key[1], key[1])} {key[2]:%Y-%m}"
             lines.append(f"{where}: " + ", ".join(differs))
-    return lines
+    return lines + daily.drift(office_ids)

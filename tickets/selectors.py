@@ -30,12 +30,18 @@ ESTIMATE_SAMPLE = 20
 def estimate(ahead: int, per_client_seconds: float, counters: int) -> int:
     """Estimated wait for a client with ``ahead`` people before them in the service's queue.
 
-    estimate = ahead × S / max(C, 1), where S is the mean service time of the
-    service's last 20 finished tickets (DEFAULT_SERVICE_SECONDS without
+    estimate = (ahead + ½) × S / max(C, 1), where S is the mean service time of
+    the service's last 20 finished tickets (DEFAULT_SERVICE_SECONDS without
     history) and C the number of open counters that serve the service as main
-    or backup. It assumes the counters work in parallel on this queue.
+    or backup. It assumes the counters work in parallel on this queue. The
+    half: even the first in line waits for a counter to finish the client it
+    serves, on average half a service time spread over the C counters; without
+    it every promise to the first in line was «no wait», and promises fell
+    short by 3 minutes on average (reports, «Точность прогноза»: on the demo
+    history the mean absolute error fell from 212 to 167 s, the share within
+    ±5 minutes rose from 75.9 % to 83.8 %, the bias went from −190 to −66 s).
     """
-    return round(ahead * per_client_seconds / max(counters, 1))
+    return round((ahead + 0.5) * per_client_seconds / max(counters, 1))
 
 
 def average_service_seconds(service_id: int) -> float:
@@ -181,7 +187,8 @@ def _called_before(ticket: Ticket, now: datetime) -> Q:
         (None if ticket.priority else Q(priority=True), Q(priority=ticket.priority)),
         booked,
         (Q(queued_at__lt=ticket.queued_at), Q(queued_at=ticket.queued_at)),
-        (Q(pk__lt=ticket.pk), None),
+        # A ticket not stored yet (the issue's promise) comes after every stored one.
+        (Q(pk__lt=ticket.pk) if ticket.pk is not None else Q(), None),
     ]
     before, same_so_far = None, Q()
     for earlier, equal in keys:
@@ -203,15 +210,19 @@ def ahead_of(ticket: Ticket, now: datetime | None = None) -> int | None:
     return line.in_queue(now).filter(_called_before(ticket, now)).count()
 
 
-def place(ticket: Ticket) -> tuple[int, int] | None:
-    """A waiting ticket's position in its service's queue and its estimated wait (three queries)."""
-    found = _place_served(ticket)
+def place(ticket: Ticket, now: datetime | None = None) -> tuple[int, int] | None:
+    """A waiting ticket's position in its service's queue and its estimated wait (three queries).
+
+    The ticket may be one about to be issued (not stored yet): its place is then
+    where it will stand, behind every equal ticket already there.
+    """
+    found = _place_served(ticket, now)
     return found[:2] if found else None
 
 
-def _place_served(ticket: Ticket) -> tuple[int, int, int] | None:
+def _place_served(ticket: Ticket, now: datetime | None = None) -> tuple[int, int, int] | None:
     """place, and how many open counters serve the ticket's service."""
-    ahead = ahead_of(ticket)
+    ahead = ahead_of(ticket, now)
     if ahead is None:
         return None
     serving = open_counters_by_service(ticket.office_id).get(ticket.service_id, 0)

@@ -187,6 +187,8 @@ class TicketOut(serializers.ModelSerializer):
         """Position and estimate: from the office's queue in the context (a list), else counted for this one ticket."""
         if ticket.status != Ticket.Status.WAITING or self.context.get("without_place"):
             return None
+        if getattr(ticket, "issue_place", None) is not None:
+            return ticket.issue_place  # counted by ticket_issue a moment ago: the place it promised
         queue = self.context.get("queue")
         if queue is not None:
             ahead = queue.position(ticket)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from offices import access
 from offices.models import Counter, Office, Service
 
-from . import broadcast, rollups, selectors, webhooks
+from . import broadcast, daily, rollups, selectors, webhooks
 from .errors import (
     CallChosenDisabled,
     CounterBusy,
@@ -124,6 +124,13 @@ def _issue(
         raise NoOpenCounter()
     day = office.local_date(now)
     prefix = office.booking_prefix if slot_start is not None else service.prefix
+    # The place and wait the kiosk shows are the promise recorded on the ticket
+    # (estimate accuracy); counted before the number, so the sequence row is not
+    # held meanwhile, and handed to the response, which then counts nothing again.
+    promise = selectors.place(
+        Ticket(office=office, service=service, local_date=day, priority=priority, queued_at=now, slot_start=slot_start),
+        now,
+    )
     seq = _next_number(office=office, prefix=prefix, day=day)
     if skip_taken:
         seq = _skip_taken_numbers(office=office, prefix=prefix, day=day, seq=seq)
@@ -138,7 +145,9 @@ def _issue(
             issued_at=now,
             queued_at=now,
             slot_start=slot_start,
+            promised_wait_seconds=promise[1] if promise else None,
         )
+        ticket.issue_place = promise
     except IntegrityError as error:
         raise _NumberTaken(day, number) from error  # leaving the atomic block rolls it back
     booked = {"slot_start": slot_start.isoformat()} if slot_start is not None else {}
@@ -567,6 +576,8 @@ def close_day(*, now: datetime | None = None, office: Office | None = None, incl
     expired = 0
     for current in offices:
         today = current.local_date(now)
+        # Expiry changes no daily figure (issued, done, served, no-show), so the days roll first.
+        daily.close(current, now)
         with transaction.atomic():
             stale = Ticket.objects.filter(office=current, status__in=Ticket.UNFINISHED)
             stale = stale.filter(local_date__lte=today) if include_today else stale.filter(local_date__lt=today)

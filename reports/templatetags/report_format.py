@@ -1,6 +1,6 @@
 """Number formats of the published report tables."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
@@ -57,3 +57,20 @@ def percent(value):
     if value is None:
         return "—"
     return f"{value * 100:.1f}".replace(".", ",") + "\u00a0%"
+
+
+@register.filter
+def signed(value):
+    """Whole seconds with their sign: «−340», «+12», «0»; «—» when absent."""
+    if value is None:
+        return "—"
+    return f"{'+' if value > 0 else '−' if value < 0 else ''}{abs(int(value)):,}".replace(",", "\u202f")
+
+
+@register.filter
+def minutes(seconds):
+    """216 seconds as «3,6 мин» (one decimal, halves up); empty when absent."""
+    if seconds is None:
+        return ""
+    value = (Decimal(int(seconds)) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{value}".replace(".", ",") + "\u00a0мин"

@@ -53,8 +53,8 @@ def test_full_flow_through_the_api(anon, op_client, office, counters):
 
     second = anon.post("/api/v1/offices/main/tickets/", {"service": "fl"}, format="json").json()
     assert second["position"] == 1
-    # One open counter serves fl (counter 1); no history yet: 1 × 300 s.
-    assert second["estimated_wait_seconds"] == 300
+    # One open counter serves fl (counter 1); no history yet: (1 + ½) × 300 s.
+    assert second["estimated_wait_seconds"] == 450
 
     queue = anon.get("/api/v1/offices/main/queue/").json()
     fl = next(s for s in queue["services"] if s["code"] == "fl")

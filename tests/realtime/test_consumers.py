@@ -179,11 +179,11 @@ async def test_tracking_socket_follows_position_transfer_and_call(office, servic
         "waiting",
         1,
     )
-    assert snapshot["estimated_wait_seconds"] == 300  # one open counter, default service time
+    assert snapshot["estimated_wait_seconds"] == 450  # one open counter, default service time: 1.5 × 300 s
 
     await run(svc.ticket_call_next, counter=counters["1"], operator=operator)
     status = await receive_type(phone, "ticket.status")
-    assert (status["status"], status["position"], status["estimated_wait_seconds"]) == ("waiting", 0, 0)
+    assert (status["status"], status["position"], status["estimated_wait_seconds"]) == ("waiting", 0, 150)
 
     # Transfer the first client into ul, then move mine to ul as well: the phone follows.
     await run(svc.ticket_finish, ticket=first, operator=operator)

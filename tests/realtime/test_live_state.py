@@ -74,7 +74,7 @@ async def test_each_phone_reads_its_place_from_one_shared_state(office, services
     await run(svc.ticket_call_next, counter=counters["1"], operator=operator)
     moved = [await receive_type(p, "ticket.status") for p in phones]
     assert [m["position"] for m in moved] == [0, 1, 2, 3, 4]
-    assert [m["estimated_wait_seconds"] for m in moved] == [0, 300, 600, 900, 1200]
+    assert [m["estimated_wait_seconds"] for m in moved] == [150, 450, 750, 1050, 1350]
     assert len(builds) == before + 1  # five phones, one build
     for phone in phones:
         await phone.disconnect()

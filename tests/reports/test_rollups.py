@@ -1,4 +1,4 @@
-"""The monthly rollups: every report read from them equals the same report computed from the tickets."""
+"""The monthly and daily rollups: every report read from them equals the same report computed from the tickets."""
 
 import io
 import threading
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from offices.models import Office, Service
-from reports import imports, selectors
+from reports import analytics, imports, selectors
 from tests.helpers import add_counter, add_services, make_office
 from tickets import rollups
 from tickets import services as svc
@@ -30,6 +30,9 @@ def reports_agree(year: int, *, every_scope: bool = True) -> None:
                 year, offices, channel, from_tickets=True
             ), (offices, channel)
         assert selectors.channels(year, offices) == selectors.channels(year, offices, from_tickets=True), offices
+        # The analytics: monthly figures from the same rows, load and operators from the daily rows up to the mark.
+        for report in (analytics.norm, analytics.estimates, analytics.load, analytics.operators):
+            assert report(year, offices) == report(year, offices, from_tickets=True), (report.__name__, offices)
 
 
 class Day:

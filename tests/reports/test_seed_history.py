@@ -83,3 +83,17 @@ def test_the_demo_history_has_ratings_for_the_satisfaction_report(demo_history):
     assert total["csat"] > 0.6 and 3.5 < total["average"] < 4.8, total
     # Already seen: the history does not flood the monitor.
     assert not Feedback.objects.filter(seen_at__isnull=True).exists()
+
+
+def test_the_analytics_reports_have_a_history_too(demo_history):
+    from reports import analytics
+    from tickets import rollups
+
+    with time_machine.travel(datetime(2025, 11, 15, 9, tzinfo=UTC), tick=False):
+        assert rollups.drift() == []
+        assert analytics.load(2025)["busiest"]
+        assert analytics.norm(2025) and analytics.estimates(2025)
+        people = analytics.operators(2025)
+    assert people and all(r["open_seconds"] > 0 for r in people)
+    assert any(b["reason"] == "Обед" for r in people for b in r["breaks"])
+    assert Ticket.objects.filter(imported=True, promised_wait_seconds__isnull=True).count() == 0

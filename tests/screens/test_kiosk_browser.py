@@ -141,13 +141,13 @@ def test_each_service_shows_the_wait_a_ticket_taken_now_would_have(daphne, kiosk
     server = daphne()
     page = kiosk_page
     open_kiosk(page, server, "waits")
-    # 3 ahead × 300 s (no history yet) on one open counter.
-    expect(page.locator('[data-estimate="fl"]')).to_have_text("ожидание ≈ 15 минут")
+    # (3 ahead + ½) × 300 s (no history yet) on one open counter: 17.5 minutes.
+    expect(page.locator('[data-estimate="fl"]')).to_have_text("ожидание ≈ 18 минут")
     expect(page.locator('[data-waiting="fl"]')).to_have_text("3")
     expect(page.locator('[data-estimate="ul"]')).to_have_text("без очереди")
     expect(page.locator('[data-count="ul"]')).to_be_hidden()
     take(page, "fl")
-    expect(page.locator("#t-wait")).to_have_text("≈ 15 минут")
+    expect(page.locator("#t-wait")).to_have_text("≈ 18 минут")  # the same promise, now on the ticket
 
 
 def test_a_priority_ticket_is_confirmed_before_and_shown_as_such_after(daphne, kiosk_page, db):

@@ -141,4 +141,4 @@ def test_the_kiosks_queue_estimates_cost_the_same_queries_for_any_number_of_serv
     assert len(body["services"]) == 15
     # One waiting ticket, one open counter, no history: the default service time.
     fl = next(s for s in body["services"] if s["code"] == "fl")
-    assert fl["waiting"] == 1 and fl["estimated_wait_seconds"] == 300
+    assert fl["waiting"] == 1 and fl["estimated_wait_seconds"] == 450

@@ -6,6 +6,8 @@ def count_existing_tickets(apps, schema_editor):
     # (the merges of this wave's branches): the rollups start equal to the tickets already stored.
     from tickets import rollups
 
+    if "tickets_hourload" not in schema_editor.connection.introspection.table_names():
+        return  # the live code reads tables of a later migration: 0012 recounts instead
     rollups.rebuild()
 
 

@@ -21,13 +21,17 @@ from collections import Counter as Tally
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.db.models import Max, Min
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from feedback.models import Feedback
-from offices.models import Office
-from reports import imports
+from offices.models import CounterEvent, Membership, Office
+from reports import estimates, imports
 from reports.models import Disclosure
+from tickets import rollups
 from tickets.models import Ticket, TicketOutcome
 
 # Published 2024 figures: in-person contacts per month (seasonality), mean wait and service (s).
@@ -142,6 +146,10 @@ class Command(BaseCommand):
         self.stdout.write(f"История талонов: {result.imported}.")
         self.stdout.write(f"Темы обращений: {self.add_outcomes(offices, rng)}.")
         self.stdout.write(f"Оценки обслуживания: {self.add_ratings(offices, rng)}.")
+        self.stdout.write(f"Смены операторов: {self.add_shifts(offices)}.")
+        promised = estimates.promise_history(offices)
+        rollups.rebuild([office.pk for office in offices])
+        self.stdout.write(f"Обещанное ожидание: {promised} талонов.")
         months = self.months(start, end)
         counts = self.remote_counts(months, end, done, rng)
         imports.import_contacts(io.StringIO(self.contacts_csv(counts)))
@@ -190,6 +198,67 @@ class Command(BaseCommand):
             rows.append(Feedback(ticket_id=ticket_id, rating=rating, comment=comment, created_at=at, seen_at=at))
         Feedback.objects.bulk_create(rows, batch_size=2000)
         return len(rows)
+
+    def add_shifts(offices) -> int:
+        """Who worked at each counter, and when: the operators' figures need both.
+
+        Counter 1 of an office is its demo operator's; every other counter has
+        an operator of its own (an account without a password, for the history
+        only). Each day a counter served someone it is open over the office's
+        hours (from 08:00 to 20:00 in a round-the-clock office, as the tickets
+        were spread), and longer if a client came earlier or stayed later, with
+        lunch from 12:00 to 12:45. Written straight into the
+        tables, like the topics.
+        """
+        User = get_user_model()
+        events, assigned = [], 0
+        for office in offices:
+            tz = ZoneInfo(office.timezone)
+            people = {}
+            for counter in sorted(office.counters.all(), key=lambda c: c.number):
+                username = (
+                    f"operator-{office.code}" if counter.number == "1" else f"history-{office.code}-{counter.number}"
+                )
+                user, created = User.objects.get_or_create(
+                    username=username,
+                    defaults={"first_name": f"Оператор окна {counter.number}", "last_name": office.name},
+                )
+                if created:
+                    user.set_unusable_password()
+                    user.save(update_fields=["password"])
+                    Membership.objects.get_or_create(user=user, office=office, role=Membership.Role.OPERATOR)
+                people[counter.pk] = user.pk
+                assigned += Ticket.objects.filter(imported=True, office=office, counter=counter).update(operator=user)
+            days = (
+                Ticket.objects.filter(imported=True, office=office, counter__isnull=False)
+                .values("counter_id", "local_date")
+                .annotate(first=Min("called_at"), last=Max(Coalesce("finished_at", "called_at")))
+                .order_by("local_date", "counter_id")
+            )
+            for row in days:
+                counter, user = row["counter_id"], people[row["counter_id"]]
+                hours = {h.weekday: h for h in office.hours.all()}.get(row["local_date"].weekday())
+                opens, closes = row["first"] - timedelta(minutes=5), row["last"] + timedelta(minutes=5)
+                if hours is not None:  # the whole working day, as the tickets were spread over it
+                    starts = time(8, 0) if hours.opens == time(0, 0) else hours.opens
+                    day_opens = datetime.combine(row["local_date"], starts, tzinfo=tz)
+                    ends = time(20, 0) if hours.closes == time(0, 0) else hours.closes
+                    day_closes = datetime.combine(row["local_date"], ends, tzinfo=tz)
+                    opens, closes = min(opens, day_opens), max(closes, day_closes)
+                lunch = datetime.combine(row["local_date"], time(12, 0), tzinfo=tz)
+                log = [(opens, CounterEvent.Type.OPENED, {"from": "closed"})]
+                if opens < lunch and lunch + timedelta(minutes=45) < closes:
+                    log.append(
+                        (lunch, CounterEvent.Type.BREAK, {"from": "open", "reason": "lunch", "reason_label": "Обед"})
+                    )
+                    log.append((lunch + timedelta(minutes=45), CounterEvent.Type.RESUMED, {"from": "break"}))
+                log.append((closes, CounterEvent.Type.CLOSED, {"from": "open"}))
+                events += [
+                    CounterEvent(counter_id=counter, type=kind, at=at, user_id=user, data=data)
+                    for at, kind, data in log
+                ]
+        CounterEvent.objects.bulk_create(events, batch_size=2000)
+        return assigned
 
     @staticmethod
     def months(start: date, end: date) -> list[date]:

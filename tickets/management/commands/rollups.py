@@ -1,4 +1,4 @@
-"""manage.py rollups --check | --rebuild: the monthly rollups against a recount from the tickets."""
+"""manage.py rollups --check | --rebuild: the monthly and daily rollups against a recount from the tickets."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -8,8 +8,8 @@ from tickets import rollups
 
 class Command(BaseCommand):
     help = (
-        "Сверить помесячные итоги отчётов с талонами (--check: код выхода 1 и по строке на офис, услугу и месяц "
-        "с расхождением) или пересчитать их заново (--rebuild)."
+        "Сверить помесячные и подневные итоги отчётов с талонами и журналами окон (--check: код выхода 1 и по "
+        "строке на каждое расхождение) или пересчитать их заново (--rebuild)."
     )
 
     def add_arguments(self, parser):
