@@ -31,8 +31,11 @@ def office_load(office: Office) -> dict:
                 "code": service["code"],
                 "name": service["name"],
                 "waiting": display["waiting"][service["code"]],
-                # Whole minutes, rounded up: «about 1 minute» rather than «0» for a short wait.
-                "estimated_wait_minutes": math.ceil(display["estimates"][service["code"]] / 60),
+                # Whole minutes, rounded up: «about 1 minute» rather than «0» for a short wait;
+                # nobody waiting is no wait, as the kiosk says («без очереди»).
+                "estimated_wait_minutes": (
+                    math.ceil(display["estimates"][service["code"]] / 60) if display["waiting"][service["code"]] else 0
+                ),
             }
             for service in display["services"]
         ],

@@ -52,10 +52,12 @@ def test_the_load_json_counts_who_waits_and_the_open_counters(hall, anon):
     assert (data["office"], data["name"], data["open"], data["next_opening"]) == ("main", "ЦОК main", True, "")
     assert data["counters_open"] == 2
     assert data["hours"][0] == {"day": "mon", "label": "Пн", "hours": "круглосуточно"}
-    # No history: 300 s a client. fl: 3 × 300 / 1 counter = 15 min; ul: 1 × 300 / 2 counters = 2.5 → 3 min.
+    # No history: 300 s a client, (ahead + ½) × 300 / counters (selectors.estimate):
+    # fl: 3.5 × 300 / 1 = 1050 s → 18 min; ul: 1.5 × 300 / 2 = 225 s → 4 min (rounded up);
+    # cash, nobody waiting: no wait.
     assert data["services"] == [
-        {"code": "fl", "name": "Физические лица", "waiting": 3, "estimated_wait_minutes": 15},
-        {"code": "ul", "name": "Юридические лица", "waiting": 1, "estimated_wait_minutes": 3},
+        {"code": "fl", "name": "Физические лица", "waiting": 3, "estimated_wait_minutes": 18},
+        {"code": "ul", "name": "Юридические лица", "waiting": 1, "estimated_wait_minutes": 4},
         {"code": "cash", "name": "Касса", "waiting": 0, "estimated_wait_minutes": 0},
     ]
     assert [row["hour"] for row in data["usual_by_hour"]] == list(range(24))

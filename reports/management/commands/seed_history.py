@@ -199,6 +199,7 @@ class Command(BaseCommand):
         Feedback.objects.bulk_create(rows, batch_size=2000)
         return len(rows)
 
+    @staticmethod
     def add_shifts(offices) -> int:
         """Who worked at each counter, and when: the operators' figures need both.
 
