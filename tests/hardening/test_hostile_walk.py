@@ -144,7 +144,9 @@ def test_every_url_pattern_answers_hostile_values_without_a_server_error(world):
     for kind, count in sorted(table.items()):
         print(f"  {kind}: {count} requests, {failed[kind]} failed")
     assert not failures, "\n".join(failures[:30])
-    assert sum(table.values()) <= 3500  # 3006 with pre-booking, webhooks and the outcome report
+    # 3006 with pre-booking, webhooks and the outcome report; 3507 with feedback, notifications,
+    # the analytics reports, the forecast and the public load page.
+    assert sum(table.values()) <= 4000
 
 
 async def socket_outcome(path: str, *headers) -> str:

@@ -132,7 +132,8 @@ def test_a_counter_opening_lifts_the_warning_on_the_kiosk_and_the_phone_live(dap
     auth = {"Authorization": token_client(operator)._credentials["HTTP_AUTHORIZATION"]}
     opened = httpx.post(f"{server.url}/api/v1/counters/{counter.pk}/state/", json={"state": "open"}, headers=auth)
     assert opened.status_code == 200, opened.text
-    expect(kiosk.locator('[data-estimate="fl"]')).to_have_text("ожидание ≈ 5 минут", timeout=5000)
+    # One waiting, one counter, no history: (1 + ½) × 300 s (selectors.estimate) = 7.5 → «≈ 8 минут».
+    expect(kiosk.locator('[data-estimate="fl"]')).to_have_text("ожидание ≈ 8 минут", timeout=5000)
     expect(phone.locator("#no-counter")).to_be_hidden(timeout=5000)
     expect(phone.locator("#wait")).to_be_visible()
 
