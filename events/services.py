@@ -201,18 +201,16 @@ def _claim(batch: int) -> list[Delivery]:
     still pending by our snapshot: we then skip its successor for one round,
     which is safe. of=self: the joined event and subscription are not locked.
     """
-    same_receiver = Q(subscription_id=OuterRef("subscription_id")) | Q(
-        subscription__isnull=True, channel=OuterRef("channel")
-    )
-    older = Delivery.objects.filter(
-        same_receiver,
-        key=OuterRef("key"),
-        status=Delivery.Status.PENDING,
-        id__lt=OuterRef("id"),
-    )
+    # Two NOT EXISTS, not one with an OR: each matches one partial index
+    # (delivery_order_idx, delivery_channel_order_idx); the OR made every due row
+    # scan the pending ones, and a backlog of thousands never got claimed. A row
+    # has a subscription or a channel, never both, so the other test finds nothing.
+    pending = Delivery.objects.filter(key=OuterRef("key"), status=Delivery.Status.PENDING, id__lt=OuterRef("id"))
+    older_of_subscription = pending.filter(subscription_id=OuterRef("subscription_id"))
+    older_of_channel = pending.filter(subscription__isnull=True, channel=OuterRef("channel"))
     due = (
         Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=timezone.now())
-        .filter(~Exists(older))
+        .filter(~Exists(older_of_subscription), ~Exists(older_of_channel))
         .select_related("event", "subscription")
         .order_by("id")
     )
