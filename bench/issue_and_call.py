@@ -24,9 +24,11 @@ here through the server's own database settings):
    the database's event log), every issued ticket called once.
 
 With --webhook, a subscription to every event type points at a fake receiver
-in this process and a `manage.py deliver_events` worker runs beside the
-servers, so the outbox's whole cost (its rows in each transition, the worker's
-CPU) shows in the figures; alternate runs with and without it to compare.
+(a process of its own: it stands for the CRM, and in this process its threads
+would slow the load client) and a `manage.py deliver_events` worker runs
+beside the servers, so the outbox's whole cost (its rows in each transition,
+the worker's CPU) shows in the figures; alternate runs with and without it to
+compare.
 
 The client is aiohttp: httpx spends ~3 ms of CPU per request, which on two
 cores caps a closed loop of 20 clients at ~300 requests/s.
@@ -36,6 +38,7 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import multiprocessing
 import os
 import signal
 import ssl
@@ -342,10 +345,16 @@ def webhook(enabled: bool):
         return
     prepare(1)  # sets Django up
     from events.models import EVENT_TYPES, Delivery, Subscription
-    from tests.receiver import FakeReceiver
+    from tests.servers import free_port
 
-    receiver = FakeReceiver().start()
-    subscription = Subscription.objects.create(url=receiver.url, secret="bench-secret-0123", events=sorted(EVENT_TYPES))
+    port = free_port()
+    context = multiprocessing.get_context("spawn")
+    stop, received = context.Event(), context.Queue()
+    receiver = context.Process(target=receive, args=(port, stop, received))
+    receiver.start()
+    subscription = Subscription.objects.create(
+        url=f"http://127.0.0.1:{port}/hook", secret="bench-secret-0123", events=sorted(EVENT_TYPES)
+    )
     worker = subprocess.Popen([sys.executable, "manage.py", "deliver_events"], cwd=ROOT)
     try:
         yield
@@ -353,15 +362,31 @@ def webhook(enabled: bool):
         pending = Delivery.objects.filter(subscription=subscription, status=Delivery.Status.PENDING)
         while pending.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
-        print(f"webhook: {len(receiver.accepted())} deliveries received, {pending.count()} still pending", flush=True)
+        stop.set()
+        print(f"webhook: {received.get(timeout=30)} deliveries received, {pending.count()} still pending", flush=True)
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
             worker.wait(15)
         except subprocess.TimeoutExpired:
             worker.kill()
-        receiver.stop()
+        stop.set()
+        receiver.join(30)
         subscription.delete()
+
+
+def receive(port: int, stop, received) -> None:
+    """The fake CRM, in a process of its own: serves until ``stop``, then puts how many it accepted."""
+    sys.path.insert(0, str(ROOT))
+    from tests.receiver import FakeReceiver
+
+    receiver = FakeReceiver()
+    receiver.port = port
+    receiver.url = f"http://127.0.0.1:{port}/hook"
+    receiver.start()
+    stop.wait()
+    received.put(len(receiver.accepted()))
+    receiver.stop()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -151,3 +152,31 @@ def test_an_issued_tickets_place_is_counted_alone_as_the_whole_queue_has_it(offi
             queue.position(issued),
             queue.estimated_wait(issued),
         )
+
+
+def test_each_services_estimate_reads_its_own_latest_finished_tickets(office, services):
+    now = timezone.now()
+    seconds = {"fl": [100] * 5 + [400] * selectors.ESTIMATE_SAMPLE, "ul": [200, 300]}
+    for code, durations in seconds.items():
+        for n, duration in enumerate(durations):  # the last ones are the latest
+            Ticket.objects.create(
+                office=office,
+                service=services[code],
+                number=f"{services[code].prefix}{n + 1:03d}",
+                local_date=office.local_date(now),
+                status=Ticket.Status.DONE,
+                issued_at=now,
+                queued_at=now,
+                finished_at=now + timedelta(seconds=n),
+                service_seconds=duration,
+            )
+    ids = [services[code].pk for code in ("fl", "ul", "cash")]
+
+    averages = selectors.average_service_seconds_by_service(ids)
+
+    assert averages == {
+        services["fl"].pk: 400,
+        services["ul"].pk: 250,
+        services["cash"].pk: float(settings.DEFAULT_SERVICE_SECONDS),
+    }
+    assert averages == {pk: selectors.average_service_seconds(pk) for pk in ids}
