@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from functools import cache, partial
 
 import redis
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
@@ -81,13 +79,7 @@ def service_group(service_id: int) -> str:
 
 
 def _send(group: str, message: dict, **envelope) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group, {"type": "forward", "message": message, **envelope})
-    except Exception as error:
-        outages.warn(logger, "broadcast", "broadcast lost: %s to %s (%r)", message.get("type"), group, error)
+    dispatch.send(group, {"type": "forward", "message": message, **envelope})
 
 
 def _seq_key(group: str) -> str:

@@ -18,6 +18,10 @@ never flushes (the client went away mid-response) goes out with the next flush
 in the process. Between processes, ordering is what it always
 was: each message carries ``seq`` and a screen that sees a gap asks for a
 snapshot.
+
+The messages the jobs send (``send``) are collected and handed to the channel
+layer together, in order: one hop from this thread to the event loop for a
+run of jobs, not one per message.
 """
 
 import logging
@@ -27,6 +31,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import DatabaseError, transaction
 
 from . import outages
@@ -35,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 _jobs: deque[Callable[[], None]] = deque()
 _sending = threading.Lock()  # held by the one thread running jobs, in the order they were queued
+_outgoing = threading.local()  # .batch: the messages of the jobs being run, not yet sent
+# Messages a run of jobs holds back at most: under a steady load the queue of jobs never empties.
+SEND_BATCH = 20
 
 
 class Pending:
@@ -76,6 +85,7 @@ def flush() -> None:
     while _jobs:
         if not _sending.acquire(blocking=False):
             return
+        _outgoing.batch = []
         try:
             while _jobs:
                 job = _jobs.popleft()
@@ -90,8 +100,42 @@ def flush() -> None:
                 except Exception:
                     # A lost message must not take the jobs queued behind it with it.
                     logger.exception("announcement failed")
+                if len(_outgoing.batch) >= SEND_BATCH or not _jobs:
+                    # Still holding the lock: the next run's messages cannot overtake these.
+                    batch, _outgoing.batch = _outgoing.batch, []
+                    _send_all(batch)
         finally:
+            _outgoing.batch = None
             _sending.release()
+
+
+def send(group: str, payload: dict) -> None:
+    """``group_send`` to the channel layer: with the messages of the jobs being run, or now."""
+    batch = getattr(_outgoing, "batch", None)
+    if batch is None:
+        _send_all([(group, payload)])
+    else:
+        batch.append((group, payload))
+
+
+def _send_all(messages: list[tuple[str, dict]]) -> None:
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+    try:
+        async_to_sync(_group_send_each)(layer, messages)
+    except Exception as error:
+        outages.warn(logger, "broadcast", "%d messages lost (%r)", len(messages), error)
+
+
+async def _group_send_each(layer, messages: list[tuple[str, dict]]) -> None:
+    # One after another: a group's messages must arrive in the order of their seq.
+    for group, payload in messages:
+        try:
+            await layer.group_send(group, payload)
+        except Exception as error:
+            message_type = payload.get("message", {}).get("type")
+            outages.warn(logger, "broadcast", "broadcast lost: %s to %s (%r)", message_type, group, error)
 
 
 def _later_of_its_kind(job) -> bool:
