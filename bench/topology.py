@@ -10,6 +10,8 @@ loads the demo first.
     DATABASE_URL=postgres://... REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python bench/topology.py -- bench/issue_and_call.py -n 1500
 
+``--processes N`` (before ``--``) starts N application processes instead of two.
+
 With a command after ``--`` it runs it with BENCH_URL (nginx's https address)
 BENCH_DIRECT_URLS (the two processes' own addresses, comma-separated) and
 BENCH_SERVER_PIDS (their process ids) in its environment, then stops everything; without one it prints the addresses and
@@ -30,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     argv = sys.argv[1:]
     command = argv[argv.index("--") + 1 :] if "--" in argv else []
+    options = argv[: argv.index("--")] if "--" in argv else argv
+    processes = int(options[options.index("--processes") + 1]) if "--processes" in options else 2
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
         sys.exit("set DATABASE_URL=postgres://... and REDIS_URL=redis://...: two processes need Redis between them")
     sys.path.insert(0, str(ROOT))
@@ -50,6 +54,7 @@ def main() -> int:
         static=collect_static(workdir / "static"),
         database_url=os.environ["DATABASE_URL"],
         redis_url=os.environ["REDIS_URL"],
+        processes=processes,
         # A bench's clients all come from 127.0.0.1: the per-client limits would stop it.
         REMOTE_TICKETS_PER_CLIENT="100000/second",
         REMOTE_TICKETS_PER_OFFICE="100000/second",

@@ -195,9 +195,20 @@ def compose_command(port: int) -> list[str]:
 
 
 class Topology:
-    """nginx with TLS in front of two Daphne processes configured as docker-compose.yml configures them."""
+    """nginx with TLS in front of two Daphne processes configured as docker-compose.yml configures them
+    (``processes``: another number of them, for a bench)."""
 
-    def __init__(self, *, workdir: Path, certs: Path, static: Path, database_url: str, redis_url: str, **env: str):
+    def __init__(
+        self,
+        *,
+        workdir: Path,
+        certs: Path,
+        static: Path,
+        database_url: str,
+        redis_url: str,
+        processes: int = 2,
+        **env: str,
+    ):
         self.workdir = workdir
         self.certs, self.static = certs, static
         environment = compose_web_environment(
@@ -207,7 +218,7 @@ class Topology:
             DJANGO_ALLOWED_HOSTS="127.0.0.1",
             **env,
         )
-        self.daphnes = [DaphneServer(log_dir=workdir, command=compose_command, **environment) for _ in range(2)]
+        self.daphnes = [DaphneServer(log_dir=workdir, command=compose_command, **environment) for _ in range(processes)]
         # docker-compose.yml's events service: the webhook worker beside the web processes.
         self.worker = EventWorker(log_dir=workdir, **environment)
         self.nginx: NginxServer | None = None

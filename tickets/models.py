@@ -139,8 +139,14 @@ class Ticket(models.Model):
         Status.SERVING: ("finish", "transfer"),
     }
 
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="tickets", verbose_name="офис")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets", verbose_name="услуга")
+    # No index of their own on office and service: the composite indexes below
+    # start with them. Every index costs each insert, and an import inserts millions.
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="tickets", verbose_name="офис", db_index=False
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="tickets", verbose_name="услуга", db_index=False
+    )
     number = models.CharField("номер", max_length=12)
     local_date = models.DateField("дата (местная)")
     priority = models.BooleanField("льготная категория", default=False)
@@ -168,7 +174,13 @@ class Ticket(models.Model):
     returns_at = models.DateTimeField("вернётся в очередь", null=True, blank=True)
     # A transfer to a specific counter or operator: only they may call it.
     target_counter = models.ForeignKey(
-        Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="для окна"
+        Counter,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="для окна",
+        db_index=False,
     )
     target_operator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -177,6 +189,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="+",
         verbose_name="для оператора",
+        db_index=False,
     )
     # Left by the operator who transferred the ticket, for the next one.
     note = models.CharField("заметка оператора", max_length=500, blank=True)
@@ -186,7 +199,8 @@ class Ticket(models.Model):
     recall_count = models.PositiveIntegerField("повторных вызовов", default=0)
     wait_seconds = models.FloatField("ожидание, с", default=0)
     service_seconds = models.FloatField("обслуживание, с", default=0)
-    token = models.CharField("код отслеживания", max_length=32, unique=True, default=new_token, editable=False)
+    # Unique by a constraint, not unique=True: that adds a second, LIKE-only index on PostgreSQL.
+    token = models.CharField("код отслеживания", max_length=32, default=new_token, editable=False)
     # Tickets of a previous queue system, loaded by import_tickets: they have no event log.
     imported = models.BooleanField("импортирован", default=False)
     # Issued at a pre-booking's check-in: the booked slot's start. Called ahead of
@@ -204,6 +218,7 @@ class Ticket(models.Model):
         ordering = ["-issued_at"]
         constraints = [
             models.UniqueConstraint(fields=["office", "local_date", "number"], name="ticket_number_unique_per_day"),
+            models.UniqueConstraint(fields=["token"], name="ticket_token_unique"),
             # A counter holds at most one called or served ticket.
             models.UniqueConstraint(
                 fields=["counter"],
@@ -225,6 +240,15 @@ class Ticket(models.Model):
             models.Index(fields=["local_date", "status"], name="ticket_report_idx"),
             # The estimate reads a service's latest finished tickets.
             models.Index(fields=["service", "status", "-finished_at"], name="ticket_service_recent_idx"),
+            # Transfers to a counter or an operator are rare: only those rows are indexed.
+            models.Index(
+                fields=["target_counter"], condition=Q(target_counter__isnull=False), name="ticket_target_counter_idx"
+            ),
+            models.Index(
+                fields=["target_operator"],
+                condition=Q(target_operator__isnull=False),
+                name="ticket_target_operator_idx",
+            ),
         ]
 
     def __str__(self) -> str:

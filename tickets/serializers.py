@@ -4,6 +4,8 @@ Output serializers read positions and estimates from the ``queue`` in their
 context (an ``OfficeQueue``), never by querying per object.
 """
 
+import copy
+
 from rest_framework import serializers
 
 from offices.models import Counter, Office, Service
@@ -145,6 +147,8 @@ class OfficeOut(serializers.ModelSerializer):
 
 
 class TicketOut(serializers.ModelSerializer):
+    """A ticket in its API form: every ticket answer, list, snapshot line and CRM event."""
+
     service = serializers.CharField(source="service.code")
     service_name = serializers.CharField(source="service.name")
     status_label = serializers.CharField(source="get_status_display")
@@ -182,6 +186,15 @@ class TicketOut(serializers.ModelSerializer):
             "slot_start",
             "booked_label",
         ]
+
+    def get_fields(self):
+        # ModelSerializer reads the model's fields anew for every instance; this
+        # one is built for every ticket answer and every CRM event: built once,
+        # copied per instance (each instance binds its own copies).
+        prototype = type(self).__dict__.get("_fields_built")
+        if prototype is None:
+            prototype = type(self)._fields_built = super().get_fields()
+        return copy.deepcopy(prototype)
 
     def _place(self, ticket) -> tuple[int, int] | None:
         """Position and estimate: from the office's queue in the context (a list), else counted for this one ticket."""
