@@ -290,6 +290,15 @@ def report(args, goals: list, floor: float | None) -> None:
             f"/reports/?year={year}&office=bench-1&day={year}-03-15",
             0.3,
         ),
+        ("topics (outcomes), whole company", f"/api/v1/reports/outcomes/?year={year}", 0.3),
+        ("satisfaction, whole company", f"/api/v1/reports/satisfaction/?year={year}", 0.3),
+        ("bookings, whole company", f"/api/v1/reports/bookings/?year={year}", 0.3),
+        ("XLSX export, topics", f"/api/v1/reports/outcomes/?year={year}&format=xlsx", 0.3),
+        ("disclosure page", f"/reports/disclosure/{year}/", 0.3),
+        ("forecast page, one office", "/reports/forecast/?office=bench-1", 0.3),
+        ("forecast API, one office", "/api/v1/offices/bench-1/forecast/", 0.3),
+        ("public load API, one office", "/api/v1/offices/bench-1/load/", 0.3),
+        ("public load page, one office", "/load/bench-1/", 0.3),
     ]
     for name, url, goal in calls:
         runs = []
