@@ -67,7 +67,7 @@ from django.db.models.functions import ExtractMonth
 
 from offices.models import Office, Service
 from tickets import rollups
-from tickets.models import ServiceMonth, Ticket, TicketOutcome
+from tickets.models import OutcomeMonth, ServiceMonth, Ticket, TicketOutcome
 
 from .models import REMOTE_CHANNELS, Appeal, Call, ContactCount
 
@@ -434,67 +434,96 @@ def contact_center(year: int, through: int = 12) -> dict:
 NO_OUTCOME = "Без темы"
 
 
-def outcomes(year: int, offices: QuerySet[Office] | None = None) -> list[dict]:
-    """«Обращения по тематикам»: counts and shares of outcomes by month, office and service."""
-    done = tickets_of(year, offices).filter(status=Ticket.Status.DONE)
-    group = {"month": ExtractMonth("local_date"), "office_code": F("office__code"), "service_ref": F("service_id")}
-    totals = {
-        (r["month"], r["office_code"], r["service_ref"]): r["n"]
-        for r in done.values(**group).annotate(n=Count("id")).order_by()
-    }
-    marked = (
-        TicketOutcome.objects.filter(ticket__in=done)
-        .values(
-            month=ExtractMonth("ticket__local_date"),
-            office_code=F("ticket__office__code"),
-            service_ref=F("ticket__service_id"),
-            outcome=F("code"),
+def _outcome_counts(year: int, offices, from_tickets: bool) -> tuple[list[tuple], dict[tuple, int]]:
+    """[(month, office code, service id, code or None for no topic, count)] and the done tickets
+    per (month, office code, service id)."""
+    if from_tickets:
+        group = {"m": ExtractMonth("local_date"), "office_code": F("office__code"), "service_ref": F("service_id")}
+        done = tickets_of(year, offices).filter(status=Ticket.Status.DONE)
+        totals = done.values(**group).annotate(n=Count("id")).values_list("m", "office_code", "service_ref", "n")
+        totals = list(totals.order_by())
+        marked = (
+            TicketOutcome.objects.filter(ticket__in=done)
+            .values(
+                m=ExtractMonth("ticket__local_date"),
+                office_code=F("ticket__office__code"),
+                service_ref=F("ticket__service_id"),
+                outcome=F("code"),
+            )
+            .annotate(n=Count("id"))
+            .values_list("m", "office_code", "service_ref", "outcome", "n")
+            .order_by()
         )
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    bare = (
-        done.filter(~Exists(TicketOutcome.objects.filter(ticket=OuterRef("pk"))))
-        .values(**group)
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    counted = [(r, r["outcome"]) for r in marked] + [(r, None) for r in bare]
-    services = Service.objects.in_bulk({r["service_ref"] for r, _ in counted})
+        bare = (
+            done.filter(~Exists(TicketOutcome.objects.filter(ticket=OuterRef("pk"))))
+            .values(**group)
+            .annotate(n=Count("id"))
+            .values_list("m", "office_code", "service_ref", "n")
+            .order_by()
+        )
+        counted = list(marked) + [(m, office, service, None, n) for m, office, service, n in bare]
+    else:
+        start, end = year_range(year)
+        months = ServiceMonth.objects.filter(month__range=(start, end), done__gt=0)
+        topics = OutcomeMonth.objects.filter(month__range=(start, end), count__gt=0)
+        if offices is not None:
+            months, topics = months.filter(office__in=offices), topics.filter(office__in=offices)
+        rows = topics.values_list("month", "office__code", "service_id", "code", "count")
+        counted = [(month.month, office, service, code or None, n) for month, office, service, code, n in rows]
+        totals = [
+            (month.month, office, service, n)
+            for month, office, service, n in months.values_list("month", "office__code", "service_id", "done")
+        ]
+    return counted, {(m, office, service): n for m, office, service, n in totals}
+
+
+def outcomes(year: int, offices: QuerySet[Office] | None = None, *, from_tickets: bool = False) -> list[dict]:
+    """«Обращения по тематикам»: counts and shares of outcomes by month, office and service.
+
+    Read from the topic rollups (``OutcomeMonth``) and the done counts of ``ServiceMonth``;
+    ``from_tickets`` computes the same from the tickets and their outcomes.
+    """
+    counted, totals = _outcome_counts(year, offices, from_tickets)
+    services = Service.objects.in_bulk({service_ref for _, _, service_ref, _, _ in counted})
     rows = []
-    for r, code in counted:
-        service = services[r["service_ref"]]
+    for month, office_code, service_ref, code, n in counted:
+        service = services[service_ref]
         names = service.outcome_names()
         position = list(names).index(code) if code in names else len(names) + (code is None)
-        total = totals[(r["month"], r["office_code"], r["service_ref"])]
+        total = totals[(month, office_code, service_ref)]
         rows.append(
             (
-                (r["month"], r["office_code"], service.code, position, code or ""),
+                (month, office_code, service.code, position, code or ""),
                 {
-                    "month": f"{year}-{r['month']:02d}",
-                    "office": r["office_code"],
+                    "month": f"{year}-{month:02d}",
+                    "office": office_code,
                     "service": service.code,
                     "service_name": service.name,
                     "outcome": code,
                     "name": NO_OUTCOME if code is None else names.get(code, code),
-                    "count": r["n"],
-                    "share": float(round_half_up(Decimal(r["n"]) / total, 4)),
+                    "count": n,
+                    "share": float(round_half_up(Decimal(n) / total, 4)),
                 },
             )
         )
     return [row for _, row in sorted(rows, key=lambda pair: pair[0])]
 
 
-def outcome_table(year: int, offices: QuerySet[Office] | None = None) -> list[dict]:
+def outcome_table(year: int, offices: QuerySet[Office] | None = None, *, from_tickets: bool = False) -> list[dict]:
     """The report page's view of outcomes(): per office and service, each outcome's counts by month,
     the year's count, and its share of the year's done tickets of that office and service."""
-    done = tickets_of(year, offices).filter(status=Ticket.Status.DONE)
-    year_done = {
-        (r["office__code"], r["service__code"]): r["n"]
-        for r in done.values("office__code", "service__code").annotate(n=Count("id")).order_by()
-    }
+    if from_tickets:
+        done = tickets_of(year, offices).filter(status=Ticket.Status.DONE)
+        year_done = done.values("office__code", "service__code").annotate(n=Count("id"))
+    else:
+        start, end = year_range(year)
+        months = ServiceMonth.objects.filter(month__range=(start, end))
+        if offices is not None:
+            months = months.filter(office__in=offices)
+        year_done = months.values("office__code", "service__code").annotate(n=Sum("done"))
+    year_done = {(r["office__code"], r["service__code"]): r["n"] for r in year_done.order_by()}
     groups: dict[tuple, dict] = {}
-    for row in outcomes(year, offices):
+    for row in outcomes(year, offices, from_tickets=from_tickets):
         key = (row["office"], row["service"])
         group = groups.setdefault(
             key, {"office": row["office"], "service": row["service_name"], "outcomes": {}, "done": year_done[key]}

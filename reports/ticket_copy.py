@@ -25,7 +25,7 @@ from django.db import DataError, connection, transaction
 
 from offices.models import Counter, Office, Service
 from tickets import rollups
-from tickets.models import HourLoad, RollupMark, ServiceMonth, Ticket
+from tickets.models import HourLoad, OutcomeMonth, RollupMark, ServiceMonth, Ticket
 
 CHUNK = 1 << 20
 FIELD_LIMIT = 131072  # csv.field_size_limit(): a longer line goes to the Python check
@@ -145,6 +145,15 @@ WITH added AS (
     GROUP BY 1, 2, 3
     ON CONFLICT (office_id, day, hour) DO UPDATE SET
         issued = h.issued + excluded.issued, done = h.done + excluded.done, wait_us = h.wait_us + excluded.wait_us
+), topics AS (
+    -- Imported tickets have no outcomes: the done ones count «Без темы» (code ''). The main
+    -- statement does not read this one, so PostgreSQL runs it after that: the month rows are
+    -- locked before the topic rows, in the order every rollup writer takes them (rollups._write).
+    INSERT INTO {OutcomeMonth._meta.db_table} AS t (office_id, service_id, month, code, count)
+    SELECT office_id, service_id, date_trunc('month', local_date)::date, '', count(*)
+    FROM added WHERE status = 'done'
+    GROUP BY 1, 2, 3
+    ON CONFLICT (office_id, service_id, month, code) DO UPDATE SET count = t.count + excluded.count
 )
 INSERT INTO {ServiceMonth._meta.db_table} (office_id, service_id, month, {_COUNTS}, norm_minutes)
 SELECT a.office_id, a.service_id, date_trunc('month', a.local_date)::date, count(*),

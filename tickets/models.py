@@ -622,6 +622,32 @@ class ServiceMonth(models.Model):
         return f"{self.office_id}/{self.service_id} {self.month:%Y-%m}"
 
 
+class OutcomeMonth(models.Model):
+    """The topics («Обращения по тематикам») of one office, service and month, kept as tickets finish.
+
+    Each done ticket adds 1 to the row of each outcome code ticked at its finish,
+    or 1 to the row with ``code`` "" («Без темы») when none was; imported tickets
+    have none. Maintained by ``tickets.rollups`` with ``ServiceMonth``, whose
+    ``done`` is the shares' denominator; the month is the ticket's ``local_date``
+    month. The code is the one stored; its name is read from the service.
+    """
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="+")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    code = models.CharField(max_length=50, blank=True)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "service", "month", "code"], name="outcome_month_unique"),
+        ]
+        indexes = [models.Index(fields=["month"], name="outcome_month_month_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.service_id} {self.month:%Y-%m} {self.code or '—'}"
+
+
 class HourLoad(models.Model):
     """Tickets issued in one local hour of one office's day, and the wait of the done ones among them.
 

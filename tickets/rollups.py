@@ -8,6 +8,11 @@ statement, with the share from before the change: issue (no share before),
 transfer (the service may change), finish, no-show, cancel and expire, and any
 reversal of these. Imports add their shares in bulk (``reports.imports``).
 
+The topics (``OutcomeMonth``) move with the same call: a ticket that became
+done adds 1 to the row of each outcome ticked at its finish, or to its row
+«Без темы» (code "") when none was, as an imported done ticket always does.
+Done is final (no transition leaves it), so a topic row is only ever added to.
+
 The write is one ``INSERT … ON CONFLICT DO UPDATE SET x = x + excluded.x`` at
 the end of the transaction, so the row lock is held only from there to the
 commit: counters finishing at once queue on the row for microseconds, not for
@@ -22,18 +27,19 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Count, F, Max, Q, Sum
+from django.db.models import BigIntegerField, Count, Exists, F, Max, OuterRef, Q, Sum
 from django.db.models.functions import Abs, Cast, Round, TruncMonth
 
 from offices.models import Office, Service
 
 from . import daily
-from .models import ServiceMonth, Ticket
+from .models import OutcomeMonth, ServiceMonth, Ticket, TicketOutcome
 
 COUNTS = [
     "tickets", "done", "no_show", "cancelled", "expired", "wait_us", "service_us", "over_norm",
     "over_double_norm", "promised", "promise_error_us", "promise_bias_us", "promise_within",
 ]  # fmt: skip
+DONE = COUNTS.index("done")
 # A promise within this many seconds of the real wait counts as kept (estimate accuracy).
 PROMISE_WITHIN_SECONDS = 300
 FINAL = {
@@ -139,6 +145,11 @@ UPSERT_TAIL = (
     f"norm_minutes = CASE WHEN excluded.done = 0 OR {_TABLE}.norm_minutes = excluded.norm_minutes "
     f"THEN {_TABLE}.norm_minutes END"
 )
+_TOPICS = OutcomeMonth._meta.db_table
+TOPICS_UPSERT = (
+    f"INSERT INTO {_TOPICS} (office_id, service_id, month, code, count) VALUES {{rows}} "
+    f"ON CONFLICT (office_id, service_id, month, code) DO UPDATE SET count = {_TOPICS}.count + excluded.count"
+)
 
 
 def share_writers(cursor, office_ids) -> None:
@@ -148,12 +159,17 @@ def share_writers(cursor, office_ids) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [ADVISORY_SPACE, office_id])
 
 
-def record(ticket: Ticket, *, before: Share | None = None) -> None:
+def record(ticket: Ticket, *, before: Share | None = None, outcomes=()) -> None:
     """Move the ticket's share in the rollups from ``before`` to what it is now.
 
+    ``outcomes``: the codes ticked when it was finished, for its topics (finish only).
     Call it last in the service's transaction (the row lock lasts until commit).
     """
-    _write(_deltas(before, Share.of(ticket)))
+    after = Share.of(ticket)
+    topics = {}
+    if after.counts[DONE] and not (before and before.counts[DONE]):
+        topics = {(*after.key, code): 1 for code in outcomes or [""]}
+    _write(_deltas(before, after), topics)
 
 
 def record_changes(changes) -> None:
@@ -166,12 +182,19 @@ def record_changes(changes) -> None:
 
 
 def record_many(shares) -> None:
-    """Add the shares of new tickets (an import), summed per row: one statement per 500 rows."""
-    _write_summed((share.key, share.counts, share.norm) for share in shares)
+    """Add the shares of new tickets (an import), summed per row: one statement per 500 rows.
+
+    New tickets have no outcomes: their done ones add to the rows «Без темы».
+    """
+    total = _write_summed((share.key, share.counts, share.norm) for share in shares)
+    topics = {(*key, ""): counts[DONE] for key, (counts, _) in total.items() if counts[DONE]}
+    keys = sorted(topics)
+    for start in range(0, len(keys), 500):
+        _write({}, {key: topics[key] for key in keys[start : start + 500]})
 
 
-def _write_summed(deltas) -> None:
-    """Sum (key, counts, norm) deltas per row and write them, 500 rows per statement."""
+def _write_summed(deltas) -> dict[tuple, tuple[list[int], int | None]]:
+    """Sum (key, counts, norm) deltas per row and write them, 500 rows per statement; returns the sums."""
     total: dict[tuple, tuple[list[int], int | None]] = {}
     for key, counts, norm in deltas:
         summed, summed_norm = total.get(key, ([0] * len(COUNTS), None))
@@ -179,11 +202,29 @@ def _write_summed(deltas) -> None:
     keys = sorted(key for key, (counts, _) in total.items() if any(counts))
     for start in range(0, len(keys), 500):
         _write({key: (tuple(total[key][0]), total[key][1]) for key in keys[start : start + 500]})
+    return total
 
 
-def _write(deltas: dict[tuple, tuple[tuple[int, ...], int | None]]) -> None:
-    if not deltas:
+def _write(deltas: dict[tuple, tuple[tuple[int, ...], int | None]], topics: dict[tuple, int] | None = None) -> None:
+    """The ServiceMonth deltas, then the OutcomeMonth ones ((office, service, month, code) → count).
+
+    Every writer locks its rows in this order (the months, then the topics, each
+    in key order), so two writers never wait for each other in a cycle.
+    """
+    topics = {key: count for key, count in (topics or {}).items() if count}
+    if not deltas and not topics:
         return
+    with connection.cursor() as cursor:
+        share_writers(cursor, [key[0] for key in [*deltas, *topics]])
+        if deltas:
+            _write_months(cursor, deltas)
+        if topics:
+            keys = sorted(topics)
+            params = [value for key in keys for value in (*key, topics[key])]
+            cursor.execute(TOPICS_UPSERT.format(rows=", ".join(["(%s, %s, %s, %s, %s)"] * len(keys))), params)
+
+
+def _write_months(cursor, deltas: dict[tuple, tuple[tuple[int, ...], int | None]]) -> None:
     rows, params = [], []
     # Keys in order, so two transfers in opposite directions lock rows alike.
     for key in sorted(deltas):
@@ -193,9 +234,7 @@ def _write(deltas: dict[tuple, tuple[tuple[int, ...], int | None]]) -> None:
             f"COALESCE(%s, (SELECT wait_norm_minutes FROM {_OFFICE_TABLE} WHERE id = %s)))"
         )
         params += [*key, *counts, norm, key[0]]
-    with connection.cursor() as cursor:
-        share_writers(cursor, [key[0] for key in deltas])
-        cursor.execute(f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES {', '.join(rows)} {UPSERT_TAIL}", params)
+    cursor.execute(f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES {', '.join(rows)} {UPSERT_TAIL}", params)
 
 
 # Recounting from the tickets
@@ -233,16 +272,43 @@ def expected(office_ids=None) -> dict[tuple, dict]:
     )
     result = {}
     for row in rows:
-        month = row.pop("m")
-        key = (row.pop("office_id"), row.pop("service_id"), month if isinstance(month, date) else month.date())
+        key = _month_key(row.pop("office_id"), row.pop("service_id"), row.pop("m"))
         result[key] = {name: int(row[name] or 0) for name in COUNTS} | {"norm_minutes": row["norm_minutes"]}
     return result
 
 
-def rebuild(office_ids=None, *, days: bool = True) -> int:
+def _month_key(office_id, service_id, month) -> tuple[int, int, date]:
+    return office_id, service_id, month if isinstance(month, date) else month.date()
+
+
+def expected_topics(office_ids=None) -> dict[tuple, int]:
+    """(office, service, month, code) → the done tickets with that outcome; code "" for those with none."""
+    done = Ticket.objects.filter(status=Ticket.Status.DONE)
+    if office_ids is not None:
+        done = done.filter(office_id__in=list(office_ids))
+    marked = (
+        TicketOutcome.objects.filter(ticket__in=done)
+        .values("ticket__office_id", "ticket__service_id", "code", m=TruncMonth("ticket__local_date"))
+        .annotate(n=Count("id"))
+        .values_list("ticket__office_id", "ticket__service_id", "m", "code", "n")
+        .order_by()
+    )
+    bare = (
+        done.filter(~Exists(TicketOutcome.objects.filter(ticket=OuterRef("pk"))))
+        .values("office_id", "service_id", m=TruncMonth("local_date"))
+        .annotate(n=Count("id"))
+        .values_list("office_id", "service_id", "m", "n")
+        .order_by()
+    )
+    result = {(*_month_key(o, s, m), code): n for o, s, m, code, n in marked}
+    return result | {(*_month_key(o, s, m), ""): n for o, s, m, n in bare}
+
+
+def rebuild(office_ids=None, *, days: bool = True, topics: bool = True) -> int:
     """Replace the rollups of these offices (all by default) with a recount; returns the rows written.
 
-    ``days``: the daily rows too (``tickets.daily``); a norm's refresh needs the monthly ones only.
+    ``days`` and ``topics``: the daily rows (``tickets.daily``) and the topics too;
+    a norm's refresh needs the monthly ones only.
     """
     with transaction.atomic():
         ids = sorted(office_ids if office_ids is not None else Office.objects.values_list("pk", flat=True))
@@ -256,8 +322,17 @@ def rebuild(office_ids=None, *, days: bool = True) -> int:
             for key, values in expected(ids).items()
         ]
         ServiceMonth.objects.bulk_create(rows, batch_size=2000)
-        written = daily.rebuild(ids) if days else 0
-    return len(rows) + written
+        written = len(rows)
+        if topics:
+            OutcomeMonth.objects.filter(office_id__in=ids).delete()
+            counted = [
+                OutcomeMonth(office_id=key[0], service_id=key[1], month=key[2], code=key[3], count=count)
+                for key, count in expected_topics(ids).items()
+            ]
+            written += len(OutcomeMonth.objects.bulk_create(counted, batch_size=2000))
+        if days:
+            written += daily.rebuild(ids)
+    return written
 
 
 def refresh(offices=None) -> None:
@@ -272,7 +347,7 @@ def refresh(offices=None) -> None:
         rows = rows.filter(office__in=offices)
     stale = set(rows.values_list("office_id", flat=True).distinct().order_by())
     if stale:
-        rebuild(stale, days=False)
+        rebuild(stale, days=False, topics=False)
 
 
 def drift(office_ids=None) -> list[str]:
@@ -287,6 +362,10 @@ def drift(office_ids=None) -> list[str]:
     services = dict(Service.objects.values_list("pk", "code"))
     zero = dict.fromkeys(COUNTS, 0)
     lines = []
+
+    def where(key) -> str:
+        return f"{codes.get(key[0], key[0])} {services.get(key[1], key[1])} {key[2]:%Y-%m}"
+
     for key in sorted(set(stored) | set(fresh)):
         want = fresh.get(key, zero)
         row = stored.get(key)
@@ -296,6 +375,12 @@ def drift(office_ids=None) -> list[str]:
             have = have | {"over_norm": want["over_norm"], "over_double_norm": want["over_double_norm"]}
         differs = [f"{name} {have[name]} ≠ {want[name]}" for name in COUNTS if have[name] != want[name]]
         if differs:
-            where = f"{codes.get(key[0], key[0])} {services.get(key[1], key[1])} {key[2]:%Y-%m}"
-            lines.append(f"{where}: " + ", ".join(differs))
+            lines.append(f"{where(key)}: " + ", ".join(differs))
+    topics = OutcomeMonth.objects.filter(**({"office_id__in": list(office_ids)} if office_ids else {}))
+    stored_topics = {(r.office_id, r.service_id, r.month, r.code): r.count for r in topics}
+    fresh_topics = expected_topics(office_ids)
+    for key in sorted(set(stored_topics) | set(fresh_topics)):
+        have, want = stored_topics.get(key, 0), fresh_topics.get(key, 0)
+        if have != want:
+            lines.append(f"{where(key)} {key[3] or 'без темы'}: count {have} ≠ {want}")
     return lines + daily.drift(office_ids)

@@ -301,7 +301,7 @@ def ticket_finish(
     )
     broadcast.announce(ticket, TicketEvent.Type.FINISHED, before=before)
     webhooks.record_ticket(ticket, TicketEvent.Type.FINISHED, outcomes=outcomes, note=note)
-    rollups.record(ticket, before=counted)
+    rollups.record(ticket, before=counted, outcomes=outcomes)
     return ticket
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,11 +16,20 @@ from reports import analytics, imports, selectors
 from tests.helpers import add_counter, add_services, make_office
 from tickets import rollups
 from tickets import services as svc
-from tickets.models import ServiceMonth, Ticket
+from tickets.models import OutcomeMonth, ServiceMonth, Ticket
 
 START = datetime(2024, 1, 30, 6, 0, tzinfo=UTC)  # 09:00 in Moscow, two days before February
 HEADER = "office,service,number,issued_at,called_at,started_at,finished_at,status,counter\n"
 QUARTERS = st.integers(min_value=0, max_value=4 * 1800).map(lambda q: q / 4)  # up to 30 min, in 0.25 s steps
+# The topics of the services of both offices (cash has none); a finish ticks those of its service among its codes.
+OUTCOMES = {
+    "fl": [
+        {"code": "meter", "name": "Показания"},
+        {"code": "pay", "name": "Оплата"},
+        {"code": "recalc", "name": "Перерасчёт"},
+    ],
+    "ul": [{"code": "pay", "name": "Оплата"}],
+}
 
 
 def reports_agree(year: int, *, every_scope: bool = True) -> None:
@@ -30,6 +40,8 @@ def reports_agree(year: int, *, every_scope: bool = True) -> None:
                 year, offices, channel, from_tickets=True
             ), (offices, channel)
         assert selectors.channels(year, offices) == selectors.channels(year, offices, from_tickets=True), offices
+        assert selectors.outcomes(year, offices) == selectors.outcomes(year, offices, from_tickets=True), offices
+        assert selectors.outcome_table(year, offices) == selectors.outcome_table(year, offices, from_tickets=True)
         # The analytics: monthly figures from the same rows, load and operators from the daily rows up to the mark.
         for report in (analytics.norm, analytics.estimates, analytics.load, analytics.operators):
             assert report(year, offices) == report(year, offices, from_tickets=True), (report.__name__, offices)
@@ -71,13 +83,15 @@ class Day:
             tickets = list(Ticket.objects.filter(status__in=Ticket.ACTIVE).order_by("pk"))
         return tickets[nth % len(tickets)] if tickets else None
 
-    def finish(self, counter: int, after: float, start: bool):
+    def finish(self, counter: int, after: float, start: bool, codes: list[str]):
         ticket = self.active(counter)
         if ticket is None:
             return
         if start and ticket.status == Ticket.Status.CALLED:
             svc.ticket_start(ticket=ticket, operator=self.operator, now=self.tick(after / 2))
-        svc.ticket_finish(ticket=ticket, operator=self.operator, now=self.tick(after))
+        known = ticket.service.outcome_names()
+        outcomes = [code for code in codes if code in known]
+        svc.ticket_finish(ticket=ticket, operator=self.operator, outcomes=outcomes, now=self.tick(after))
 
     def no_show(self, counter: int, after: float):
         ticket = self.active(counter)
@@ -135,7 +149,13 @@ class Day:
 
 ISSUE = st.tuples(st.just("issue"), st.integers(0, 1), st.sampled_from(["fl", "ul", "cash"]), QUARTERS)
 CALL = st.tuples(st.just("call"), st.integers(0, 5), QUARTERS)
-FINISH = st.tuples(st.just("finish"), st.integers(0, 5), QUARTERS, st.booleans())
+FINISH = st.tuples(
+    st.just("finish"),
+    st.integers(0, 5),
+    QUARTERS,
+    st.booleans(),
+    st.lists(st.sampled_from(["meter", "pay", "recalc"]), max_size=3),  # none, one or several topics
+)
 # Issues, calls and finishes weigh more, so that most sequences have tickets to act on.
 OPERATIONS = st.one_of(
     ISSUE,
@@ -184,6 +204,8 @@ def two_offices(db, operator):
     add_services(other)
     for number, served in [("1", ["fl", "ul"]), ("2", ["cash"]), ("3", ["fl", "cash"])]:
         add_counter(other, number, [s for s in other.services.all() if s.code in served])
+    Service.objects.filter(code="fl").update(outcomes=OUTCOMES["fl"])
+    Service.objects.filter(code="ul").update(outcomes=OUTCOMES["ul"])
     return operator
 
 
@@ -276,3 +298,100 @@ def test_ten_counters_finishing_at_once_leave_the_rollups_exact(services, operat
     assert row.service_us == 600 * 10 * 1_000_000
     assert rollups.drift() == []
     assert selectors.service_times(2024) == selectors.service_times(2024, from_tickets=True)
+
+
+def test_check_reports_drift_in_the_topics_per_code_and_rebuild_repairs_it(services, counters, operator, capsys):
+    services["fl"].outcomes = OUTCOMES["fl"]
+    services["fl"].save()
+    for n, outcomes in enumerate([["pay"], ["pay", "meter"], []]):
+        ticket = svc.ticket_issue(office=counters["1"].office, service=services["fl"], now=START + timedelta(minutes=n))
+        svc.ticket_call_next(counter=counters["1"], operator=operator, now=START + timedelta(minutes=n, seconds=30))
+        svc.ticket_finish(
+            ticket=ticket, operator=operator, outcomes=outcomes, now=START + timedelta(minutes=n, seconds=90)
+        )
+    stored = dict(OutcomeMonth.objects.values_list("code", "count"))
+    assert stored == {"pay": 2, "meter": 1, "": 1}
+    call_command("rollups", "--check")
+    assert "совпадают" in capsys.readouterr().out
+    OutcomeMonth.objects.filter(code="pay").update(count=5)
+    OutcomeMonth.objects.filter(code="").delete()
+    with pytest.raises(CommandError, match="строк 2"):
+        call_command("rollups", "--check")
+    assert capsys.readouterr().out.splitlines() == [
+        "main fl 2024-01 без темы: count 0 ≠ 1",
+        "main fl 2024-01 pay: count 5 ≠ 2",
+    ]
+    call_command("rollups", "--rebuild")
+    call_command("rollups", "--check")
+    assert dict(OutcomeMonth.objects.values_list("code", "count")) == stored
+    assert [(r["outcome"], r["count"], r["share"]) for r in selectors.outcomes(2024)] == [
+        ("meter", 1, 0.3333),
+        ("pay", 2, 0.6667),
+        (None, 1, 0.3333),
+    ]
+
+
+def test_the_topics_report_reads_the_rollups_in_as_many_queries_whatever_the_tickets(
+    services, counters, operator, django_assert_max_num_queries
+):
+    services["fl"].outcomes = OUTCOMES["fl"]
+    services["fl"].save()
+    office = counters["1"].office
+
+    def served(count: int) -> None:
+        for n in range(count):
+            service = ["fl", "ul"][n % 2]
+            ticket = svc.ticket_issue(office=office, service=services[service], now=START)
+            counter = counters["1" if service == "fl" else "2"]
+            svc.ticket_call_next(counter=counter, operator=operator, now=START + timedelta(seconds=30))
+            outcomes = ["meter", "pay"][: n % 3] if ticket.service.code == "fl" else []
+            svc.ticket_finish(ticket=ticket, operator=operator, outcomes=outcomes, now=START + timedelta(seconds=90))
+
+    served(3)
+    with CaptureQueriesContext(connection) as few:
+        selectors.outcome_table(2024)
+    served(30)
+    with CaptureQueriesContext(connection) as many:
+        table = selectors.outcome_table(2024)
+    assert len(many.captured_queries) == len(few.captured_queries) <= 4
+    assert not [q["sql"] for q in many.captured_queries if "tickets_ticket" in q["sql"]]
+    assert table == selectors.outcome_table(2024, from_tickets=True)
+    assert sum(group["done"] for group in table) == 33
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_counters_finishing_with_topics_at_once_leave_the_topic_rollups_exact(services, operator):
+    office = Office.objects.get(code="main")
+    services["fl"].outcomes = OUTCOMES["fl"]
+    services["fl"].save()
+    counters = [add_counter(office, str(n), [services["fl"]]) for n in range(1, 11)]
+    tickets = []
+    for n, counter in enumerate(counters):
+        ticket = svc.ticket_issue(office=office, service=services["fl"], now=START + timedelta(seconds=n))
+        svc.ticket_call_next(counter=counter, operator=operator, now=START + timedelta(seconds=100 + n))
+        tickets.append(ticket)
+    # Every finish writes the "pay" row; some also "meter" and "recalc", two none at all.
+    picks = [["pay"], ["pay", "meter"], ["recalc", "pay"], ["pay", "meter", "recalc"], []] * 2
+    barrier = threading.Barrier(len(tickets))
+    errors = []
+
+    def finish(ticket, n):
+        try:
+            barrier.wait(timeout=10)
+            svc.ticket_finish(ticket=ticket, operator=operator, outcomes=picks[n], now=START + timedelta(seconds=700))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=finish, args=(t, n)) for n, t in enumerate(tickets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert dict(OutcomeMonth.objects.values_list("code", "count")) == {"pay": 8, "meter": 4, "recalc": 4, "": 2}
+    assert ServiceMonth.objects.get(service=services["fl"]).done == 10
+    assert rollups.drift() == []
+    assert selectors.outcomes(2024) == selectors.outcomes(2024, from_tickets=True)
