@@ -60,7 +60,7 @@ def ratio(part, whole, places: int = 4) -> float | None:
     return float(round_half_up(Decimal(part) / Decimal(whole), places)) if whole else None
 
 
-def _offices(offices: QuerySet[Office] | None) -> list[Office]:
+def offices_in(offices: QuerySet[Office] | None) -> list[Office]:
     return list(Office.objects.all() if offices is None else offices)
 
 
@@ -92,7 +92,7 @@ def load(
     year: int, offices: QuerySet[Office] | None = None, month: int | None = None, *, from_tickets: bool = False
 ) -> dict:
     start, end = period(year, month)
-    scope = _offices(offices)
+    scope = offices_in(offices)
     stored, live = _split(scope, start, end, from_tickets)
     cells: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
     rows = (
@@ -238,7 +238,7 @@ def _signed_mean(total_us: int, count: int) -> int:
 # Operator figures
 
 
-def _operator_days(offices: list[Office], start: date, end: date, by_day: bool, from_tickets: bool) -> list[tuple]:
+def operator_days(offices: list[Office], start: date, end: date, by_day: bool, from_tickets: bool) -> list[tuple]:
     """(office, operator id, period, counts) over the span: a period is a day, or a month's first day.
 
     The stored rows are summed in SQL per office, operator and period (their
@@ -308,7 +308,9 @@ def operators(
     """Per operator and month of the year, or per operator on ``day`` when given."""
     start, end = (day, day) if day else year_range(year)
     groups: dict[tuple, dict] = {}
-    for office, operator_id, on, counts in _operator_days(_offices(offices), start, end, day is not None, from_tickets):
+    for office, operator_id, on, counts in operator_days(
+        offices_in(offices), start, end, day is not None, from_tickets
+    ):
         key = (on.strftime("%Y-%m-%d") if day else on.strftime("%Y-%m"), operator_id)
         group = groups.setdefault(key, dict.fromkeys(daily.OPERATOR_COUNTS, 0) | {"breaks": {}})
         for name in daily.OPERATOR_COUNTS:

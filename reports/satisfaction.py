@@ -19,17 +19,20 @@ Definitions (each pinned by tests/reports/test_satisfaction_report.py):
   whole scope, computed from the counts and sums, not averaged over the rows.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import ExtractMonth
 
+from feedback.models import Feedback
 from offices.models import Office, Service
 from tickets.models import Ticket
 
-from .selectors import MONTHS, round_half_up, year_range
+from . import analytics
+from .selectors import MONTHS, rollups_of, round_half_up, year_range
 
 SATISFIED = 4  # CSAT counts ratings of 4 and 5
 
@@ -58,33 +61,52 @@ class RatingRow:
         }
 
 
-def satisfaction_report(year: int, offices: QuerySet[Office] | None = None) -> dict:
+def satisfaction_report(year: int, offices: QuerySet[Office] | None = None, *, from_tickets: bool = False) -> dict:
     """Rows by month, office and service; the operator breakdown by month, office and operator; the year's total.
 
-    One aggregate query over the year's done tickets and their ratings, then the names.
+    The done counts come from the rollups (``ServiceMonth`` by service,
+    ``OperatorDay`` by operator; done tickets without an operator, as imported
+    ones, are the rest of their month), the ratings from the year's ratings
+    only: the cost does not grow with the tickets. ``from_tickets`` counts
+    everything from the tickets instead (the tests compare both).
     """
     start, end = year_range(year)
-    done = Ticket.objects.filter(local_date__range=(start, end), status=Ticket.Status.DONE)
-    if offices is not None:
-        done = done.filter(office__in=offices)
-    groups = (
-        done.order_by()
-        .annotate(m=ExtractMonth("local_date"))
-        .values("m", "office_id", "service_id", "operator_id")
-        .annotate(
-            done=Count("id"),
-            ratings=Count("feedback"),
-            rating_sum=Sum("feedback__rating"),
-            satisfied=Count("feedback", filter=Q(feedback__rating__gte=SATISFIED)),
-        )
-    )
     by_service: dict[tuple, RatingRow] = {}
     by_operator: dict[tuple, RatingRow] = {}
+    if from_tickets:
+        done = Ticket.objects.filter(local_date__range=(start, end), status=Ticket.Status.DONE)
+        if offices is not None:
+            done = done.filter(office__in=offices)
+        counted = (
+            done.order_by()
+            .annotate(m=ExtractMonth("local_date"))
+            .values("m", "office_id", "service_id", "operator_id")
+            .annotate(done=Count("id"))
+        )
+        for g in counted:
+            _add(by_service, (g["m"], g["office_id"], g["service_id"]), RatingRow(done=g["done"]))
+            _add(by_operator, (g["m"], g["office_id"], g["operator_id"]), RatingRow(done=g["done"]))
+    else:
+        _done_from_rollups(year, offices, start, end, by_service, by_operator)
+    rated = Feedback.objects.filter(ticket__local_date__range=(start, end), ticket__status=Ticket.Status.DONE)
+    if offices is not None:
+        rated = rated.filter(ticket__office__in=offices)
+    ratings = (
+        rated.order_by()
+        .values(
+            m=ExtractMonth("ticket__local_date"),
+            office_id=F("ticket__office_id"),
+            service_id=F("ticket__service_id"),
+            operator_id=F("ticket__operator_id"),
+        )
+        .annotate(ratings=Count("id"), rating_sum=Sum("rating"), satisfied=Count("id", filter=Q(rating__gte=SATISFIED)))
+    )
+    for g in ratings:
+        row = RatingRow(0, g["ratings"], g["rating_sum"] or 0, g["satisfied"])
+        _add(by_service, (g["m"], g["office_id"], g["service_id"]), row)
+        _add(by_operator, (g["m"], g["office_id"], g["operator_id"]), row)
     total = RatingRow()
-    for g in groups:
-        row = RatingRow(g["done"], g["ratings"], g["rating_sum"] or 0, g["satisfied"])
-        by_service.setdefault((g["m"], g["office_id"], g["service_id"]), RatingRow()).add(row)
-        by_operator.setdefault((g["m"], g["office_id"], g["operator_id"]), RatingRow()).add(row)
+    for row in by_service.values():
         total.add(row)
     names = Office.objects.in_bulk({k[1] for k in by_service})
     services = Service.objects.in_bulk({k[2] for k in by_service})
@@ -124,3 +146,25 @@ def satisfaction_report(year: int, offices: QuerySet[Office] | None = None) -> d
         "operators": operators,
         "total": {"month_name": "Итого", **total.as_dict()} if by_service else None,
     }
+
+
+def _add(groups: dict[tuple, RatingRow], key: tuple, row: RatingRow) -> None:
+    groups.setdefault(key, RatingRow()).add(row)
+
+
+def _done_from_rollups(year: int, offices, start, end, by_service: dict, by_operator: dict) -> None:
+    for r in rollups_of(year, offices).filter(done__gt=0).values("month", "office_id", "service_id", "done"):
+        _add(by_service, (r["month"].month, r["office_id"], r["service_id"]), RatingRow(done=r["done"]))
+    by_operator_done: dict[tuple, int] = defaultdict(int)
+    for office, operator_id, on, counts in analytics.operator_days(
+        analytics.offices_in(offices), start, end, by_day=False, from_tickets=False
+    ):
+        if counts["served"]:
+            _add(by_operator, (on.month, office.pk, operator_id), RatingRow(done=counts["served"]))
+            by_operator_done[(on.month, office.pk)] += counts["served"]
+    month_done: dict[tuple, int] = defaultdict(int)
+    for (m, office_id, _), row in by_service.items():
+        month_done[(m, office_id)] += row.done
+    for (m, office_id), done in month_done.items():
+        if done > by_operator_done[(m, office_id)]:
+            _add(by_operator, (m, office_id, None), RatingRow(done=done - by_operator_done[(m, office_id)]))

@@ -172,3 +172,23 @@ def test_the_reports_page_shows_satisfaction_by_service_and_by_operator(history,
     assert "<td>Физические лица</td><td>5</td><td>4</td><td>3,50</td><td>50,0%</td><td>80,0%</td>" in page
     assert "<td>Анна Петрова</td><td>3</td><td>1</td><td>3,00</td><td>0,0%</td><td>33,3%</td>" in page
     assert "/api/v1/reports/satisfaction/?year=2025&amp;format=xlsx" in page
+
+
+def test_the_rolled_up_counts_agree_with_the_tickets_including_done_tickets_without_an_operator(history, office):
+    from tickets import rollups
+    from tickets.models import OperatorDay, Ticket
+
+    # A done ticket with no operator, as an import leaves them: it counts in its month with «Без оператора».
+    fl = office.services.get(code="fl")
+    Ticket.objects.create(
+        office=office, service=fl, number="И001", local_date=JAN.date(), status=Ticket.Status.DONE,
+        issued_at=JAN, queued_at=JAN, finished_at=JAN + timedelta(minutes=9), wait_seconds=60, service_seconds=300,
+    )  # fmt: skip
+    rollups.rebuild()  # the monthly rows and every past day's operator rows, as close_day and imports keep them
+    assert OperatorDay.objects.filter(office=office).exists()
+
+    rolled = satisfaction_report(2025)
+
+    assert rolled == satisfaction_report(2025, from_tickets=True)
+    no_operator = [r for r in rolled["operators"] if r["operator"] is None]
+    assert [(r["month"], r["office"], r["done"]) for r in no_operator] == [(1, "main", 1)]
