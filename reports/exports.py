@@ -13,6 +13,7 @@ for 0, and the sheet reads like the page. Cells that are empty by layout (the
 
 import csv
 import io
+from copy import copy
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -78,6 +79,9 @@ def to_csv(tables: list[Table]) -> bytes:
 
 
 THIN = Side(style="thin", color="999999")
+BORDER = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+BOLD = Font(bold=True)
+CENTERED = Alignment(horizontal="center")
 
 
 def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
@@ -86,6 +90,7 @@ def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
     sheet.title = sheet_title[:31]
     row_index = 1
     widths: dict[int, int] = {}
+    looks: dict[tuple, object] = {}  # (number format, absent, total row) → the style of such a cell
     for table in tables:
         sheet.cell(row=row_index, column=1, value=table.title).font = Font(bold=True, size=12)
         sheet.cell(row=row_index, column=1).alignment = Alignment(wrap_text=True, vertical="top")
@@ -94,9 +99,9 @@ def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
         row_index += 1
         for col, name in enumerate(table.columns, start=1):
             cell = sheet.cell(row=row_index, column=col, value=name)
-            cell.font = Font(bold=True)
+            cell.font = BOLD
             cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-            cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
+            cell.border = BORDER
             widths[col] = max(widths.get(col, 10), min(len(name), 28))
         row_index += 1
         for row in table.rows:
@@ -108,13 +113,20 @@ def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
                 elif kind == HMS:
                     value = timedelta(seconds=int(value))
                 cell = sheet.cell(row=row_index, column=col, value=value)
-                cell.border = Border(top=THIN, bottom=THIN, left=THIN, right=THIN)
-                if kind in FORMATS:
-                    cell.number_format = FORMATS[kind]
-                elif value == ABSENT:
-                    cell.alignment = Alignment(horizontal="center")
-                if row and row[0] == "Итого":
-                    cell.font = Font(bold=True)
+                look = (FORMATS.get(kind), value == ABSENT, bool(row) and row[0] == "Итого")
+                if look in looks:
+                    # A copy of the same style's indexes: openpyxl hashes a style object on
+                    # every assignment, which was most of a large export's time.
+                    cell._style = copy(looks[look])
+                    continue
+                cell.border = BORDER
+                if look[0]:
+                    cell.number_format = look[0]
+                elif look[1]:
+                    cell.alignment = CENTERED
+                if look[2]:
+                    cell.font = BOLD
+                looks[look] = copy(cell._style)
             row_index += 1
         row_index += 1
     for col, width in widths.items():

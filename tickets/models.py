@@ -240,6 +240,8 @@ class Ticket(models.Model):
             models.Index(fields=["local_date", "status"], name="ticket_report_idx"),
             # The estimate reads a service's latest finished tickets.
             models.Index(fields=["service", "status", "-finished_at"], name="ticket_service_recent_idx"),
+            # Booked visitors' tickets are few: the bookings report reads them alone.
+            models.Index(fields=["local_date"], condition=Q(slot_start__isnull=False), name="ticket_booked_idx"),
             # Transfers to a counter or an operator are rare: only those rows are indexed.
             models.Index(
                 fields=["target_counter"], condition=Q(target_counter__isnull=False), name="ticket_target_counter_idx"

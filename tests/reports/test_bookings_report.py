@@ -106,3 +106,23 @@ def test_the_reports_page_shows_the_bookings_report(scene, client):
     page = client.get("/reports/", {"year": 2026})
     assert page.status_code == 200
     assert "Предварительная запись" in page.content.decode()
+
+
+def test_the_rollup_figures_agree_with_the_tickets_to_the_second(scene):
+    office, fl, counter, operator, manager = scene
+    second = timedelta(seconds=1)
+    for day in (2, 3):
+        visit(office, fl, counter, operator, slot=moscow(3, day, 10, 0), checked_in=moscow(3, day, 9, 59),
+              called=moscow(3, day, 10, 6, 1) + 0.4 * second, finished=moscow(3, day, 10, 9))  # fmt: skip
+        walk_in(office, fl, counter, operator, issued=moscow(3, day, 11, 0),
+                called=moscow(3, day, 11, 12, 30) + 0.25 * second)  # fmt: skip
+    walk_in(office, fl, counter, operator, issued=moscow(4, 1, 11, 0), called=moscow(4, 1, 11, 3, 7))
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+
+    rolled = bookings_report(2026, now=now)
+
+    assert rolled == bookings_report(2026, now=now, from_tickets=True)
+    # April has walk-ins but no booking: no row of its own, nor a share of the year's walk-in wait.
+    (march,) = rolled["rows"]
+    assert (march["booked_served"], march["avg_wait_booked"], march["avg_wait_walk_in"]) == (2, "0:06:01", "0:12:30")
+    assert rolled["total"]["avg_wait_walk_in"] == "0:12:30"
