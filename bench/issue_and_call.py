@@ -394,10 +394,7 @@ def receive(port: int, stop, received) -> None:
     sys.path.insert(0, str(ROOT))
     from tests.receiver import FakeReceiver
 
-    receiver = FakeReceiver()
-    receiver.port = port
-    receiver.url = f"http://127.0.0.1:{port}/hook"
-    receiver.start()
+    receiver = FakeReceiver(port=port).start()
     stop.wait()
     received.put(len(receiver.accepted()))
     receiver.stop()

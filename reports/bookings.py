@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
-from django.db.models.functions import Cast, ExtractMonth, Round
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
 from bookings.models import Booking
 from offices.models import Office, Service
+from tickets import daily
 from tickets.models import Ticket
 
 from .selectors import MICRO, MONTHS, hms, mean_seconds, rollups_of, round_half_up, year_range
@@ -156,7 +157,7 @@ def _booked_counts(tickets) -> QuerySet:
         .annotate(
             booked_done=Count("id"),
             booked_wait=Sum("wait_seconds"),
-            booked_wait_us=Sum(Cast(Round(F("wait_seconds") * 1_000_000), BigIntegerField())),
+            booked_wait_us=Sum(daily.micro_of("wait_seconds")),
             booked_over=Count("id", filter=Q(wait_seconds__gt=BOOKED_WAIT_NORM_SECONDS)),
         )
     )

@@ -34,8 +34,8 @@ def signature_valid(secret: str, signature: str, body: bytes, tolerance: float |
 
 
 class FakeReceiver:
-    def __init__(self, refuse_first: int = 0, refuse_status: int = 503):
-        self.port = free_port()
+    def __init__(self, refuse_first: int = 0, refuse_status: int = 503, port: int | None = None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self.refuse_first = refuse_first
         self.refuse_status = refuse_status

@@ -42,7 +42,8 @@ HOUR_COUNTS = ["issued", "done", "wait_us"]
 OPERATOR_COUNTS = ["served", "service_us", "over_limit", "no_show", "transfers", "open_us"]
 
 
-def _micro(name: str):
+def micro_of(name: str):
+    """A seconds field in whole microseconds, as every rollup sums times (exact in any order)."""
     return Cast(Round(F(name) * 1_000_000), BigIntegerField())
 
 
@@ -57,7 +58,7 @@ def hour_rows(office: Office, start: date, end: date) -> dict[tuple[date, int], 
         Ticket.objects.filter(office=office, local_date__range=(start, end))
         .annotate(h=ExtractHour("issued_at", tzinfo=office.tz))
         .values("local_date", "h")
-        .annotate(issued=Count("id"), done=Count("id", filter=done), wait_us=Sum(_micro("wait_seconds"), filter=done))
+        .annotate(issued=Count("id"), done=Count("id", filter=done), wait_us=Sum(micro_of("wait_seconds"), filter=done))
         .order_by()
     )
     return {(r["local_date"], r["h"]): {name: int(r[name] or 0) for name in HOUR_COUNTS} for r in rows}
@@ -83,7 +84,7 @@ def operator_rows(office: Office, start: date, end: date, now: datetime | None =
         .values("operator_id", "local_date")
         .annotate(
             served=Count("id", filter=done),
-            service_us=Sum(_micro("service_seconds"), filter=done),
+            service_us=Sum(micro_of("service_seconds"), filter=done),
             over_limit=Count("id", filter=done & Q(service_seconds__gt=limit)),
             no_show=Count("id", filter=Q(status=Ticket.Status.NO_SHOW)),
         )

@@ -248,7 +248,6 @@ def expected(office_ids=None) -> dict[tuple, dict]:
     tickets = Ticket.objects.annotate(within=Abs(error))
     if office_ids is not None:
         tickets = tickets.filter(office_id__in=list(office_ids))
-    micro_of = lambda name: Cast(Round(F(name) * 1_000_000), BigIntegerField())  # noqa: E731
     rows = (
         tickets.annotate(m=TruncMonth("local_date"))
         .values("office_id", "service_id", "m")
@@ -258,8 +257,8 @@ def expected(office_ids=None) -> dict[tuple, dict]:
             no_show=Count("id", filter=Q(status=Ticket.Status.NO_SHOW)),
             cancelled=Count("id", filter=Q(status=Ticket.Status.CANCELLED)),
             expired=Count("id", filter=Q(status=Ticket.Status.EXPIRED)),
-            wait_us=Sum(micro_of("wait_seconds"), filter=done),
-            service_us=Sum(micro_of("service_seconds"), filter=done),
+            wait_us=Sum(daily.micro_of("wait_seconds"), filter=done),
+            service_us=Sum(daily.micro_of("service_seconds"), filter=done),
             over_norm=Count("id", filter=done & Q(wait_seconds__gt=F("office__wait_norm_minutes") * 60)),
             over_double_norm=Count("id", filter=done & Q(wait_seconds__gt=F("office__wait_norm_minutes") * 120)),
             promised=Count("id", filter=promised),

@@ -264,34 +264,48 @@ def test_an_edited_norm_is_read_at_once(services, counters, operator):
     assert selectors.service_times(2024) == selectors.service_times(2024, from_tickets=True)
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_ten_counters_finishing_at_once_leave_the_rollups_exact(services, operator):
-    office = Office.objects.get(code="main")
-    counters = [add_counter(office, str(n), [services["fl"]]) for n in range(1, 11)]
+def called_at_ten_counters(office, service, operator) -> list:
+    """A ticket called at each of ten new counters."""
+    counters = [add_counter(office, str(n), [service]) for n in range(1, 11)]
     tickets = []
     for n, counter in enumerate(counters):
-        ticket = svc.ticket_issue(office=office, service=services["fl"], now=START + timedelta(seconds=n))
+        ticket = svc.ticket_issue(office=office, service=service, now=START + timedelta(seconds=n))
         svc.ticket_call_next(counter=counter, operator=operator, now=START + timedelta(seconds=100 + n))
         tickets.append(ticket)
+    return tickets
+
+
+def all_at_once(tickets, finish) -> None:
+    """``finish(ticket, n)`` for every ticket, each in a thread of its own, all released together; none fails."""
     barrier = threading.Barrier(len(tickets))
     errors = []
 
-    def finish(ticket, n):
+    def run(ticket, n):
         try:
             barrier.wait(timeout=10)
-            svc.ticket_finish(ticket=ticket, operator=operator, now=START + timedelta(seconds=700 + n))
+            finish(ticket, n)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=finish, args=(t, n)) for n, t in enumerate(tickets)]
+    threads = [threading.Thread(target=run, args=(t, n)) for n, t in enumerate(tickets)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
     assert errors == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_counters_finishing_at_once_leave_the_rollups_exact(services, operator):
+    office = Office.objects.get(code="main")
+    tickets = called_at_ten_counters(office, services["fl"], operator)
+    all_at_once(
+        tickets,
+        lambda ticket, n: svc.ticket_finish(ticket=ticket, operator=operator, now=START + timedelta(seconds=700 + n)),
+    )
     row = ServiceMonth.objects.get(service=services["fl"])
     assert (row.tickets, row.done) == (10, 10)
     assert row.wait_us == 100 * 10 * 1_000_000
@@ -365,32 +379,15 @@ def test_ten_counters_finishing_with_topics_at_once_leave_the_topic_rollups_exac
     office = Office.objects.get(code="main")
     services["fl"].outcomes = OUTCOMES["fl"]
     services["fl"].save()
-    counters = [add_counter(office, str(n), [services["fl"]]) for n in range(1, 11)]
-    tickets = []
-    for n, counter in enumerate(counters):
-        ticket = svc.ticket_issue(office=office, service=services["fl"], now=START + timedelta(seconds=n))
-        svc.ticket_call_next(counter=counter, operator=operator, now=START + timedelta(seconds=100 + n))
-        tickets.append(ticket)
+    tickets = called_at_ten_counters(office, services["fl"], operator)
     # Every finish writes the "pay" row; some also "meter" and "recalc", two none at all.
     picks = [["pay"], ["pay", "meter"], ["recalc", "pay"], ["pay", "meter", "recalc"], []] * 2
-    barrier = threading.Barrier(len(tickets))
-    errors = []
-
-    def finish(ticket, n):
-        try:
-            barrier.wait(timeout=10)
-            svc.ticket_finish(ticket=ticket, operator=operator, outcomes=picks[n], now=START + timedelta(seconds=700))
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=finish, args=(t, n)) for n, t in enumerate(tickets)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert errors == []
+    all_at_once(
+        tickets,
+        lambda ticket, n: svc.ticket_finish(
+            ticket=ticket, operator=operator, outcomes=picks[n], now=START + timedelta(seconds=700)
+        ),
+    )
     assert dict(OutcomeMonth.objects.values_list("code", "count")) == {"pay": 8, "meter": 4, "recalc": 4, "": 2}
     assert ServiceMonth.objects.get(service=services["fl"]).done == 10
     assert rollups.drift() == []
