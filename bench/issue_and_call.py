@@ -27,8 +27,12 @@ With --webhook, a subscription to every event type points at a fake receiver
 (a process of its own: it stands for the CRM, and in this process its threads
 would slow the load client) and a `manage.py deliver_events` worker runs
 beside the servers, so the outbox's whole cost (its rows in each transition,
-the worker's CPU) shows in the figures; alternate runs with and without it to
-compare.
+the worker's CPU) shows in the figures. With --webhook after, the worker
+starts only when the rounds are over and then drains the backlog: the figures
+show what the transitions themselves pay. Alternate runs with and without it
+to compare; or, since this host's speed drifts by ±20 % over minutes, use
+--webhook alternate: the subscription is switched on and off every --period
+seconds during each phase, and each request counts under the state it began in.
 
 The client is aiohttp: httpx spends ~3 ms of CPU per request, which on two
 cores caps a closed loop of 20 clients at ~300 requests/s.
@@ -37,6 +41,7 @@ cores caps a closed loop of 20 clients at ~300 requests/s.
 import argparse
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import multiprocessing
 import os
@@ -224,6 +229,91 @@ class Client:
         await self.session.close()
 
 
+class Switch:
+    """--webhook alternate: the subscription on and off by turns every ``period`` seconds while a
+    phase runs, each request counted under the state it started in. Both states meet the same
+    host, whose speed drifts by ±20 % over minutes here: runs minutes apart cannot show 10 %."""
+
+    def __init__(self, subscription_id: int, period: float, pids: list[int]):
+        self.subscription_id = subscription_id
+        self.period = period
+        self.pids = pids
+        self.cpu = {False: 0.0, True: 0.0}  # the servers' CPU seconds spent in each state
+        self.windows: list[tuple[float, bool]] = []  # (since, on)
+        self.marks: dict[str, list[tuple[float, float, bool]]] = {}
+
+    def set(self, on: bool) -> None:
+        from events.models import Subscription
+
+        Subscription.objects.filter(pk=self.subscription_id).update(active=on)
+
+    async def run(self) -> None:
+        on = False
+        while True:
+            await asyncio.to_thread(self.set, on)
+            self.windows.append((time.perf_counter(), on))
+            cpu = cpu_seconds(self.pids) if self.pids else 0
+            try:
+                await asyncio.sleep(self.period)
+            finally:
+                if self.pids:
+                    self.cpu[on] += cpu_seconds(self.pids) - cpu
+            on = not on
+
+    def state_at(self, moment: float) -> bool:
+        state = False
+        for since, on in self.windows:
+            if since > moment:
+                break
+            state = on
+        return state
+
+    def mark(self, phase: str, started: float, latency: float, ok: bool) -> None:
+        self.marks.setdefault(phase, []).append((started, latency, ok))
+
+    def report(self, phase: str) -> None:
+        ended = time.perf_counter()
+        spans = {False: 0.0, True: 0.0}
+        edges = [*self.windows, (ended, None)]
+        for (since, on), (until, _) in zip(edges, edges[1:], strict=False):
+            spans[on] += until - since
+        figures = {}
+        for on in (False, True):
+            marks = [m for m in self.marks.get(phase, []) if m[0] >= self.windows[0][0] and self.state_at(m[0]) == on]
+            latencies = sorted(m[1] for m in marks)
+            done = sum(1 for m in marks if m[2])
+            rate = done / spans[on] if spans[on] else 0
+            p50 = latencies[len(latencies) // 2] * 1000 if latencies else 0
+            p99 = latencies[min(int(len(latencies) * 0.99), len(latencies) - 1)] * 1000 if latencies else 0
+            figures[on] = rate
+            label = "with the outbox   " if on else "without the outbox"
+            cpu = f"  server CPU per request {self.cpu[on] * 1000 / len(marks):.1f} ms" if self.pids and marks else ""
+            print(f"  {phase:<5} {label} {rate:7.1f}/s  p50={p50:7.1f} ms  p99={p99:7.1f} ms  ({spans[on]:.0f} s){cpu}")
+        if figures[False]:
+            print(f"  {phase:<5} throughput with the outbox: {figures[True] / figures[False] - 1:+.1%}", flush=True)
+        self.windows.clear()
+        self.marks.clear()
+        self.cpu = {False: 0.0, True: 0.0}
+
+
+@contextlib.asynccontextmanager
+async def switching(switch: Switch | None):
+    if switch is None:
+        yield
+        return
+    task = asyncio.create_task(switch.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await asyncio.to_thread(switch.set, True)
+
+
+switch: Switch | None = None
+
+
 async def round_at(args, urls: list[str], concurrency: int, operators: list[dict]) -> bool:
     setup = Client(urls, 1)
     for who in operators:
@@ -254,6 +344,8 @@ async def round_at(args, urls: list[str], concurrency: int, operators: list[dict
                 f"/api/v1/offices/{OFFICE}/tickets/", {"service": SERVICE}, headers=kiosk_auth
             )
             issue_lat.append(time.perf_counter() - started)
+            if switch:
+                switch.mark("issue", started, issue_lat[-1], status == 201)
             if status == 201:
                 numbers.append(ticket["number"])
             else:
@@ -262,8 +354,11 @@ async def round_at(args, urls: list[str], concurrency: int, operators: list[dict
     client = Client(urls, concurrency)
     cpu = cpu_seconds(args.pids) if args.pids else 0
     began = time.perf_counter()
-    await asyncio.gather(*(kiosk(client) for _ in range(concurrency)))
+    async with switching(switch):
+        await asyncio.gather(*(kiosk(client) for _ in range(concurrency)))
     report("issue", issue_lat, time.perf_counter() - began, issue_errors)
+    if switch:
+        switch.report("issue")
     if args.pids:
         print(server_cpu(args.pids, cpu, len(issue_lat)).strip(), flush=True)
     await client.close()
@@ -283,6 +378,8 @@ async def round_at(args, urls: list[str], concurrency: int, operators: list[dict
                 started = time.perf_counter()
                 status, ticket = await client.post(f"/api/v1/counters/{who['counter']}/call-next/", headers=auth)
                 call_lat.append(time.perf_counter() - started)
+                if switch and status != 204:
+                    switch.mark("call", started, call_lat[-1], status == 200)
                 if status == 204:
                     return
                 if status != 200:
@@ -299,8 +396,11 @@ async def round_at(args, urls: list[str], concurrency: int, operators: list[dict
 
     cpu = cpu_seconds(args.pids) if args.pids else 0
     began = time.perf_counter()
-    await asyncio.gather(*(operator(who) for who in operators))
+    async with switching(switch):
+        await asyncio.gather(*(operator(who) for who in operators))
     report("call", call_lat, time.perf_counter() - began, call_errors, count=len(set(called)))
+    if switch:
+        switch.report("call")
     if args.pids:  # a call and a finish per ticket
         print(server_cpu(args.pids, cpu, 2 * len(called)).strip() + " (call or finish)", flush=True)
 
@@ -331,8 +431,15 @@ def main() -> int:
         help="server process ids, comma-separated, to print their CPU per request (default: $BENCH_SERVER_PIDS)",
     )
     parser.add_argument(
-        "--webhook", action="store_true", help="subscribe to every event and run a delivery worker beside the servers"
+        "--webhook",
+        nargs="?",
+        const="during",
+        choices=["during", "after", "alternate"],
+        help="subscribe to every event and run a delivery worker beside the servers (during), or only once "
+        "the rounds are over (after: the figures show what the transitions themselves pay), or as after with "
+        "the subscription switched on and off by turns every --period seconds (alternate: both figures per run)",
     )
+    parser.add_argument("--period", type=float, default=3.0, help="seconds between switches, --webhook alternate")
     args = parser.parse_args()
     args.pids = [int(p) for p in args.pids.split(",") if p.strip()]
     urls = [u.strip().rstrip("/") for u in args.url.split(",") if u.strip()]
@@ -340,7 +447,7 @@ def main() -> int:
         require_loopback(url)
     require_up(urls)
     ok = True
-    with webhook(args.webhook):
+    with webhook(args.webhook, args.period, args.pids):
         for concurrency in [int(c) for c in args.concurrency.split(",")]:
             operators = prepare(concurrency)
             ok &= asyncio.run(round_at(args, urls, concurrency, operators))
@@ -348,9 +455,11 @@ def main() -> int:
 
 
 @contextlib.contextmanager
-def webhook(enabled: bool):
-    """With ``enabled``: a subscription to every event at a fake receiver here, and one delivery worker."""
-    if not enabled:
+def webhook(mode: str | None, period: float, pids: list[int]):
+    """With a ``mode``: a subscription to every event at a fake receiver here, and one delivery worker,
+    started before the rounds (during) or after them (after, alternate)."""
+    global switch
+    if not mode:
         yield
         return
     prepare(1)  # sets Django up
@@ -365,9 +474,12 @@ def webhook(enabled: bool):
     subscription = Subscription.objects.create(
         url=f"http://127.0.0.1:{port}/hook", secret="bench-secret-0123", events=sorted(EVENT_TYPES)
     )
-    worker = subprocess.Popen([sys.executable, "manage.py", "deliver_events"], cwd=ROOT)
+    start_worker = functools.partial(subprocess.Popen, [sys.executable, "manage.py", "deliver_events"], cwd=ROOT)
+    worker = start_worker() if mode == "during" else None
+    switch = Switch(subscription.pk, period, pids) if mode == "alternate" else None
     try:
         yield
+        worker = worker or start_worker()
         deadline = time.monotonic() + 120
         pending = Delivery.objects.filter(subscription=subscription, status=Delivery.Status.PENDING)
         while pending.exists() and time.monotonic() < deadline:
@@ -379,13 +491,15 @@ def webhook(enabled: bool):
         print(f"webhook: {received.get(timeout=30)} deliveries received, {pending.count()} still pending", flush=True)
         print(f"webhook: {spent}", flush=True)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
         stop.set()
         receiver.join(30)
+        switch = None
         subscription.delete()
 
 

