@@ -214,6 +214,7 @@ def main():
         help="also time the file's rows written into the ticket table with no import logic (rolled back)",
     )
     parser.add_argument("--floors-only", action="store_true", help="the floors only: no import, no reports")
+    parser.add_argument("--imports-only", action="store_true", help="the floors and the imports: no reports")
     parser.add_argument(
         "--reports-only", action="store_true", help="time the reports over the tickets already stored; no import"
     )
@@ -261,6 +262,9 @@ def main():
         goals.append(
             ("import_tickets again", reimport_seconds, 3 * floor, f"{reimport_seconds / floor:.1f}× the COPY floor")
         )
+    if args.imports_only:
+        print_goals(goals)
+        return
     timed("operators: one per counter, shifts with lunch, daily rollups recounted", lambda: staff(args.year))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -374,6 +378,10 @@ def report(args, goals: list, floor: float | None) -> None:
         goals.append((name, max(runs), goal, "runs " + ", ".join(f"{r * 1000:.0f}" for r in runs) + " ms"))
     print()
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; COPY floor: {floor or 0:.1f} s")
+    print_goals(goals)
+
+
+def print_goals(goals: list) -> None:
     print(f"{'step':<42} {'measured':>10} {'goal':>10}  result  notes")
     for name, seconds, goal, note in goals:
         verdict = "OK" if seconds <= goal else "MISSED"
