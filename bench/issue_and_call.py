@@ -311,10 +311,7 @@ async def switching(switch: Switch | None):
         await asyncio.to_thread(switch.set, True)
 
 
-switch: Switch | None = None
-
-
-async def round_at(args, urls: list[str], concurrency: int, operators: list[dict]) -> bool:
+async def round_at(args, urls: list[str], concurrency: int, operators: list[dict], switch: Switch | None) -> bool:
     setup = Client(urls, 1)
     for who in operators:
         status, _ = await setup.post(
@@ -447,20 +444,20 @@ def main() -> int:
         require_loopback(url)
     require_up(urls)
     ok = True
-    with webhook(args.webhook, args.period, args.pids):
+    with webhook(args.webhook, args.period, args.pids) as switch:
         for concurrency in [int(c) for c in args.concurrency.split(",")]:
             operators = prepare(concurrency)
-            ok &= asyncio.run(round_at(args, urls, concurrency, operators))
+            ok &= asyncio.run(round_at(args, urls, concurrency, operators, switch))
     return 0 if ok else 1
 
 
 @contextlib.contextmanager
 def webhook(mode: str | None, period: float, pids: list[int]):
     """With a ``mode``: a subscription to every event at a fake receiver here, and one delivery worker,
-    started before the rounds (during) or after them (after, alternate)."""
-    global switch
+    started before the rounds (during) or after them (after, alternate). Yields the Switch of
+    alternate, else None."""
     if not mode:
-        yield
+        yield None
         return
     prepare(1)  # sets Django up
     from events.models import EVENT_TYPES, Delivery, Subscription
@@ -476,9 +473,8 @@ def webhook(mode: str | None, period: float, pids: list[int]):
     )
     start_worker = functools.partial(subprocess.Popen, [sys.executable, "manage.py", "deliver_events"], cwd=ROOT)
     worker = start_worker() if mode == "during" else None
-    switch = Switch(subscription.pk, period, pids) if mode == "alternate" else None
     try:
-        yield
+        yield Switch(subscription.pk, period, pids) if mode == "alternate" else None
         worker = worker or start_worker()
         deadline = time.monotonic() + 120
         pending = Delivery.objects.filter(subscription=subscription, status=Delivery.Status.PENDING)
@@ -499,7 +495,6 @@ def webhook(mode: str | None, period: float, pids: list[int]):
                 worker.kill()
         stop.set()
         receiver.join(30)
-        switch = None
         subscription.delete()
 
 

@@ -69,7 +69,7 @@ def event_record(
         # round trips inside every transition, which holds its row locks (the
         # day's number, the counter) until commit: the bench lost 13 % of its
         # throughput with a subscription, most of it to that second trip.
-        body = json.dumps(data() if callable(data) else data, cls=DjangoJSONEncoder)
+        body = _json(data)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH s AS (SELECT id FROM {Subscription._meta.db_table} WHERE active AND events @> %s::jsonb), "
@@ -91,12 +91,16 @@ def event_record(
         type=type,
         key=key,
         occurred_at=occurred_at or now,
-        data=json.loads(json.dumps(data() if callable(data) else data, cls=DjangoJSONEncoder)),
+        data=json.loads(_json(data)),
         personal=list(personal),
     )
     Delivery.objects.bulk_create(
         Delivery(event=event, subscription=s, key=key, next_attempt_at=now, retry_from=now) for s in subscriptions
     )
+
+
+def _json(data: dict | Callable[[], dict]) -> str:
+    return json.dumps(data() if callable(data) else data, cls=DjangoJSONEncoder)
 
 
 def event_record_for_channel(*, channel: str, type: str, key: str, data: dict) -> Event:
