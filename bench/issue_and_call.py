@@ -29,10 +29,14 @@ would slow the load client) and a `manage.py deliver_events` worker runs
 beside the servers, so the outbox's whole cost (its rows in each transition,
 the worker's CPU) shows in the figures. With --webhook after, the worker
 starts only when the rounds are over and then drains the backlog: the figures
-show what the transitions themselves pay. Alternate runs with and without it
-to compare; or, since this host's speed drifts by ±20 % over minutes, use
---webhook alternate: the subscription is switched on and off every --period
-seconds during each phase, and each request counts under the state it began in.
+show what the transitions themselves pay. (bench/topology.py runs a worker of
+its own, as docker-compose.yml does: after and alternate pause it with SIGSTOP
+during the rounds.) Alternate runs with and without it to compare; or, since
+this host's speed drifts by ±20 % over minutes, use --webhook alternate: the
+subscription is switched on and off every --period seconds during each phase,
+each request counts under the state it began in, and each window with the
+subscription is also set against the two without it around it (paired
+windows: a trend over the phase cancels). --issue-only skips the call phase.
 
 The client is aiohttp: httpx spends ~3 ms of CPU per request, which on two
 cores caps a closed loop of 20 clients at ~300 requests/s.
@@ -40,6 +44,7 @@ cores caps a closed loop of 20 clients at ~300 requests/s.
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import functools
 import ipaddress
@@ -271,6 +276,38 @@ class Switch:
     def mark(self, phase: str, started: float, latency: float, ok: bool) -> None:
         self.marks.setdefault(phase, []).append((started, latency, ok))
 
+    def report_paired(self, phase: str, ended: float) -> None:
+        """Each whole window with the outbox against the mean of the two without it on either side.
+
+        A trend over the phase (the queue grows while issuing, the host drifts)
+        favours whichever state comes first in a plain sum; against its own two
+        neighbours a window sees a linear trend cancel. The standard error is
+        that of the mean of these ratios (neighbours are shared, so it is a
+        little optimistic).
+        """
+        edges = [since for since, _ in self.windows] + [ended]
+        marks = sorted(m[0] for m in self.marks.get(phase, []) if m[2])
+        rates = []
+        for since, until in zip(edges, edges[1:], strict=False):
+            done = bisect.bisect_left(marks, until) - bisect.bisect_left(marks, since)
+            rates.append(done / (until - since))
+        # The first and last windows are partial (the clients start and drain).
+        ratios = [
+            rates[i] / ((rates[i - 1] + rates[i + 1]) / 2) - 1
+            for i in range(2, len(rates) - 2)
+            if self.windows[i][1] and rates[i - 1] + rates[i + 1]
+        ]
+        if len(ratios) < 3:
+            print(f"  {phase:<5} too few windows for a paired figure ({len(ratios)}): raise -n or lower --period")
+            return
+        mean, median = statistics.fmean(ratios), statistics.median(ratios)
+        error = statistics.stdev(ratios) / len(ratios) ** 0.5
+        print(
+            f"  {phase:<5} paired windows: {mean:+.1%} ± {2 * error:.1%} (mean ± 2 standard errors of "
+            f"{len(ratios)} windows with the outbox, each against the two around it; median {median:+.1%})",
+            flush=True,
+        )
+
     def report(self, phase: str) -> None:
         ended = time.perf_counter()
         spans = {False: 0.0, True: 0.0}
@@ -291,6 +328,7 @@ class Switch:
             print(f"  {phase:<5} {label} {rate:7.1f}/s  p50={p50:7.1f} ms  p99={p99:7.1f} ms  ({spans[on]:.0f} s){cpu}")
         if figures[False]:
             print(f"  {phase:<5} throughput with the outbox: {figures[True] / figures[False] - 1:+.1%}", flush=True)
+        self.report_paired(phase, ended)
         self.windows.clear()
         self.marks.clear()
         self.cpu = {False: 0.0, True: 0.0}
@@ -359,6 +397,10 @@ async def round_at(args, urls: list[str], concurrency: int, operators: list[dict
     if args.pids:
         print(server_cpu(args.pids, cpu, len(issue_lat)).strip(), flush=True)
     await client.close()
+    if args.issue_only:
+        duplicate_numbers = sum(n - 1 for n in Tally(numbers).values() if n > 1)
+        print(f"issued={len(numbers)} duplicate numbers={duplicate_numbers}", flush=True)
+        return not (issue_errors or duplicate_numbers)
 
     call_lat: list[float] = []
     call_errors = 0
@@ -422,6 +464,7 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=1500, help="tickets to issue per round")
     parser.add_argument("-c", "--concurrency", default="16,50", help="clients and counters, one round each")
     parser.add_argument("--timeout", type=float, default=300, help="stop a round after this many seconds")
+    parser.add_argument("--issue-only", action="store_true", help="only the issue phase (its tickets stay waiting)")
     parser.add_argument(
         "--pids",
         default=os.environ.get("BENCH_SERVER_PIDS", ""),
@@ -473,8 +516,16 @@ def webhook(mode: str | None, period: float, pids: list[int]):
     )
     start_worker = functools.partial(subprocess.Popen, [sys.executable, "manage.py", "deliver_events"], cwd=ROOT)
     worker = start_worker() if mode == "during" else None
+    # bench/topology.py runs a worker of its own, as docker-compose.yml does: paused
+    # during the rounds of after and alternate, or its sending would count too.
+    paused = int(os.environ.get("BENCH_WORKER_PID") or 0) if mode != "during" else 0
+    if paused:
+        os.kill(paused, signal.SIGSTOP)
     try:
         yield Switch(subscription.pk, period, pids) if mode == "alternate" else None
+        if paused:
+            os.kill(paused, signal.SIGCONT)
+            paused = 0
         worker = worker or start_worker()
         deadline = time.monotonic() + 120
         pending = Delivery.objects.filter(subscription=subscription, status=Delivery.Status.PENDING)
@@ -487,6 +538,8 @@ def webhook(mode: str | None, period: float, pids: list[int]):
         print(f"webhook: {received.get(timeout=30)} deliveries received, {pending.count()} still pending", flush=True)
         print(f"webhook: {spent}", flush=True)
     finally:
+        if paused:
+            os.kill(paused, signal.SIGCONT)
         if worker is not None:
             worker.send_signal(signal.SIGTERM)
             try:

@@ -13,9 +13,10 @@ loads the demo first.
 ``--processes N`` (before ``--``) starts N application processes instead of two.
 
 With a command after ``--`` it runs it with BENCH_URL (nginx's https address)
-BENCH_DIRECT_URLS (the two processes' own addresses, comma-separated) and
-BENCH_SERVER_PIDS (their process ids) in its environment, then stops everything; without one it prints the addresses and
-serves until Ctrl-C.
+BENCH_DIRECT_URLS (the two processes' own addresses, comma-separated),
+BENCH_SERVER_PIDS (their process ids) and BENCH_WORKER_PID (the webhook worker's, which
+the topology runs as docker-compose.yml does) in its environment, then stops
+everything; without one it prints the addresses and serves until Ctrl-C.
 """
 
 import os
@@ -71,6 +72,7 @@ def main() -> int:
                 "BENCH_URL": topology.url,
                 "BENCH_DIRECT_URLS": direct,
                 "BENCH_SERVER_PIDS": pids,
+                "BENCH_WORKER_PID": str(topology.worker.process.pid),
                 "PYTHONUNBUFFERED": "1",
             }
             return subprocess.run(command, cwd=ROOT, env=env).returncode

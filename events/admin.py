@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from .models import EVENT_TYPES, Attempt, Delivery, Subscription
-from .services import channel_label, delivery_retry
+from .services import channel_label, delivery_retry, subscription_delete
 
 
 class SubscriptionForm(forms.ModelForm):
@@ -40,6 +40,15 @@ class SubscriptionAdmin(admin.ModelAdmin):
     @admin.display(description="события")
     def event_list(self, subscription):
         return ", ".join(subscription.events)
+
+    # Through the service, which waits for the transitions and the worker writing
+    # rows for the subscription: a plain delete races them and fails on a foreign key.
+    def delete_model(self, request, subscription):
+        subscription_delete(pk=subscription.pk)
+
+    def delete_queryset(self, request, queryset):
+        for pk in queryset.values_list("pk", flat=True):
+            subscription_delete(pk=pk)
 
 
 class AttemptInline(admin.TabularInline):

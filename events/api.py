@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .models import EVENT_TYPES, Subscription
+from .services import subscription_delete
 
 WEBHOOK_NOT_FOUND = "Подписка не найдена."
 
@@ -66,7 +67,6 @@ class Webhook(APIView):
 
     @extend_schema(responses={204: None}, summary="Удалить подписку (неотправленные события удаляются с ней)")
     def delete(self, request, pk: int):
-        deleted, _ = Subscription.objects.filter(pk=pk).delete()
-        if not deleted:
+        if not subscription_delete(pk=pk):
             raise NotFound(WEBHOOK_NOT_FOUND)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -153,9 +153,11 @@ class OfficeViewSet(viewsets.ViewSet):
             # Priority is granted by someone in the hall: the kiosk's button or staff.
             raise PriorityNotAllowed()
         service = service_of(office, data["service"])
-        ticket, replayed = idempotency.once(
-            attempt, lambda: services.ticket_issue(office=office, service=service, priority=data["priority"])
-        )
+        # The number before the key's transaction, which would otherwise hold the
+        # day's sequence row to its end (services.ticket_prepare). A retry racing
+        # its first request then leaves one number unused.
+        prepared = services.ticket_prepare(office=office, service=service, priority=data["priority"])
+        ticket, replayed = idempotency.once(attempt, lambda: services.ticket_issue_prepared(prepared))
         return ticket_response(ticket, status.HTTP_200_OK if replayed else status.HTTP_201_CREATED)
 
 

@@ -18,6 +18,10 @@ Any endpoint that creates a ticket uses it the same way::
     attempt = idempotency.Attempt.of(request, data)  # None without the header
     if (ticket := idempotency.replayed(attempt)) is not None: ...  # optional fast path
     ticket, replayed = idempotency.once(attempt, lambda: services.ticket_issue(...))
+
+(The kiosk's issue takes its number first, ``services.ticket_prepare``, and
+writes the ticket inside ``once``: the day's number row is then not held to the
+end of the key's transaction.)
 """
 
 import hashlib

@@ -1,4 +1,5 @@
-"""Ticket and counter operations: each one transaction, one transition, one announcement.
+"""Ticket and counter operations: each one transaction, one transition, one announcement
+(an issue takes its number just before, in a statement of its own: ``ticket_prepare``).
 
 Every service calls its transition by name (``ticket.finish`` in
 ``ticket_finish``) and hands the event type to ``broadcast.announce``.
@@ -60,9 +61,7 @@ MAX_SKIPPED_NUMBERS = 1000
 
 
 class _NumberTaken(Exception):
-    def __init__(self, day, number: str):
-        self.day = day
-        self.number = number
+    """The ticket's INSERT failed on a constraint: its number, if that was taken, is stepped over."""
 
 
 def _skip_taken_numbers(*, office: Office, prefix: str, day, seq: int) -> int:
@@ -89,30 +88,29 @@ def ticket_issue(
 ) -> Ticket:
     """A ticket for ``service``; with ``slot_start``, a booked client's (bookings' check-in):
     numbered with the office's booking prefix and called from its slot's start on."""
-    now = now or timezone.now()
-    issue = {"office": office, "service": service, "priority": priority, "slot_start": slot_start, "now": now}
-    try:
-        return _issue(**issue, skip_taken=False)
-    except _NumberTaken as taken:
-        if not Ticket.objects.filter(office=office, local_date=taken.day, number=taken.number).exists():
-            raise taken.__cause__ from None  # another constraint: not ours to step over
-        # Something other than the kiosk took a number of the day (an import of
-        # today's tickets, a manual insert): the sequence row is behind. The failed
-        # INSERT aborted the transaction (on PostgreSQL nothing more can run in it),
-        # so the whole issue runs again, this time stepping over the taken numbers.
-        # Only this rare path pays for the extra query.
-        logger.warning(
-            "ticket number %s of office %s is already taken today; moving the sequence past the taken numbers",
-            taken.number,
-            office.code,
-        )
-        return _issue(**issue, skip_taken=True)
+    prepared = ticket_prepare(office=office, service=service, priority=priority, slot_start=slot_start, now=now)
+    return ticket_issue_prepared(prepared)
 
 
-@transaction.atomic
-def _issue(
-    *, office: Office, service: Service, priority: bool, slot_start: datetime | None, now: datetime, skip_taken: bool
+def ticket_prepare(
+    *,
+    office: Office,
+    service: Service,
+    priority: bool = False,
+    slot_start: datetime | None = None,
+    now: datetime | None = None,
 ) -> Ticket:
+    """The first half of ``ticket_issue``: its checks, its promise and its number, on an unsaved ticket.
+
+    The day's sequence row is locked from the number to its transaction's
+    commit, and every issue of the prefix queues behind it. Taken here, in a
+    transaction of its own where the caller has none open, it is locked for one
+    statement instead of also for the ticket's insert, log, outbox rows and
+    rollup: at 16 kiosks the issues spent most of their time waiting there. The
+    price is a gap: a number whose ticket is then not written (the database
+    gone in between) stays unused. A number is never given twice.
+    """
+    now = now or timezone.now()
     if service.office_id != office.pk:
         raise UnknownService()
     if not service.active:
@@ -122,36 +120,63 @@ def _issue(
     # A booked client's check-in keeps its appointment whatever the counters.
     if slot_start is None and not office.issue_without_counter and not selectors.serves(office.pk, service.pk):
         raise NoOpenCounter()
-    day = office.local_date(now)
-    prefix = office.booking_prefix if slot_start is not None else service.prefix
-    # The place and wait the kiosk shows are the promise recorded on the ticket
-    # (estimate accuracy); counted before the number, so the sequence row is not
-    # held meanwhile, and handed to the response, which then counts nothing again.
-    promise = selectors.place(
-        Ticket(office=office, service=service, local_date=day, priority=priority, queued_at=now, slot_start=slot_start),
-        now,
+    ticket = Ticket(
+        office=office,
+        service=service,
+        local_date=office.local_date(now),
+        priority=priority,
+        issued_at=now,
+        queued_at=now,
+        slot_start=slot_start,
     )
-    seq = _next_number(office=office, prefix=prefix, day=day)
-    if skip_taken:
-        seq = _skip_taken_numbers(office=office, prefix=prefix, day=day, seq=seq)
-    number = f"{prefix}{seq:03d}"
+    # The place and wait the kiosk shows are the promise recorded on the ticket
+    # (estimate accuracy); counted before the number, and handed to the
+    # response, which then counts nothing again.
+    ticket.issue_place = selectors.place(ticket, now)
+    ticket.promised_wait_seconds = ticket.issue_place[1] if ticket.issue_place else None
+    ticket.number = _number(ticket, _next_number(office=office, prefix=_prefix(ticket), day=ticket.local_date))
+    return ticket
+
+
+def ticket_issue_prepared(ticket: Ticket) -> Ticket:
+    """The second half of ``ticket_issue``: write the ``ticket_prepare``d ticket, log and announce it."""
     try:
-        ticket = Ticket.objects.create(
-            office=office,
-            service=service,
-            number=number,
-            local_date=day,
-            priority=priority,
-            issued_at=now,
-            queued_at=now,
-            slot_start=slot_start,
-            promised_wait_seconds=promise[1] if promise else None,
-        )
-        ticket.issue_place = promise
+        return _write_issued(ticket)
+    except _NumberTaken as taken:
+        if not Ticket.objects.filter(office=ticket.office, local_date=ticket.local_date, number=ticket.number).exists():
+            raise taken.__cause__ from None  # another constraint: not ours to step over
+    # Something other than the kiosk took a number of the day (an import of
+    # today's tickets, a manual insert): the sequence row is behind. This rare
+    # path steps over the taken numbers, from the one found taken, with the row
+    # locked to the end, so that one issue at a time reads and steps.
+    logger.warning(
+        "ticket number %s of office %s is already taken today; moving the sequence past the taken numbers",
+        ticket.number,
+        ticket.office.code,
+    )
+    with transaction.atomic():
+        prefix, day = _prefix(ticket), ticket.local_date
+        seq = _next_number(office=ticket.office, prefix=prefix, day=day) - 1
+        ticket.number = _number(ticket, _skip_taken_numbers(office=ticket.office, prefix=prefix, day=day, seq=seq))
+        return _write_issued(ticket)
+
+
+def _prefix(ticket: Ticket) -> str:
+    return ticket.office.booking_prefix if ticket.slot_start is not None else ticket.service.prefix
+
+
+def _number(ticket: Ticket, seq: int) -> str:
+    return f"{_prefix(ticket)}{seq:03d}"
+
+
+@transaction.atomic
+def _write_issued(ticket: Ticket) -> Ticket:
+    try:
+        ticket.save(force_insert=True)
     except IntegrityError as error:
-        raise _NumberTaken(day, number) from error  # leaving the atomic block rolls it back
-    booked = {"slot_start": slot_start.isoformat()} if slot_start is not None else {}
-    ticket._log(TicketEvent.Type.ISSUED, now, priority=priority, **booked)
+        raise _NumberTaken() from error  # leaving the atomic block rolls it back
+    booked = {"slot_start": ticket.slot_start.isoformat()} if ticket.slot_start is not None else {}
+    ticket._log(TicketEvent.Type.ISSUED, ticket.issued_at, priority=ticket.priority, **booked)
     broadcast.announce(ticket, TicketEvent.Type.ISSUED)
     webhooks.record_ticket(ticket, TicketEvent.Type.ISSUED)
     rollups.record(ticket)

@@ -56,6 +56,19 @@ def test_the_dead_delivery_is_listed_with_its_attempts_and_retried(admin_client,
     assert dead.status == Delivery.Status.PENDING and dead.next_attempt_at <= timezone.now()
 
 
+def test_deleting_subscriptions_in_the_admin_takes_their_deliveries_and_attempts_along(admin_client, dead):
+    other = Subscription.objects.create(url="https://crm.example/other", secret=SECRET, events=["ticket.issued"])
+    page = admin_client.post(f"/admin/events/subscription/{dead.subscription_id}/delete/", {"post": "yes"})
+    assert page.status_code == 302
+    assert list(Subscription.objects.all()) == [other]
+    assert not Delivery.objects.exists() and not Attempt.objects.exists()
+    # The list's bulk action goes through the same path.
+    page = admin_client.post(
+        "/admin/events/subscription/", {"action": "delete_selected", "_selected_action": [other.pk], "post": "yes"}
+    )
+    assert page.status_code == 302 and not Subscription.objects.exists()
+
+
 def test_a_manager_does_not_see_the_subscriptions(client, manager):
     manager.is_staff = True
     manager.save()
