@@ -53,28 +53,37 @@ def subscription(db) -> Subscription:
     return Subscription.objects.create(url="http://127.0.0.1:9/hook", secret=SECRET, events=list(EVENT_TYPES))
 
 
-def assert_finished(*threads) -> None:
-    for thread in threads:
+def while_held(first, reached: threading.Event, release: threading.Event, second, *, waits: str):
+    """Start ``second`` while ``first`` is held at ``reached``; ``second`` must wait (``waits`` says
+    why) until ``first`` is released. Both must then finish without an error: their values."""
+    first_thread, first_result = in_thread(first)
+    assert reached.wait(10)
+    second_thread, second_result = in_thread(second)
+    second_thread.join(1)
+    waited = second_thread.is_alive()
+    release.set()
+    for thread in (first_thread, second_thread):
         thread.join(15)
         assert not thread.is_alive()
+    for result in (first_result, second_result):
+        assert "error" not in result, result.get("error")
+    assert waited, waits
+    return first_result["value"], second_result["value"]
 
 
 def test_a_subscription_deleted_while_a_ticket_is_issued_waits_for_the_issue_and_takes_its_delivery_along(
     subscription, office, services, counters
 ):
     written, release = threading.Event(), threading.Event()
-    work = held(lambda: ts.ticket_issue(office=office, service=services["fl"]), written, release)
-    issuing, issued = in_thread(work)
-    assert written.wait(10)
-    deleting, deleted = in_thread(lambda: events.subscription_delete(pk=subscription.pk))
-    deleting.join(1)
-    assert deleting.is_alive(), "the delete must wait for the transition that writes a delivery for it"
-    release.set()
-    assert_finished(issuing, deleting)
-    assert "error" not in issued, issued.get("error")
-    assert "error" not in deleted, deleted.get("error")
-    assert deleted["value"] is True
-    assert Ticket.objects.filter(pk=issued["value"].pk).exists()
+    ticket, deleted = while_held(
+        held(lambda: ts.ticket_issue(office=office, service=services["fl"]), written, release),
+        written,
+        release,
+        lambda: events.subscription_delete(pk=subscription.pk),
+        waits="the delete must wait for the transition that writes a delivery for it",
+    )
+    assert deleted is True
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
     assert not Subscription.objects.exists()
     assert not Delivery.objects.exists()
 
@@ -83,19 +92,18 @@ def test_a_ticket_issued_while_its_subscription_is_being_deleted_waits_and_write
     subscription, office, services, counters
 ):
     locked, release = threading.Event(), threading.Event()
-    deleting, deleted = in_thread(held(lambda: events.subscription_delete(pk=subscription.pk), locked, release))
-    assert locked.wait(10)
-    issuing, issued = in_thread(lambda: ts.ticket_issue(office=office, service=services["fl"]))
-    issuing.join(1)
-    release.set()
-    assert_finished(issuing, deleting)
-    assert "error" not in deleted, deleted.get("error")
-    assert "error" not in issued, issued.get("error")
-    assert Ticket.objects.filter(pk=issued["value"].pk).exists()
+    _, ticket = while_held(
+        held(lambda: events.subscription_delete(pk=subscription.pk), locked, release),
+        locked,
+        release,
+        lambda: ts.ticket_issue(office=office, service=services["fl"]),
+        waits="the issue must wait for the delete to commit",
+    )
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
     assert not Subscription.objects.exists()
     assert not Delivery.objects.exists()
     # The event found nobody to go to once the subscription was gone, so it was not written either.
-    assert not Event.objects.filter(key=f"ticket:{issued['value'].pk}").exists()
+    assert not Event.objects.filter(key=f"ticket:{ticket.pk}").exists()
 
 
 def test_a_subscription_deleted_while_a_worker_sends_its_delivery_waits_for_the_batch(
@@ -111,16 +119,14 @@ def test_a_subscription_deleted_while_a_worker_sends_its_delivery_waits_for_the_
         return events.Outcome(200, "", 1)
 
     monkeypatch.setattr(events, "post", post)
-    working, worked = in_thread(events.deliver_batch)
-    assert sending.wait(10)
-    deleting, deleted = in_thread(lambda: events.subscription_delete(pk=subscription.pk))
-    deleting.join(1)
-    assert deleting.is_alive(), "the delete must wait for the worker's batch"
-    release.set()
-    assert_finished(working, deleting)
-    assert "error" not in worked, worked.get("error")
-    assert "error" not in deleted, deleted.get("error")
-    assert worked["value"] == 1
+    delivered, deleted = while_held(
+        events.deliver_batch,
+        sending,
+        release,
+        lambda: events.subscription_delete(pk=subscription.pk),
+        waits="the delete must wait for the worker's batch",
+    )
+    assert delivered == 1 and deleted is True
     assert not Subscription.objects.exists()
     assert not Delivery.objects.exists()
     assert not Attempt.objects.exists()
