@@ -13,9 +13,11 @@
   let returnTimer = null;
   let reloadTimer = null;
   let pending = false;
-  // An action of this page, from its request until its own refresh: a counter.updated
-  // arriving meanwhile is this page's own change.
-  let acting = false;
+  // This page's actions, each from its request until its own refresh: a counter.updated
+  // arriving meanwhile is this page's own change. A count: the next action may start
+  // while the last one still reads back (`pending` is cleared first), and the last one's
+  // end must not let the next one's own messages pass for changes made elsewhere.
+  let acting = 0;
 
   function say(text, kind) {
     const box = el("message");
@@ -36,9 +38,16 @@
 
   const serverNow = () => Date.now() + clockOffset;
 
+  let reads = 0;
+
   async function refresh() {
+    const read = ++reads;
     try {
       const { status, data } = await api("GET", `counters/${config.counter}/`);
+      // Only the latest read counts. An earlier one answering late (a snapshot's,
+      // overtaken by this page's own action) would bring back a state already left,
+      // and the next message would then be taken for a change made elsewhere.
+      if (read !== reads) return;
       if (status === 200) { counter = data; render(); }
       else if (data && data.error) say(data.error.message, "error");
     } catch (e) {
@@ -222,7 +231,7 @@
       default: request = ["POST", `tickets/${ticket.id}/${action}/`, { counter: config.counter, ...extra }];
     }
     pending = true;
-    acting = true;
+    acting += 1;
     render();
     let ok = false;
     try {
@@ -239,7 +248,7 @@
     }
     pending = false;
     await refresh();
-    acting = false;
+    acting -= 1;
     return ok;
   }
 
@@ -322,7 +331,7 @@
     const ticket = counter && counter.ticket;
     if (!ticket || pending) return;
     pending = true;
-    acting = true;
+    acting += 1;
     render();
     try {
       const result = await api("POST", `tickets/${ticket.id}/finish/`, body);
@@ -338,7 +347,7 @@
     }
     pending = false;
     await refresh();
-    acting = false;
+    acting -= 1;
   });
 
   function openPostpone() {
