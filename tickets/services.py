@@ -64,15 +64,18 @@ class _NumberTaken(Exception):
     """The ticket's INSERT failed on a constraint: its number, if that was taken, is stepped over."""
 
 
-def _skip_taken_numbers(*, office: Office, prefix: str, day, seq: int) -> int:
-    """The first number from seq on that no ticket of the day holds; the sequence row moves there."""
+def _skip_taken_numbers(*, office: Office, prefix: str, day, seq: int, failed: int) -> int:
+    """The first number from seq on that no ticket of the day holds; the sequence row moves there.
+
+    ``failed``, the number found taken, counts as the first one stepped over.
+    """
     taken = set(
         Ticket.objects.filter(office=office, local_date=day, number__startswith=prefix).values_list("number", flat=True)
     )
     free = seq
     while f"{prefix}{free:03d}" in taken:
         free += 1
-        if free - seq >= MAX_SKIPPED_NUMBERS:
+        if free - failed >= MAX_SKIPPED_NUMBERS:
             raise NumberingExhausted()
     DailySequence.objects.filter(office=office, prefix=prefix, day=day).update(last=free)
     return free
@@ -147,8 +150,9 @@ def ticket_issue_prepared(ticket: Ticket) -> Ticket:
             raise taken.__cause__ from None  # another constraint: not ours to step over
     # Something other than the kiosk took a number of the day (an import of
     # today's tickets, a manual insert): the sequence row is behind. This rare
-    # path steps over the taken numbers, from the one found taken, with the row
-    # locked to the end, so that one issue at a time reads and steps.
+    # path steps over the taken numbers with the row locked to the end, so that
+    # one issue at a time reads and steps. It starts from a fresh number: one
+    # below it may belong to an issue between its number and its insert.
     logger.warning(
         "ticket number %s of office %s is already taken today; moving the sequence past the taken numbers",
         ticket.number,
@@ -156,8 +160,10 @@ def ticket_issue_prepared(ticket: Ticket) -> Ticket:
     )
     with transaction.atomic():
         prefix, day = _prefix(ticket), ticket.local_date
-        seq = _next_number(office=ticket.office, prefix=prefix, day=day) - 1
-        ticket.number = _number(ticket, _skip_taken_numbers(office=ticket.office, prefix=prefix, day=day, seq=seq))
+        seq = _next_number(office=ticket.office, prefix=prefix, day=day)
+        failed = int(ticket.number.removeprefix(prefix))
+        seq = _skip_taken_numbers(office=ticket.office, prefix=prefix, day=day, seq=seq, failed=failed)
+        ticket.number = _number(ticket, seq)
         return _write_issued(ticket)
 
 

@@ -246,3 +246,17 @@ def test_a_thousand_taken_numbers_in_a_row_answer_numbering_exhausted(office, se
     # Other services of the office are not affected.
     response = client.post("/api/v1/offices/main/tickets/", {"service": "fl"}, content_type="application/json")
     assert response.status_code == 201 and response.json()["number"] == "А001"
+
+
+def test_stepping_over_an_imported_number_never_takes_one_handed_out_but_not_yet_written(office, services):
+    # An issue takes its number, then writes its ticket: between the two, its number
+    # is nowhere in the ticket table, and the step-over must not take it.
+    take_numbers(office, services["fl"], office.local_date(), [2])
+    first = svc.ticket_prepare(office=office, service=services["fl"])  # А001: free
+    stepping = svc.ticket_prepare(office=office, service=services["fl"])  # А002: imported
+    between = svc.ticket_prepare(office=office, service=services["fl"])  # А003: handed out, not yet written
+    assert [first.number, stepping.number, between.number] == ["А001", "А002", "А003"]
+    assert svc.ticket_issue_prepared(first).number == "А001"
+    assert svc.ticket_issue_prepared(stepping).number == "А004"
+    assert svc.ticket_issue_prepared(between).number == "А003"
+    assert svc.ticket_issue(office=office, service=services["fl"]).number == "А005"
