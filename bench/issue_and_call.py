@@ -397,8 +397,8 @@ async def round_at(args, urls: list[str], concurrency: int, operators: list[dict
     if args.pids:
         print(server_cpu(args.pids, cpu, len(issue_lat)).strip(), flush=True)
     await client.close()
+    duplicate_numbers = sum(n - 1 for n in Tally(numbers).values() if n > 1)
     if args.issue_only:
-        duplicate_numbers = sum(n - 1 for n in Tally(numbers).values() if n > 1)
         print(f"issued={len(numbers)} duplicate numbers={duplicate_numbers}", flush=True)
         return not (issue_errors or duplicate_numbers)
 
@@ -443,7 +443,6 @@ async def round_at(args, urls: list[str], concurrency: int, operators: list[dict
     if args.pids:  # a call and a finish per ticket
         print(server_cpu(args.pids, cpu, 2 * len(called)).strip() + " (call or finish)", flush=True)
 
-    duplicate_numbers = sum(n - 1 for n in Tally(numbers).values() if n > 1)
     called_twice = sum(n - 1 for n in Tally(called).values() if n > 1)
     db_duplicates, db_called_twice = await asyncio.to_thread(database_check, len(numbers))
     print(

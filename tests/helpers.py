@@ -5,8 +5,10 @@ modules import them from here rather than from conftest.
 """
 
 import json
+import threading
 from datetime import time
 
+from django.db import connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -141,3 +143,21 @@ def next_of_type(socket, message_type: str, timeout: float = 5) -> dict:
         message = json.loads(socket.recv(timeout=timeout))
         if message["type"] == message_type:
             return message
+
+
+def in_thread(work):
+    """Run ``work`` in a thread on a database connection of its own: (thread, result), where
+    the result dict gets ``value`` or ``error`` once the thread ends."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = work()
+        except Exception as error:  # noqa: BLE001 - handed to the test, which asserts on it
+            result["error"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, result

@@ -5,33 +5,17 @@ at the deleted subscription. Each test holds one side's transaction open at the 
 import threading
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 
 from events import services as events
 from events.models import EVENT_TYPES, Attempt, Delivery, Event, Subscription
+from tests.helpers import in_thread
 from tickets import services as ts
 from tickets.models import Ticket
 
 from .conftest import SECRET
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def in_thread(work):
-    """Run ``work`` on a connection of its own; the returned dict gets its value or its error."""
-    result = {}
-
-    def run():
-        try:
-            result["value"] = work()
-        except Exception as error:
-            result["error"] = error
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, result
 
 
 def held(work, reached: threading.Event, release: threading.Event):
